@@ -1,0 +1,172 @@
+"""A fresh, migrated database for every test, on SQLite by default or on PostgreSQL when
+DATABASE_URL names a server (CI runs the suite both ways).
+
+Migrations run once per session into a template; each test gets a copy (a file copy on SQLite,
+CREATE DATABASE ... TEMPLATE on PostgreSQL), so tests are isolated and still fast.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app import create_app
+from workbench import accounts
+from workbench.config import Settings
+from workbench.db import make_engine, migrate, write_session
+from workbench.models import Role
+
+SERVER_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = SERVER_URL.startswith("postgresql")
+PASSWORD = "correct horse battery"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _admin_engine() -> sa.Engine:
+    return sa.create_engine(
+        make_url(SERVER_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+
+
+@pytest.fixture(scope="session")
+def template_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if ON_POSTGRES:
+        name = f"wb_template_{uuid.uuid4().hex[:8]}"
+        admin = _admin_engine()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template') / 'template.db'}"
+    engine = make_engine(Settings(database_url=url))
+    migrate(engine)
+    engine.dispose()
+    yield url
+    if ON_POSTGRES:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(template_url: str, tmp_path: Path) -> Iterator[str]:
+    if not ON_POSTGRES:
+        target = tmp_path / "workbench.db"
+        # A checkpointed WAL database is one file; copy it and the test owns its own database.
+        shutil.copyfile(make_url(template_url).database, target)
+        yield f"sqlite:///{target}"
+        return
+    name = f"wb_test_{uuid.uuid4().hex[:12]}"
+    template = make_url(template_url).database
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        instance_dir=tmp_path / "instance",
+        database_url=database_url,
+        secret_key="test-secret-key",
+        demo_fixtures=REPO / "fixtures",
+    )
+
+
+@pytest.fixture
+def make_app(settings: Settings) -> Iterator:
+    """Build an app with changed settings, e.g. a smaller upload limit."""
+    made: list[Flask] = []
+
+    def build(**changes: object) -> Flask:
+        app = create_app({"TESTING": True, "WORKBENCH_SETTINGS": replace(settings, **changes)})
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        app.extensions["workbench.engine"].dispose()
+
+
+@pytest.fixture
+def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+    return make_app()
+
+
+@pytest.fixture
+def engine(app: Flask) -> sa.Engine:
+    return app.extensions["workbench.engine"]
+
+
+@pytest.fixture
+def session(engine: sa.Engine) -> Iterator[Session]:
+    with write_session(engine) as db:
+        yield db
+
+
+@pytest.fixture
+def users(engine: sa.Engine) -> dict[str, int]:
+    """One account per role, all with the password PASSWORD; returns their ids."""
+    ids = {}
+    with write_session(engine) as db:
+        for role in Role:
+            ids[role.value] = accounts.create_user(db, role.value, PASSWORD, role).id
+        db.commit()
+    return ids
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, page: str = "/auth/login") -> str:
+    """The token a real browser would have read from a form on `page`."""
+    found = _CSRF.search(client.get(page).get_data(as_text=True))
+    assert found, f"no CSRF token on {page}"
+    return found.group(1)
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def login(self, username: str = "editor", password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        token = csrf_token(self._client)
+        return self._client.post(
+            "/auth/login",
+            data={"username": username, "password": password, "csrf_token": token},
+        )
+
+    def logout(self):  # type: ignore[no-untyped-def]
+        token = csrf_token(self._client, "/articles/")
+        return self._client.post("/auth/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client: FlaskClient, users: dict[str, int]) -> AuthActions:
+    return AuthActions(client)

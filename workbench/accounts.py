@@ -1,0 +1,76 @@
+"""People who use the workbench: accounts, roles and passwords.
+
+Passwords are hashed with argon2id; a hash made with older parameters is upgraded at the next
+successful log-in.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, func, select
+
+from workbench.models import Role, User
+
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(Exception):
+    """A request about an account that cannot be carried out; the message says why."""
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    return _hasher.hash(password)
+
+
+def create_user(session: Session, username: str, password: str, role: Role) -> User:
+    username = username.strip()
+    if not username:
+        raise AccountError("A user name is required.")
+    if session.exec(select(User).where(User.username == username)).first() is not None:
+        raise AccountError(f"There is already a user called {username!r}.")
+    user = User(username=username, password_hash=hash_password(password), role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None; the caller commits a rehash if any."""
+    user = session.exec(select(User).where(User.username == username.strip())).first()
+    if user is None or not user.is_active:
+        # Spend the same time as a real check so response times do not reveal user names.
+        _hasher.hash(password or "-")
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Change a password and end every session the user had."""
+    user.password_hash = hash_password(password)
+    user.session_epoch += 1
+    session.add(user)
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def ensure_admin(session: Session, username: str = "admin") -> str | None:
+    """Create the first admin when there are no users yet; returns its password, shown once."""
+    if session.exec(select(func.count()).select_from(User)).one() > 0:
+        return None
+    password = generate_password()
+    create_user(session, username, password, Role.ADMIN)
+    return password

@@ -1,0 +1,224 @@
+"""`flask --app app ...` commands: thin wrappers that parse arguments and call domain functions."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlmodel import Session, select
+
+from workbench import accounts
+from workbench.config import Settings
+from workbench.db import get_engine, migrate, write_session
+from workbench.ingest import (
+    ARTICLE_SUFFIXES,
+    ArticleInput,
+    BatchReport,
+    IngestError,
+    ingest_batch,
+    read_article_file,
+)
+from workbench.models import Role, User
+
+Reader = Callable[[int], bytes]
+
+users = AppGroup("users", help="Manage accounts.")
+
+
+def init_app(app: Flask) -> None:
+    for command in (init_db, setup, ingest, load_demo):
+        app.cli.add_command(command)
+    app.cli.add_command(users)
+
+
+def _settings() -> Settings:
+    return current_app.config["WORKBENCH_SETTINGS"]
+
+
+def _err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    migrate(get_engine())
+    click.echo("The database schema is up to date.")
+
+
+@click.command("setup")
+@click.option("--demo/--no-demo", default=True, help="Load the demo articles in fixtures/.")
+def setup(demo: bool) -> None:
+    """First-run set-up: schema, an admin account, the demo articles. Safe to run again."""
+    engine = get_engine()
+    migrate(engine)
+    with write_session(engine) as session:
+        password = accounts.ensure_admin(session)
+        session.commit()
+    if demo:
+        report = _load_fixtures(_settings().demo_fixtures)
+        click.echo(f"Demo articles: {report.summary()}")
+    if password:
+        click.echo(
+            f"\nCreated the first account.\n  user name: admin\n  password:  {password}\n"
+            "Keep this password: it is shown only once."
+        )
+    else:
+        click.echo(
+            "\nLog in with your account (the first admin is 'admin'; reset a password with "
+            "`flask --app app users set-password NAME`)."
+        )
+
+
+@click.command("load-demo")
+def load_demo() -> None:
+    """Import the demo articles in fixtures/; ones already imported are skipped."""
+    report = _load_fixtures(_settings().demo_fixtures)
+    click.echo(report.summary())
+
+
+def _load_fixtures(folder: Path) -> BatchReport:
+    files = sorted(_article_files(folder))
+    report = BatchReport()
+    with write_session(get_engine()) as session:
+        for path in files:
+            articles = read_article_file(str(path), path.read_bytes(), _settings().max_upload_bytes)
+            fixtures = [_as_fixture(article) for article in articles]
+            ingest_batch(session, fixtures, report)
+    for refusal in report.refused:
+        _err(refusal)
+    return report
+
+
+def _as_fixture(article: ArticleInput) -> ArticleInput:
+    return ArticleInput(
+        body=article.body,
+        title=article.title,
+        url=article.url,
+        outlet=article.outlet,
+        published_at=article.published_at,
+        origin="fixture",
+    )
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True)
+def ingest(paths: tuple[str, ...]) -> None:
+    """Import articles from files, folders (searched for .txt .md .html .jsonl) or - for stdin.
+
+    Each article is stored in its own transaction; an interrupted import can simply be run again,
+    since articles already in the archive are skipped.
+    """
+    limit = _settings().max_upload_bytes
+    report = BatchReport()
+    sources = list(_expand(paths, limit))
+    if not sources:
+        raise click.UsageError("No article files found in the given paths.")
+    with write_session(get_engine()) as session:
+        if len(sources) == 1:
+            name, read = sources[0]
+            _ingest_one_file(session, name, read, limit, report)
+        else:
+            bar = click.progressbar(sources, label="Importing", file=sys.stderr, show_pos=True)
+            with bar as items:
+                for name, read in items:
+                    _ingest_one_file(session, name, read, limit, report, quiet=True)
+    for duplicate in report.duplicates:
+        _err(str(duplicate))
+    for refusal in report.refused:
+        _err(refusal)
+    click.echo(report.summary())
+    if report.refused:
+        sys.exit(1)
+
+
+def _ingest_one_file(
+    session: Session,
+    name: str,
+    read: Reader,
+    limit: int,
+    report: BatchReport,
+    *,
+    quiet: bool = False,
+) -> None:
+    try:
+        articles = read_article_file(name, read(limit), limit)
+    except IngestError as exc:
+        report.refused.append(str(exc))
+        return
+    if quiet or len(articles) < 2:
+        ingest_batch(session, articles, report)
+        return
+    bar = click.progressbar(articles, label=f"Importing {name}", file=sys.stderr, show_pos=True)
+    with bar as items:
+        ingest_batch(session, items, report)
+
+
+def _expand(paths: tuple[str, ...], limit: int) -> Iterator[tuple[str, Reader]]:
+    """(name, reader) pairs; a reader reads at most one byte past the limit, so size is checked
+    without loading a huge file into memory."""
+    for raw in paths:
+        if raw == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+            head = data.lstrip()[:1]
+            suffix = {b"{": ".jsonl", b"<": ".html"}.get(head, ".txt")
+            yield f"stdin{suffix}", lambda _limit, data=data: data
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            for found in sorted(_article_files(path)):
+                yield str(found), _file_reader(found)
+        elif path.is_file():
+            yield str(path), _file_reader(path)
+        else:
+            raise click.BadParameter(f"{raw}: no such file or folder.", param_hint="PATHS")
+
+
+def _article_files(folder: Path) -> Iterator[Path]:
+    for path in folder.rglob("*"):
+        if path.is_file() and path.suffix.lower() in ARTICLE_SUFFIXES:
+            yield path
+
+
+def _file_reader(path: Path) -> Reader:
+    def read(limit: int) -> bytes:
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)
+
+    return read
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.EDITOR.value)
+@click.password_option()
+def create_user(username: str, role: str, password: str) -> None:
+    """Create an account."""
+    with write_session(get_engine()) as session:
+        try:
+            accounts.create_user(session, username, password, Role(role))
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+    click.echo(f"Created {role} {username!r}.")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.password_option()
+def set_password(username: str, password: str) -> None:
+    """Set a new password; the user's open sessions end."""
+    with write_session(get_engine()) as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            raise click.ClickException(f"There is no user called {username!r}.")
+        try:
+            accounts.set_password(session, user, password)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+    click.echo(f"Password changed for {username!r}.")

@@ -1,0 +1,56 @@
+"""Settings read from the environment, in one place, so that every default is written down once.
+
+Every variable is documented in the README; the names here are the names people type.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the workbench needs to know about where it runs.
+
+    `instance_dir`: where this installation keeps its own files (SQLite database, secret key).
+    `database_url`: SQLAlchemy URL; `instance_dir/workbench.db` (SQLite) when empty,
+    `postgresql+psycopg://...` for a team.
+    `secret_key`: signs session cookies and CSRF tokens; generated into the instance folder when
+    unset, so a fresh checkout is safe without anyone choosing a key.
+    `max_upload_bytes`: the largest article file or request body we accept; bigger ones are refused
+    before they are read into memory.
+    `sqlite_busy_timeout_ms`: how long a writer waits for another writer before giving up.
+    """
+
+    instance_dir: Path = PROJECT_DIR / "instance"
+    database_url: str = ""
+    secret_key: str = ""
+    max_upload_bytes: int = 5 * 1024 * 1024
+    sqlite_busy_timeout_ms: int = 15_000
+    demo_fixtures: Path = PROJECT_DIR / "fixtures"
+    session_cookie_secure: bool = False
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        defaults = cls()
+        instance_dir = Path(env.get("WORKBENCH_INSTANCE", defaults.instance_dir))
+        return cls(
+            instance_dir=instance_dir,
+            database_url=env.get("DATABASE_URL", ""),
+            secret_key=env.get("WORKBENCH_SECRET_KEY", ""),
+            max_upload_bytes=int(env.get("WORKBENCH_MAX_UPLOAD_BYTES", defaults.max_upload_bytes)),
+            sqlite_busy_timeout_ms=int(
+                env.get("WORKBENCH_SQLITE_BUSY_TIMEOUT_MS", defaults.sqlite_busy_timeout_ms)
+            ),
+            demo_fixtures=Path(env.get("WORKBENCH_FIXTURES", defaults.demo_fixtures)),
+            session_cookie_secure=env.get("WORKBENCH_SECURE_COOKIES", "") in {"1", "true", "yes"},
+        )
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.instance_dir / 'workbench.db'}"

@@ -1,0 +1,118 @@
+"""The one place that knows how the database engine is made and how sessions are opened.
+
+SQLite is set up for several writers (web workers, the CLI, the alert worker): WAL so readers
+never block the writer, foreign keys on, a busy timeout, and write transactions begun with
+BEGIN IMMEDIATE.
+A plain BEGIN takes the write lock only at the first write; two processes that both read and then
+write deadlock on the upgrade and one fails with "database is locked". IMMEDIATE takes the lock up
+front, so the second writer waits (up to the busy timeout) instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app, g, request
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+from workbench.config import Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def make_engine(settings: Settings) -> Engine:
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+
+    if url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    busy_ms = int(settings.sqlite_busy_timeout_ms)
+    engine = sa.create_engine(
+        url, connect_args={"timeout": busy_ms / 1000, "check_same_thread": False}
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _configure_sqlite(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let the "begin" hook below issue BEGIN itself; pysqlite's own implicit BEGIN is
+        # always DEFERRED.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def read_session(engine: Engine) -> Session:
+    return Session(engine, expire_on_commit=False)
+
+
+def write_session(engine: Engine) -> Session:
+    """A session whose transactions take SQLite's write lock at BEGIN (no-op on PostgreSQL)."""
+    return Session(engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False)
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Session]:
+    """One write transaction: committed when the block ends, rolled back if it raises."""
+    with write_session(engine) as session, session.begin():
+        yield session
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to the newest migration; does nothing when it already is."""
+    command.upgrade(alembic_config(engine), "head")
+
+
+# --- Flask glue: one engine per app, one session per request -------------------------------------
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    app.extensions["workbench.engine"] = make_engine(settings)
+    app.teardown_appcontext(_close_session)
+
+
+def get_engine() -> Engine:
+    return current_app.extensions["workbench.engine"]
+
+
+def get_session() -> Session:
+    """The request's session; requests that may change state get a write session."""
+    if "db_session" not in g:
+        engine = get_engine()
+        wants_write = bool(request) and request.method in _WRITE_METHODS
+        g.db_session = write_session(engine) if wants_write else read_session(engine)
+    return g.db_session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

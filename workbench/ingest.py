@@ -1,0 +1,385 @@
+"""Articles in: decode, clean, split into claims, store, one transaction per article.
+
+Every way an article arrives (the web form, an uploaded file, `flask ingest`, the demo fixtures)
+ends in `ingest_article`, so the rules for what is accepted are written once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import PurePath
+
+import sqlalchemy as sa
+import trafilatura
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from workbench.matching import normalize
+from workbench.models import Article, Claim, utcnow
+from workbench.splitting import find_claims
+
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+ARTICLE_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+TITLE_MAX = 500
+MAX_JSONL_ERRORS_SHOWN = 20
+
+
+class IngestError(Exception):
+    """An article or file was refused; the message tells the person what to do about it."""
+
+
+class DuplicateArticle(IngestError):
+    def __init__(self, existing: Article) -> None:
+        self.existing = existing
+        super().__init__(
+            f"This article is already in the archive as #{existing.id} "
+            f"“{existing.title}” (same text); nothing was imported."
+        )
+
+
+class MalformedJsonLines(IngestError):
+    def __init__(self, name: str, errors: list[tuple[int, str]]) -> None:
+        self.errors = errors
+        shown = "; ".join(f"line {n}: {why}" for n, why in errors[:MAX_JSONL_ERRORS_SHOWN])
+        more = len(errors) - MAX_JSONL_ERRORS_SHOWN
+        tail = f"; and {more} more" if more > 0 else ""
+        super().__init__(
+            f"{name}: {len(errors)} bad line(s), so nothing from this file was imported "
+            f"(fix them and import the file again): {shown}{tail}."
+        )
+
+
+@dataclass(frozen=True)
+class ArticleInput:
+    """An article as it arrived, before it is stored."""
+
+    body: str
+    title: str = ""
+    url: str | None = None
+    outlet: str | None = None
+    published_at: datetime | None = None
+    origin: str = "text"
+
+
+@dataclass
+class IngestResult:
+    article: Article
+    claims: int
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        skipped = sum(self.skipped.values())
+        reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
+        tail = f"; {skipped} sentence(s) not taken as claims ({reasons})" if skipped else ""
+        return f"Imported #{self.article.id} “{self.article.title}”: {self.claims} claim(s){tail}."
+
+
+# --- Reading: bytes and files to ArticleInput ---------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+_MANY_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def clean_text(text: str) -> str:
+    """The body we store and split: NFC, Unix newlines, no control characters, tidy blank lines.
+
+    Claims keep character offsets into this text, so it is computed once and stored as is.
+    """
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text.replace("\u00a0", " "))
+    text = _MANY_BLANK_LINES.sub("\n\n", _TRAILING_SPACE.sub("\n", text))
+    return text.strip()
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode an uploaded file the way newsroom files are really encoded, or refuse it.
+
+    Order: a BOM decides (UTF-8 or UTF-16); then strict UTF-8; then UTF-16 when the bytes look
+    like it (NULs in alternate positions); then cp1252, the usual encoding of files saved by older
+    Windows editors. Anything with NUL bytes or many control characters left is binary.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        candidates = ["utf-8-sig"]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8"]
+        if _looks_like_utf16(data):
+            candidates.append("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
+        candidates.append("cp1252")
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if not _looks_binary(text):
+            return text
+    raise IngestError(
+        f"{name}: this does not look like a text file (tried UTF-8, UTF-16 and Windows-1252). "
+        "Save it as plain text, HTML or JSON Lines and try again."
+    )
+
+
+def _looks_like_utf16(data: bytes) -> bool:
+    sample = data[:4096]
+    return len(sample) >= 4 and sample.count(b"\x00") >= len(sample) // 4
+
+
+def _looks_binary(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    sample = text[:8192]
+    controls = len(_CONTROL.findall(sample))
+    return controls > max(8, len(sample) // 100)
+
+
+def extract_html(html: str, name: str) -> ArticleInput:
+    """Main text of a web page, without navigation, ads or comments, via trafilatura."""
+    body = trafilatura.extract(
+        html, include_comments=False, include_tables=False, favor_precision=True
+    )
+    if not body or not body.strip():
+        raise IngestError(f"{name}: no article text was found in this HTML page.")
+    meta = trafilatura.extract_metadata(html)
+    published = _parse_date(meta.date) if meta and meta.date else None
+    return ArticleInput(
+        body=body,
+        title=(meta.title if meta and meta.title else "") or "",
+        url=meta.url if meta and meta.url else None,
+        outlet=meta.sitename if meta and meta.sitename else None,
+        published_at=published,
+        origin="html",
+    )
+
+
+def parse_jsonl(text: str, name: str) -> list[ArticleInput]:
+    """Articles from JSON Lines, all or none.
+
+    Every line is checked before anything is stored: a file with a bad line imports nothing and the
+    error names every bad line. A half-imported batch is harder to reason about (which lines are
+    in?) than a file that is fixed and imported again; already-imported articles are skipped then.
+    """
+    articles: list[ArticleInput] = []
+    errors: list[tuple[int, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            articles.append(_article_from_json(json.loads(line)))
+        except json.JSONDecodeError as exc:
+            errors.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
+        except ValueError as exc:
+            errors.append((number, str(exc)))
+    if errors:
+        raise MalformedJsonLines(name, errors)
+    if not articles:
+        raise IngestError(f"{name}: the file holds no articles.")
+    return articles
+
+
+def _article_from_json(record: object) -> ArticleInput:
+    if not isinstance(record, dict):
+        raise ValueError("each line must be a JSON object")
+    body = record.get("text")
+    if not isinstance(body, str) or not body.strip():
+        raise ValueError('"text" must be a non-empty string')
+    for key in ("title", "url", "outlet", "published"):
+        if record.get(key) is not None and not isinstance(record[key], str):
+            raise ValueError(f'"{key}" must be a string')
+    url = record.get("url") or None
+    if url is not None and not re.match(r"https?://", url, re.IGNORECASE):
+        raise ValueError('"url" must start with http:// or https://')
+    published = record.get("published") or None
+    published_at = _parse_date(published) if published else None
+    if published and published_at is None:
+        raise ValueError(f'"published" is not an ISO date: {published!r}')
+    return ArticleInput(
+        body=body,
+        title=record.get("title") or "",
+        url=url,
+        outlet=record.get("outlet") or None,
+        published_at=published_at,
+        origin="jsonl",
+    )
+
+
+def _parse_date(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            day = date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+        parsed = datetime(day.year, day.month, day.day)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def read_article_file(name: str, data: bytes, max_bytes: int) -> list[ArticleInput]:
+    """The articles in one uploaded or local file, chosen by its suffix."""
+    if len(data) > max_bytes:
+        raise IngestError(
+            f"{name}: the file is {len(data):,} bytes; the limit is {max_bytes:,}. "
+            "Split it into smaller files."
+        )
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES:
+        allowed = ", ".join(sorted(ARTICLE_SUFFIXES))
+        raise IngestError(f"{name}: unsupported file type; use one of {allowed}.")
+    text = decode_text(data, name)
+    if suffix in JSONL_SUFFIXES:
+        return parse_jsonl(text, name)
+    if suffix in HTML_SUFFIXES:
+        return [extract_html(text, name)]
+    stem = PurePath(name).stem.replace("_", " ").strip()
+    title = "" if _is_generated_name(stem) else stem
+    return [ArticleInput(body=text, title=title, origin="upload")]
+
+
+def _is_generated_name(stem: str) -> bool:
+    # Names like "000_2cb53fe733bcfbdb" say nothing to an editor; the first line is a better title.
+    return bool(re.fullmatch(r"[\d\s]*[0-9a-f]{8,}", stem))
+
+
+# --- Storing: one article, one transaction ------------------------------------------------------
+
+
+def content_hash(body: str) -> str:
+    """Identity of an article's text: the same words with different spacing are the same article."""
+    return hashlib.sha256(" ".join(body.split()).encode("utf-8")).hexdigest()
+
+
+def find_duplicate(session: Session, body: str) -> Article | None:
+    return session.exec(select(Article).where(Article.content_hash == content_hash(body))).first()
+
+
+def ingest_article(
+    session: Session, article: ArticleInput, *, user_id: int | None = None
+) -> IngestResult:
+    """Store an article and its claims in one transaction, committed here: all of it or nothing.
+
+    Raises IngestError (nothing stored) for empty text or an article already in the archive.
+    """
+    body = clean_text(article.body)
+    if not body:
+        raise IngestError("The article has no text. Paste the article's text or choose a file.")
+    existing = find_duplicate(session, body)
+    if existing is not None:
+        session.rollback()
+        raise DuplicateArticle(existing)
+
+    candidates = find_claims(body)
+    title = _title_for(article.title, body)
+    record = Article(
+        title=title,
+        url=article.url,
+        outlet=(article.outlet or "").strip()[:200] or None,
+        published_at=article.published_at,
+        body=body,
+        content_hash=content_hash(body),
+        origin=article.origin,
+        ingested_by_id=user_id,
+    )
+    skipped: Counter[str] = Counter()
+    try:
+        session.add(record)
+        session.flush()
+        now = utcnow()
+        rows = []
+        for candidate in candidates:
+            if candidate.skip_reason is not None:
+                skipped[candidate.skip_reason] += 1
+                continue
+            sentence = candidate.sentence
+            rows.append(
+                {
+                    "article_id": record.id,
+                    "position": len(rows),
+                    "start_offset": sentence.start,
+                    "end_offset": sentence.end,
+                    "text": sentence.text,
+                    "normalized_text": normalize(sentence.text),
+                    "check_worthiness": candidate.check_worthiness,
+                    "status": "new",
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        if rows:
+            session.execute(sa.insert(Claim), rows)
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        # Another writer stored the same text between our check and our commit.
+        existing = find_duplicate(session, body)
+        session.rollback()
+        if existing is not None:
+            raise DuplicateArticle(existing) from exc
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    return IngestResult(article=record, claims=len(rows), skipped=skipped)
+
+
+@dataclass
+class BatchReport:
+    """What a batch import did, article by article, for the person who started it."""
+
+    imported: list[IngestResult] = field(default_factory=list)
+    duplicates: list[DuplicateArticle] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    @property
+    def claims(self) -> int:
+        return sum(result.claims for result in self.imported)
+
+    def summary(self) -> str:
+        parts = [f"Imported {len(self.imported)} article(s) with {self.claims} claim(s)"]
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} already in the archive")
+        if self.refused:
+            parts.append(f"{len(self.refused)} refused")
+        return "; ".join(parts) + "."
+
+
+def ingest_batch(
+    session: Session,
+    articles: Iterable[ArticleInput],
+    report: BatchReport,
+    *,
+    user_id: int | None = None,
+) -> BatchReport:
+    """Ingest many articles, each in its own transaction, noting what happened to each.
+
+    A failure in one article (or a crash) never undoes the articles before it, and a rerun of the
+    same batch skips what is already in: so a long import can be killed and simply started again.
+    """
+    for article in articles:
+        try:
+            report.imported.append(ingest_article(session, article, user_id=user_id))
+        except DuplicateArticle as exc:
+            report.duplicates.append(exc)
+        except IngestError as exc:
+            report.refused.append(str(exc))
+    return report
+
+
+def _title_for(given: str, body: str) -> str:
+    title = " ".join(given.split())
+    if not title:
+        title = body.split("\n", 1)[0].strip()
+    if len(title) > 120 and not given.strip():
+        title = title[:117].rstrip() + "…"
+    return title[:TITLE_MAX]

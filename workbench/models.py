@@ -1,0 +1,224 @@
+"""The newsroom's records: articles, the claims split from them, sources, evidence, verdicts.
+
+Enums are stored as their lowercase values in plain VARCHAR columns with a CHECK constraint, so the
+same schema works on SQLite and PostgreSQL and a new value is a migration, not a type change.
+Times are timezone-aware UTC; SQLModel's UTCDateTime stores them as UTC on SQLite (which has no
+time zones) and as timestamptz on PostgreSQL, and refuses a naive value instead of guessing.
+"""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+# Stable constraint names, so migrations can name what they drop or alter on both databases.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The one kind of time the database holds: aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _user_ref() -> Any:
+    """A nullable link to the person who did something; their records outlive their account."""
+    return Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+
+
+def _enum_column(
+    enum: type[StrEnum], *, nullable: bool, default: StrEnum | None = None
+) -> sa.Column:
+    return sa.Column(
+        sa.Enum(
+            enum,
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+            values_callable=lambda members: [m.value for m in members],
+            name=enum.__name__.lower(),
+        ),
+        nullable=nullable,
+        default=default,
+    )
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
+class ClaimStatus(StrEnum):
+    NEW = "new"
+    IN_REVIEW = "in_review"
+    VERDICT = "verdict"
+
+
+class Verdict(StrEnum):
+    SUPPORTED = "supported"
+    REFUTED = "refuted"
+    MIXED = "mixed"
+    UNVERIFIABLE = "unverifiable"
+
+
+class Stance(StrEnum):
+    SUPPORTS = "supports"
+    CONFLICTS = "conflicts"
+    CONTEXT = "context"
+
+
+class SuggestionState(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+class AlertKind(StrEnum):
+    PREVIOUSLY_CHECKED = "previously_checked"
+    BEING_CHECKED = "being_checked"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, sa_column_kwargs={"unique": True}, nullable=False)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(sa_column=_enum_column(Role, nullable=False, default=Role.VIEWER))
+    is_active: bool = Field(default=True)
+    # Bumped on log-out and password change: a session cookie carries the epoch it was issued
+    # under, so a copied cookie stops working once the user logs out.
+    session_epoch: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Article(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=500)
+    url: str | None = Field(default=None, max_length=2000)
+    outlet: str | None = Field(default=None, max_length=200, index=True)
+    published_at: datetime | None = Field(default=None)
+    body: str = Field(sa_type=sa.Text)
+    # sha256 of the whitespace-normalised body: the same article twice is not imported twice.
+    content_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
+    origin: str = Field(default="text", max_length=20)  # text, upload, html, jsonl, fixture
+    ingested_at: datetime = Field(default_factory=utcnow)
+    ingested_by_id: int | None = _user_ref()
+
+
+class Cluster(SQLModel, table=True):
+    """Claims confirmed to be the same claim; they share the canonical claim's verdict."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    canonical_claim_id: int | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Claim(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "position", name="uq_claim_article_position"),
+        sa.Index("ix_claim_queue", "status", "check_worthiness"),
+        sa.CheckConstraint("start_offset >= 0 AND end_offset > start_offset", name="span"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", ondelete="CASCADE", index=True)
+    position: int  # 0-based order of the sentence among the article's claims
+    start_offset: int  # character offsets into Article.body, so the claim shows in context
+    end_offset: int
+    text: str = Field(sa_type=sa.Text)
+    normalized_text: str = Field(sa_type=sa.Text)
+    check_worthiness: float = Field(default=0.0)
+    status: ClaimStatus = Field(
+        sa_column=_enum_column(ClaimStatus, nullable=False, default=ClaimStatus.NEW)
+    )
+    verdict: Verdict | None = Field(default=None, sa_column=_enum_column(Verdict, nullable=True))
+    verdict_summary: str | None = Field(default=None, sa_type=sa.Text)
+    external_id: str | None = Field(default=None, max_length=200, sa_column_kwargs={"unique": True})
+    assignee_id: int | None = _user_ref()
+    cluster_id: int | None = Field(
+        default=None, foreign_key="cluster.id", ondelete="SET NULL", index=True
+    )
+    # Optimistic locking: a save names the version it was made from; a stale one is refused.
+    version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Source(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    url: str | None = Field(default=None, max_length=2000, sa_column_kwargs={"unique": True})
+    title: str = Field(max_length=500)
+    publisher: str | None = Field(default=None, max_length=200)
+    kind: str = Field(default="web", max_length=40)  # web, document, dataset, interview, ...
+    archived_url: str | None = Field(default=None, max_length=2000)
+    notes: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = _user_ref()
+
+
+class Evidence(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", ondelete="CASCADE", index=True)
+    source_id: int = Field(foreign_key="source.id", ondelete="RESTRICT", index=True)
+    stance: Stance = Field(sa_column=_enum_column(Stance, nullable=False))
+    quote: str | None = Field(default=None, sa_type=sa.Text)
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    created_by_id: int | None = _user_ref()
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DuplicateSuggestion(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("claim_id", "candidate_id", name="uq_suggestion_pair"),
+        sa.CheckConstraint("claim_id <> candidate_id", name="not_self"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="claim.id", ondelete="CASCADE", index=True)
+    candidate_id: int = Field(foreign_key="claim.id", ondelete="CASCADE", index=True)
+    score: float
+    method: str = Field(max_length=40)
+    state: SuggestionState = Field(
+        sa_column=_enum_column(SuggestionState, nullable=False, default=SuggestionState.PENDING)
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_by_id: int | None = _user_ref()
+    decided_at: datetime | None = Field(default=None)
+
+
+class Alert(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("claim_id", "matched_claim_id", name="uq_alert_pair"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: AlertKind = Field(sa_column=_enum_column(AlertKind, nullable=False))
+    claim_id: int = Field(foreign_key="claim.id", ondelete="CASCADE", index=True)
+    matched_claim_id: int = Field(foreign_key="claim.id", ondelete="CASCADE")
+    score: float
+    created_at: datetime = Field(default_factory=utcnow)
+    acknowledged_by_id: int | None = _user_ref()
+    acknowledged_at: datetime | None = Field(default=None)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only history: the app writes these and never updates or deletes them."""
+
+    __table_args__ = (sa.Index("ix_auditevent_entity", "entity_type", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = _user_ref()
+    action: str = Field(max_length=60)
+    entity_type: str = Field(max_length=40)
+    entity_id: int
+    before: dict | None = Field(default=None, sa_type=sa.JSON)
+    after: dict | None = Field(default=None, sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,0 +1,435 @@
+"""Sentence splitting and claim spotting for pasted or uploaded news text.
+
+Everything downstream (claim review, evidence links, highlighting in the article) points back into
+the article by character offsets, so every :class:`Sentence` carries ``start``/``end`` such that
+``text[start:end] == sentence.text`` and the text is stripped of surrounding white space.
+
+How text is split
+=================
+
+1. **Lines first.** News text pasted from a CMS or a wire feed often has one headline or sentence
+   per line with no final full stop (a headline is never punctuated), and a sentence segmenter
+   happily glues such a headline onto the next sentence. So line structure is decided before
+   pysbd sees anything:
+
+   * a blank line (only white space) is always a boundary;
+   * a single line break is a boundary too, *unless the line is clearly hard-wrapped
+     mid-sentence*: the line does not end in sentence-final punctuation (``. ! ? …``, optionally
+     followed by closing quotes or brackets) **and** either
+
+     - the next line starts with an all-lowercase word (``"the"`` yes, ``"iPhone"`` no: a
+       sentence or headline may start with a brand name, but almost never with a plain lowercase
+       word), or
+     - the line ends with a comma, semicolon, ampersand, a word-break hyphen (``well-``), a dash,
+       or a word that cannot end an English sentence (``and or but nor because although whereas
+       the a an of``, lowercase only, so ``Plan A`` and ``Vitamin A`` still end a line).
+
+   Joined lines form one *block*; the line breaks inside it are replaced by spaces (one for one,
+   so offsets are unchanged) because pysbd itself treats every newline as a boundary.
+
+2. **pysbd per block.** Each block goes to ``pysbd.Segmenter(language="en", clean=False)``. Per
+   block, not per text, because pysbd's cost grows faster than linearly with its input, and empty
+   or white-space-only blocks never reach it. A block with no possible inner boundary (no
+   ``. ! ? ( ) • ⁃ …`` except in its final punctuation run, and none of the other patterns pysbd
+   splits on) is one sentence by construction and skips pysbd altogether; this is the common
+   case for news copy and makes splitting several times faster. A test checks that this shortcut
+   agrees with pysbd.
+
+   We call the segmenter's processor directly rather than ``Segmenter.segment``: ``segment``
+   re-finds every sentence in the text with a fresh regex (quadratic on long texts) and stores the
+   text on the shared segmenter object (a race between request threads). Instead each segment is
+   located by a forward ``str.find`` from the end of the previous one, which is linear and exact
+   because segments come in order and ``clean=False`` keeps the text. If pysbd ever alters a
+   segment so that it cannot be found, the unmatched stretch of the original text is still
+   emitted as a sentence: no text is ever dropped.
+
+3. **Post-pass for known pysbd mistakes** (one linear pass per block, within the block only):
+
+   * *Leading time/abbreviation fragment.* pysbd splits ``"At 5 a.m. Mr. Smith went..."`` after
+     ``a.m.`` (Golden Rule 18). A segment that is only a preposition, optionally numbers or an
+     article, and then an abbreviation (a dotted initialism such as ``a.m.``/``U.S.`` or one of
+     a few time/approximation abbreviations such as ``approx.``/``Jan.``) has no room for a verb,
+     so it cannot be a sentence: it is merged with the segment that follows. Exception: right
+     after a question (``"When? At 5 p.m."``) such a fragment is an answer and stays alone.
+   * *Leading comma.* pysbd splits ``"Sen. John Smith, D-Mass., said..."`` before ``", said"``.
+     No sentence starts with a comma, semicolon or colon, so such a segment is merged with the
+     one before it.
+   * *Stray punctuation.* pysbd sometimes splits off the last mark of a sentence: ``"It rose
+     5..."`` gives ``"It rose 5.."`` + ``"."``, and an unbalanced closing quote becomes a
+     "sentence" of its own. A segment with no letter or digit is merged with the one before it.
+
+Claim spotting
+==============
+
+:func:`find_claims` classifies every sentence (:func:`skip_reason`) and gives it a transparent
+:func:`check_worthiness` score so that editors can see why one claim ranks above another.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import pysbd
+
+__all__ = [
+    "ClaimCandidate",
+    "Sentence",
+    "check_worthiness",
+    "find_claims",
+    "skip_reason",
+    "split_sentences",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence of an article; ``text`` is always ``article[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimCandidate:
+    """A sentence with the verdict of the claim spotter.
+
+    ``skip_reason`` is None for a claim, else ``"question"``, ``"byline"`` or ``"fragment"``;
+    ``check_worthiness`` is in [0, 1], rounded to 3 places, and 0 for every skipped sentence.
+    """
+
+    sentence: Sentence
+    skip_reason: str | None
+    check_worthiness: float
+
+
+# --------------------------------------------------------------------------------------------
+# Segmenter
+# --------------------------------------------------------------------------------------------
+
+
+@cache
+def _segmenter() -> pysbd.Segmenter:
+    """One segmenter per process: loading pysbd's rule tables is the costly part.
+
+    Built lazily so that importing this module (e.g. for the dataclasses) stays cheap.
+    """
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def _pysbd_pieces(block: str) -> list[str]:
+    """Raw pysbd segments of a block, without the thread-unsafe ``Segmenter.segment``."""
+    return _segmenter().processor(block).process()
+
+
+# --------------------------------------------------------------------------------------------
+# Line structure
+# --------------------------------------------------------------------------------------------
+
+# "\r\n" first so that it counts as one break. Form feed, vertical tab, NEL and the Unicode line
+# and paragraph separators are line breaks for str.splitlines() too, so treat them alike.
+_LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+# Same length replacement keeps offsets valid while hiding joins from pysbd.
+_BREAK_TO_SPACE = str.maketrans(dict.fromkeys("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029", " "))
+_ENDS_SENTENCE = re.compile(r"[.!?…‽。．！？][\"'”’»)\]]*\Z")
+_CONTINUES = re.compile(
+    r"(?:[,;&]|\w-|[\w,]\s*[–—]|\s-"
+    r"|(?<![\w'’-])(?:and|or|but|nor|because|although|whereas|the|a|an|of))\Z"
+)
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _is_wrapped(line: str, next_line: str) -> bool:
+    """True when ``line`` (rstripped) continues on ``next_line`` (lstripped) mid-sentence."""
+    if _ENDS_SENTENCE.search(line):
+        return False
+    if _CONTINUES.search(line):
+        return True
+    word = _FIRST_WORD.match(next_line)
+    return word is not None and word.group().islower()
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each block of lines that pysbd should see as one piece of prose."""
+    if not _LINE_BREAK.search(text):
+        return [(0, len(text))]
+    blocks: list[tuple[int, int]] = []
+    block_start = -1  # start of the open block, -1 when none is open
+    prev_end = 0  # end of the last non-blank line
+    prev_line = ""
+    line_start = 0
+    for brk in (*_LINE_BREAK.finditer(text), None):
+        line_end = brk.start() if brk else len(text)
+        line = text[line_start:line_end].strip()
+        if not line:
+            if block_start >= 0:
+                blocks.append((block_start, prev_end))
+                block_start = -1
+        elif block_start < 0:
+            block_start = line_start
+        elif not _is_wrapped(prev_line, line):
+            blocks.append((block_start, prev_end))
+            block_start = line_start
+        if line:
+            prev_line, prev_end = line, line_end
+        if brk:
+            line_start = brk.end()
+    if block_start >= 0:
+        blocks.append((block_start, prev_end))
+    return blocks
+
+
+# --------------------------------------------------------------------------------------------
+# Splitting one block
+# --------------------------------------------------------------------------------------------
+
+# Fast path: characters at which pysbd may split (or which it uses as internal markers and would
+# act on), when they occur before the block's final punctuation run.
+_INNER_BOUNDARY = re.compile(r"[.!?。．！？…()•⁃♨☝]")
+_FINAL_RUN = re.compile(r"[.!?。．！？…]+[\"'”’»]*\Z")
+_QUOTE_DASH_SPLIT = re.compile(r"-[\"'“”]\s[A-Z]")  # pysbd splits 'said -" They'
+
+_TIME_FRAGMENT = re.compile(
+    r"(?i:at|by|from|until|till|before|after|around|about|since|on|in|circa|near|to|for)\s+"
+    r"(?:\d[\d:.,]*\s*|(?:the|an?|approx\.|ca\.)\s+){0,3}"
+    r"(?:(?:[A-Za-z]\.){2,}"
+    r"|(?i:approx|ca|est|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+    r"|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.)"
+)
+_ALNUM = re.compile(r"[^\W_]")
+_QUESTION = re.compile(r"[?‽？][?!‽？！]*[\"'”’»)\]}]*\Z")
+
+
+def _is_one_sentence(block: str) -> bool:
+    """True when pysbd could not split ``block`` (stripped): no inner boundary character."""
+    final = _FINAL_RUN.search(block)
+    body = block[: final.start()] if final else block
+    return not _INNER_BOUNDARY.search(body) and not _QUOTE_DASH_SPLIT.search(block)
+
+
+def _strip_span(block: str, start: int, end: int) -> tuple[int, int] | None:
+    """Shrink [start, end) to exclude surrounding white space; None if nothing is left."""
+    piece = block[start:end]
+    stripped = piece.lstrip()
+    if not stripped:
+        return None
+    start += len(piece) - len(stripped)
+    return start, start + len(stripped.rstrip())
+
+
+def _locate(block: str, pieces: list[str]) -> list[tuple[int, int]]:
+    """Offsets of pysbd's pieces in ``block`` by forward search; unmatched text is kept."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for raw in pieces:
+        piece = raw.strip()
+        if not piece:
+            continue
+        idx = block.find(piece, pos)
+        if idx < 0:
+            continue  # altered by pysbd: its original text is emitted as a gap below
+        if idx > pos and (gap := _strip_span(block, pos, idx)):
+            spans.append(gap)
+        spans.append((idx, idx + len(piece)))
+        pos = idx + len(piece)
+    if gap := _strip_span(block, pos, len(block)):
+        spans.append(gap)
+    return spans
+
+
+def _post_pass(block: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Repair pysbd's known mistakes (see module docstring, step 3) in one linear pass."""
+    out: list[tuple[int, int]] = []
+    carry = -1  # start of a fragment waiting to be merged into the next span
+    last = len(spans) - 1
+    for i, (start, end) in enumerate(spans):
+        if carry >= 0:
+            start, carry = carry, -1
+        if out and (block[start] in ",;:" or not _ALNUM.search(block, start, end)):
+            out[-1] = (out[-1][0], end)
+            continue
+        if (
+            i < last
+            and _TIME_FRAGMENT.fullmatch(block, start, end)
+            and not (out and _QUESTION.search(block, out[-1][0], out[-1][1]))
+        ):
+            carry = start
+            continue
+        out.append((start, end))
+    return out
+
+
+def _split_block(block: str) -> list[tuple[int, int]]:
+    """Sentence spans, relative to ``block``, of one block with line breaks already blanked."""
+    span = _strip_span(block, 0, len(block))
+    if span is None:
+        return []
+    start, end = span
+    if _is_one_sentence(block[start:end]):
+        return [span]
+    return _post_pass(block, _locate(block, _pysbd_pieces(block)))
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split an article into sentences with exact offsets (rules in the module docstring)."""
+    sentences: list[Sentence] = []
+    for block_start, block_end in _blocks(text):
+        block = text[block_start:block_end]
+        if _LINE_BREAK.search(block):
+            block = block.translate(_BREAK_TO_SPACE)
+        for start, end in _split_block(block):
+            start += block_start
+            end += block_start
+            sentences.append(Sentence(text[start:end], start, end))
+    return sentences
+
+
+# --------------------------------------------------------------------------------------------
+# Skip reasons
+# --------------------------------------------------------------------------------------------
+
+_NAME = r"[A-Z][\w.'’-]*"
+_BYLINE = re.compile(
+    "|".join(
+        (
+            # "By Jane Smith", "By JANE SMITH and JOHN DOE, Reuters", "By J. Doe for The Times".
+            # Only capitalised words and a few linking words, so "By 2030, emissions..." and
+            # "By contrast, ..." stay claims. A separator is required between words so that the
+            # pattern cannot backtrack exponentially over a long capitalised run.
+            rf"(?i:by)\s+{_NAME}"
+            rf"(?:(?:\s*[,|/–—-]\s*|\s+)(?:{_NAME}|and|for|of|the|in|at|&)){{0,12}}\W*",
+            # "Reporting by ...; Editing by ...", "Additional reporting by ...", "Writing by ..."
+            r"(?i:(?:additional\s+)?(?:reporting|writing|editing|photographs?|photography"
+            r"|graphics?|illustrations?)(?:\s+and\s+\w+)?\s+by)\b.*",
+            # "Photo: ...", "Photo credit: ...", "Image copyright ...", "Copyright 2015 ...", "©"
+            r"(?i:(?:photo(?:graph)?s?|pictures?|images?|video|illustration)(?:\s+credits?)?"
+            r"|credits?)\s*:.*",
+            r"(?i:(?:image|picture|media)\s+(?:copyright|caption|source)"
+            r"|copyright\s*(?:©|\(c\)|\d{4})).*|©.*",
+            # "Follow us on Twitter", "Follow @jsmith on Twitter @x", "Like us on Facebook"
+            r"(?i:follow\s+(?:\S+\s+){1,3}?|like\s+us\s+)on\s+"
+            r"(?i:twitter|facebook|instagram|x|linkedin|tiktok|youtube|threads|bluesky)\b.*",
+            # a dateline left alone: "(Reuters) -", "WASHINGTON (AP) —"
+            rf"(?:[A-Z][A-Z .,'-]*)?\({_NAME}(?:\s+{_NAME}){{0,3}}\)\s*[-–—:]?",
+        )
+    )
+)
+_WORD = re.compile(r"(?<!\S)\S*?[^\W_]\S*")
+_ALPHA_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def skip_reason(sentence: str) -> str | None:
+    """Why a sentence is not a claim to check, or None when it is one.
+
+    Checked in this order, so that "By Jane Smith" (three words) is a byline, not a fragment:
+    ``"question"`` (ends in ``?``, maybe followed by closing quotes/brackets), ``"byline"``
+    (credits, datelines and social boilerplate, which state nothing about the world), and
+    ``"fragment"`` (fewer than 4 words, or no alphabetic word of 2+ letters, e.g. list numbers).
+    A headline such as "Kerry: U.S. plans military talks with Russia" is a claim.
+    """
+    text = sentence.strip()
+    if _QUESTION.search(text):
+        return "question"
+    if _BYLINE.fullmatch(text):
+        return "byline"
+    if len(_WORD.findall(text)) < 4 or not _ALPHA_WORD.search(text):
+        return "fragment"
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Check-worthiness
+# --------------------------------------------------------------------------------------------
+
+BASE = 0.10
+NUMBER = 0.25
+QUANTITY = 0.15
+ATTRIBUTION = 0.20
+ENTITY_EACH = 0.05
+ENTITY_MAX = 0.15
+QUOTATION = 0.10
+COMPARISON = 0.15
+SHORT_WORDS = 6
+LONG_WORDS = 45
+LENGTH_FACTOR = 0.85
+
+_DIGIT = re.compile(r"\d")
+_QUANTITY = re.compile(
+    r"[%$€£¥₹]|\b(?i:million|billion|trillion|thousand|hundred|dozens?|percent|per\s+cent"
+    r"|percentage|half|twice|double[ds]?|tripled?|quarter)\b|\d(?:m|bn|tn|k)\b"
+)
+_ATTRIBUTION = re.compile(
+    r"\b(?i:said|says|say|told|tells|according\s+to|claimed|claims|reported|reports"
+    r"|announced|estimated|estimates|stated|confirmed|revealed|insisted|warned)\b"
+)
+_COMPARISON = re.compile(
+    r"\b(?i:more|less|fewer|greater|higher|lower)\s+than\b"
+    r"|\b(?i:largest|biggest|highest|lowest|smallest|fastest|worst|best|most|least"
+    r"|record|records|unprecedented|first|only)\b"
+)
+_QUOTE_MARK = re.compile(r"[\"“”«»„]")
+_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*")
+
+
+def _score(text: str, reason: str | None) -> float:
+    if reason is not None:
+        return 0.0
+    score = BASE
+    if _DIGIT.search(text):
+        score += NUMBER
+    if _QUANTITY.search(text):
+        score += QUANTITY
+    if _ATTRIBUTION.search(text):
+        score += ATTRIBUTION
+    if _QUOTE_MARK.search(text):
+        score += QUOTATION
+    if _COMPARISON.search(text):
+        score += COMPARISON
+    words = _WORD.findall(text)
+    # Skip the first word (capitalised by grammar) and the pronoun "I".
+    first = _WORD.search(text)
+    after_first = first.end() if first else 0
+    entities = sum(1 for m in _CAPITALISED.finditer(text, after_first) if m.group() != "I")
+    score += min(ENTITY_MAX, ENTITY_EACH * entities)
+    if len(words) < SHORT_WORDS or len(words) > LONG_WORDS:
+        score *= LENGTH_FACTOR
+    return round(min(1.0, score), 3)
+
+
+def check_worthiness(sentence: str) -> float:
+    """How much a sentence deserves a fact-checker's time, in [0, 1]; deterministic.
+
+    A plain sum, so that an editor can read off why one claim outranks another:
+
+    ======================================================  =====================
+    signal                                                  weight
+    ======================================================  =====================
+    any declarative sentence (base)                         0.10
+    a digit (dates, figures, counts)                        +0.25
+    a quantity: ``% $ € £``, million, billion, percent...   +0.15
+    attribution: said, says, told, according to, claimed,  +0.20
+    reported, announced, estimated...
+    a named entity: capitalised word not at sentence start  +0.05 each, max +0.15
+    a quotation mark                                        +0.10
+    comparison: more/less/fewer than, largest, highest,     +0.15
+    record, first, only...
+    ======================================================  =====================
+
+    The sum is capped at 1, then multiplied by 0.85 for very short (< 6 words) or very long
+    (> 45 words) sentences, which are usually headlines or run-on text that needs splitting
+    before it can be checked. Questions, bylines and fragments (see :func:`skip_reason`) are not
+    claims and score 0.
+    """
+    text = sentence.strip()
+    return _score(text, skip_reason(text))
+
+
+def find_claims(text: str) -> list[ClaimCandidate]:
+    """Every sentence of ``text``, in order, with its skip reason and check-worthiness."""
+    candidates: list[ClaimCandidate] = []
+    for sentence in split_sentences(text):
+        reason = skip_reason(sentence.text)
+        candidates.append(ClaimCandidate(sentence, reason, _score(sentence.text, reason)))
+    return candidates

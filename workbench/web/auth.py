@@ -1,0 +1,93 @@
+"""Log-in, log-out and the decorators every other blueprint uses to say who may do what."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from workbench.accounts import authenticate
+from workbench.db import get_session
+from workbench.models import Role, User
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def role_required(role: Role) -> Callable[[View], View]:
+    """View decorator: anonymous people go to the log-in page, too-junior users get 403."""
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if g.user is None:
+                return redirect(url_for("auth.login", next=request.full_path))
+            if ROLE_RANK[g.user.role] < ROLE_RANK[role]:
+                return render_template("errors/403.html", needed=role), 403
+            return view(*args, **kwargs)
+
+        wrapped.required_role = role  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+login_required = role_required(Role.VIEWER)
+
+
+@bp.before_app_request
+def load_logged_in_user() -> None:
+    """Trust the cookie only while the account is active and the session epoch still matches."""
+    g.user = None
+    user_id = session.get("user_id")
+    if user_id is None:
+        return
+    user = get_session().get(User, user_id)
+    if user is None or not user.is_active or session.get("epoch") != user.session_epoch:
+        session.clear()
+        return
+    g.user = user
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    next_url = request.values.get("next", "")
+    if request.method == "POST":
+        db = get_session()
+        user = authenticate(db, request.form.get("username", ""), request.form.get("password", ""))
+        if user is None:
+            flash("That user name and password do not match an active account.", "error")
+            return render_template("auth/login.html", next=next_url), 401
+        db.commit()  # keeps a rehashed password
+        session.clear()
+        session["user_id"] = user.id
+        session["epoch"] = user.session_epoch
+        return redirect(_safe_next(next_url))
+    return render_template("auth/login.html", next=next_url)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """End this session everywhere: the epoch bump makes any copy of the cookie worthless."""
+    if g.user is not None:
+        db = get_session()
+        g.user.session_epoch += 1
+        db.add(g.user)
+        db.commit()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: an open redirect would let a link send editors elsewhere."""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and not parts.netloc:
+        return target
+    return url_for("articles.index")
