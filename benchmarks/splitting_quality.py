@@ -1,0 +1,149 @@
+"""Quality and speed of ``workbench.splitting`` against raw pysbd (and syntok, if installed).
+
+Run from the repository root::
+
+    python benchmarks/splitting_quality.py
+
+Quality is measured on the 48 English "Golden Rules" (a case counts only when the whole split
+matches exactly after stripping each sentence). Speed is measured on a news-like text built from
+the seed article, repeated to about 2,000 sentences, laid out two ways: the headline on its own
+line followed by paragraphs of three sentences, and the seed file's own one-sentence-a-line
+layout. Raw pysbd gets the same text through ``Segmenter.segment``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import pysbd  # noqa: E402
+
+from workbench.splitting import split_sentences  # noqa: E402
+
+GOLDEN_CANDIDATES = (
+    REPO / "tests" / "data" / "golden-rules-en.jsonl",
+    REPO.parent / "shared" / "data" / "sentences" / "golden-rules-en.jsonl",
+)
+SEED_CANDIDATES = (
+    REPO / "fixtures" / "seed" / "000_2cb53fe733bcfbdb.txt",
+    REPO.parent / "shared" / "seed" / "000_2cb53fe733bcfbdb.txt",
+)
+TARGET_SENTENCES = 2_000
+ROUNDS = 3
+
+Splitter = Callable[[str], list[str]]
+
+
+def first_existing(paths: tuple[Path, ...]) -> Path:
+    for path in paths:
+        if path.exists():
+            return path
+    raise SystemExit(f"none of these exists: {', '.join(map(str, paths))}")
+
+
+def load_golden() -> list[dict]:
+    with first_existing(GOLDEN_CANDIDATES).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def ours(text: str) -> list[str]:
+    return [s.text for s in split_sentences(text)]
+
+
+def raw_pysbd_splitter() -> Splitter:
+    seg = pysbd.Segmenter(language="en", clean=False)
+    return lambda text: [s.strip() for s in seg.segment(text) if s.strip()]
+
+
+def syntok_splitter() -> Splitter | None:
+    """syntok is optional: report on it when it is installed, skip it quietly otherwise."""
+    try:
+        from syntok import segmenter
+    except ImportError:
+        return None
+
+    def split(text: str) -> list[str]:
+        sentences = []
+        for paragraph in segmenter.analyze(text):
+            for sentence in paragraph:
+                start = sentence[0].offset
+                end = sentence[-1].offset + len(sentence[-1].value)
+                sentences.append(text[start:end].strip())
+        return [s for s in sentences if s]
+
+    return split
+
+
+def golden_report(name: str, split: Splitter, cases: list[dict]) -> None:
+    wrong = [c["id"] for c in cases if split(c["text"]) != [s.strip() for s in c["sentences"]]]
+    right = len(cases) - len(wrong)
+    print(
+        f"  {name:<10} {right:>2}/{len(cases)}  {100 * right / len(cases):5.1f}%"
+        f"  wrong: {', '.join(map(str, wrong)) or '-'}"
+    )
+
+
+def seed_lines() -> list[str]:
+    text = first_existing(SEED_CANDIDATES).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def news_text(lines: list[str]) -> str:
+    """Headline line + blank line + 3-sentence paragraphs, repeated to ~2,000 sentences."""
+    headline, body = lines[0], lines[1:]
+    paragraphs = [" ".join(body[i : i + 3]) for i in range(0, len(body), 3)]
+    article = "\n\n".join([headline, *paragraphs])
+    copies = max(1, round(TARGET_SENTENCES / len(lines)))
+    return "\n\n".join([article] * copies) + "\n"
+
+
+def line_per_sentence_text(lines: list[str]) -> str:
+    """The seed file's own layout (one sentence or headline a line), ~2,000 sentences."""
+    copies = max(1, round(TARGET_SENTENCES / len(lines)))
+    return "\n".join(lines * copies) + "\n"
+
+
+def speed(name: str, split: Splitter, text: str) -> float:
+    best = float("inf")
+    count = 0
+    for _ in range(ROUNDS):
+        t0 = time.perf_counter()
+        count = len(split(text))
+        best = min(best, time.perf_counter() - t0)
+    rate = count / best
+    print(f"  {name:<10} {count:>5} sentences in {best:6.3f} s = {rate:8,.0f} sentences/s")
+    return rate
+
+
+def main() -> None:
+    cases = load_golden()
+    raw = raw_pysbd_splitter()
+    print(f"Golden Rules ({len(cases)} cases, exact split):")
+    golden_report("ours", ours, cases)
+    golden_report("pysbd", raw, cases)
+    syntok = syntok_splitter()
+    if syntok is None:
+        print("  syntok     not installed, skipped")
+    else:
+        golden_report("syntok", syntok, cases)
+
+    lines = seed_lines()
+    ours("Warm up. Load the pysbd rules.")
+    for title, text in (
+        ("paragraphs of three sentences", news_text(lines)),
+        ("one sentence a line", line_per_sentence_text(lines)),
+    ):
+        print(f"\nSpeed, {title} ({len(text):,} chars, best of {ROUNDS}, one core):")
+        ours_rate = speed("ours", ours, text)
+        raw_rate = speed("pysbd", raw, text)
+        print(f"  ours / raw pysbd = {ours_rate / raw_rate:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
