@@ -34,6 +34,7 @@ test: install-test
 	$(BIN)/pytest
 
 bench: install-test
+	$(BIN)/python -m pip install --quiet -e '.[postgres,test,bench]'
 	$(BIN)/python benchmarks/splitting_quality.py
 	$(BIN)/python benchmarks/ingest.py
 

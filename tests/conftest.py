@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
@@ -37,6 +38,14 @@ REPO = Path(__file__).resolve().parents[1]
 def _admin_engine() -> sa.Engine:
     return sa.create_engine(
         make_url(SERVER_URL).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its real cost is most of a log-in test's time; the flows are the same."""
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
 
 

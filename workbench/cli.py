@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session, select
 
 from workbench import accounts
@@ -44,6 +44,7 @@ def _err(message: str) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema (safe to run again)."""
     migrate(get_engine())
@@ -51,6 +52,7 @@ def init_db() -> None:
 
 
 @click.command("setup")
+@with_appcontext
 @click.option("--demo/--no-demo", default=True, help="Load the demo articles in fixtures/.")
 def setup(demo: bool) -> None:
     """First-run set-up: schema, an admin account, the demo articles. Safe to run again."""
@@ -75,6 +77,7 @@ def setup(demo: bool) -> None:
 
 
 @click.command("load-demo")
+@with_appcontext
 def load_demo() -> None:
     """Import the demo articles in fixtures/; ones already imported are skipped."""
     report = _load_fixtures(_settings().demo_fixtures)
@@ -106,6 +109,7 @@ def _as_fixture(article: ArticleInput) -> ArticleInput:
 
 
 @click.command("ingest")
+@with_appcontext
 @click.argument("paths", nargs=-1, required=True)
 def ingest(paths: tuple[str, ...]) -> None:
     """Import articles from files, folders (searched for .txt .md .html .jsonl) or - for stdin.

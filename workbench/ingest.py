@@ -30,6 +30,8 @@ HTML_SUFFIXES = frozenset({".html", ".htm"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 ARTICLE_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
 TITLE_MAX = 500
+OUTLET_MAX = 200
+URL_MAX = 2000
 MAX_JSONL_ERRORS_SHOWN = 20
 
 
@@ -86,6 +88,8 @@ class IngestResult:
 # --- Reading: bytes and files to ArticleInput ---------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Invisible characters that editors' tools leave in pasted text (BOM, zero-width space).
+_INVISIBLE = re.compile(r"[\ufeff\u200b]")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -96,7 +100,7 @@ def clean_text(text: str) -> str:
     Claims keep character offsets into this text, so it is computed once and stored as is.
     """
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL.sub("", text.replace("\u00a0", " "))
+    text = _INVISIBLE.sub("", _CONTROL.sub("", text.replace("\u00a0", " ")))
     text = _MANY_BLANK_LINES.sub("\n\n", _TRAILING_SPACE.sub("\n", text))
     return text.strip()
 
@@ -115,7 +119,9 @@ def decode_text(data: bytes, name: str) -> str:
     else:
         candidates = ["utf-8"]
         if _looks_like_utf16(data):
-            candidates.append("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
+            # The NULs of ASCII-range characters sit in the odd bytes in LE, the even ones in BE.
+            little = data[1::2].count(0) >= data[::2].count(0)
+            candidates.append("utf-16-le" if little else "utf-16-be")
         candidates.append("cp1252")
     for encoding in candidates:
         try:
@@ -171,7 +177,9 @@ def parse_jsonl(text: str, name: str) -> list[ArticleInput]:
     """
     articles: list[ArticleInput] = []
     errors: list[tuple[int, str]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only real line ends: splitlines() would also split at U+2028, U+0085 etc., which JSON
+    # strings may hold unescaped.
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
         if not line.strip():
             continue
         try:
@@ -214,6 +222,7 @@ def _article_from_json(record: object) -> ArticleInput:
 
 
 def _parse_date(value: str) -> datetime | None:
+    """An ISO date or date-time in UTC, or None when it is not one (or out of range)."""
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -222,14 +231,18 @@ def _parse_date(value: str) -> datetime | None:
         except ValueError:
             return None
         parsed = datetime(day.year, day.month, day.day)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def read_article_file(name: str, data: bytes, max_bytes: int) -> list[ArticleInput]:
     """The articles in one uploaded or local file, chosen by its suffix."""
+    # Callers read at most one byte past the limit, so the true size is unknown here.
     if len(data) > max_bytes:
         raise IngestError(
-            f"{name}: the file is {len(data):,} bytes; the limit is {max_bytes:,}. "
+            f"{name}: the file is larger than the limit of {max_bytes:,} bytes. "
             "Split it into smaller files."
         )
     suffix = PurePath(name).suffix.lower()
@@ -247,8 +260,9 @@ def read_article_file(name: str, data: bytes, max_bytes: int) -> list[ArticleInp
 
 
 def _is_generated_name(stem: str) -> bool:
-    # Names like "000_2cb53fe733bcfbdb" say nothing to an editor; the first line is a better title.
-    return bool(re.fullmatch(r"[\d\s]*[0-9a-f]{8,}", stem))
+    # Names like "000_2cb53fe733bcfbdb" or "stdin" say nothing to an editor; the first line is a
+    # better title.
+    return stem == "stdin" or bool(re.fullmatch(r"[\d\s]*[0-9a-f]{8,}", stem))
 
 
 # --- Storing: one article, one transaction ------------------------------------------------------
@@ -273,17 +287,19 @@ def ingest_article(
     body = clean_text(article.body)
     if not body:
         raise IngestError("The article has no text. Paste the article's text or choose a file.")
+    url = _one_line(article.url or "") or None
+    if url is not None and len(url) > URL_MAX:
+        raise IngestError(f"The article's address is longer than {URL_MAX:,} characters.")
     existing = find_duplicate(session, body)
     if existing is not None:
         session.rollback()
         raise DuplicateArticle(existing)
 
     candidates = find_claims(body)
-    title = _title_for(article.title, body)
     record = Article(
-        title=title,
-        url=article.url,
-        outlet=(article.outlet or "").strip()[:200] or None,
+        title=_title_for(_one_line(article.title), body),
+        url=url,
+        outlet=_one_line(article.outlet or "")[:OUTLET_MAX] or None,
         published_at=article.published_at,
         body=body,
         content_hash=content_hash(body),
@@ -376,10 +392,15 @@ def ingest_batch(
     return report
 
 
+def _one_line(value: str) -> str:
+    """Metadata as one clean line: no control characters (PostgreSQL refuses NUL), single spaces."""
+    return " ".join(_CONTROL.sub("", value).split())
+
+
 def _title_for(given: str, body: str) -> str:
-    title = " ".join(given.split())
+    title = given
     if not title:
         title = body.split("\n", 1)[0].strip()
-    if len(title) > 120 and not given.strip():
+    if len(title) > 120 and not given:
         title = title[:117].rstrip() + "…"
     return title[:TITLE_MAX]
