@@ -28,6 +28,7 @@ from sqlmodel import SQLModel, select
 from workbench.config import Settings
 from workbench.db import (
     alembic_config,
+    is_modelled,
     make_engine,
     migrate,
     read_session,
@@ -235,7 +236,9 @@ def test_deleting_an_article_cascades_to_its_claims(engine: sa.Engine) -> None:
 
 def _schema_differences(engine: sa.Engine) -> list[object]:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": is_modelled}
+        )
         return compare_metadata(context, SQLModel.metadata)
 
 

@@ -491,12 +491,12 @@ def test_failure_mid_transaction_leaves_nothing_behind(
     real_normalize = workbench.ingest.normalize
     calls = 0
 
-    def failing_normalize(text: str) -> str:
+    def failing_normalize(text: str, *args: object) -> str:
         nonlocal calls
         calls += 1
         if calls > 2:
             raise RuntimeError("disk on fire")
-        return real_normalize(text)
+        return real_normalize(text, *args)
 
     monkeypatch.setattr(workbench.ingest, "normalize", failing_normalize)
     with pytest.raises(RuntimeError, match="disk on fire"):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import click
 from flask import Flask, current_app
@@ -12,8 +14,9 @@ from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session, select
 
 from workbench import accounts
+from workbench.claim_archive import import_archive, parse_archive
 from workbench.config import Settings
-from workbench.db import get_engine, migrate, write_session
+from workbench.db import get_engine, migrate, read_session, write_session
 from workbench.ingest import (
     ARTICLE_SUFFIXES,
     ArticleInput,
@@ -23,16 +26,19 @@ from workbench.ingest import (
     read_article_file,
 )
 from workbench.models import Role, User
+from workbench.similar import find_similar, load_aliases
 
 Reader = Callable[[int], bytes]
 
 users = AppGroup("users", help="Manage accounts.")
+claims = AppGroup("claims", help="Load an archive of checked claims and search it.")
 
 
 def init_app(app: Flask) -> None:
     for command in (init_db, setup, ingest, load_demo):
         app.cli.add_command(command)
     app.cli.add_command(users)
+    app.cli.add_command(claims)
 
 
 def _settings() -> Settings:
@@ -226,3 +232,56 @@ def set_password(username: str, password: str) -> None:
             raise click.ClickException(str(exc)) from exc
         session.commit()
     click.echo(f"Password changed for {username!r}.")
+
+
+@claims.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+def import_claims(file: IO[str]) -> None:
+    """Load checked claims from JSON Lines: {"id", "text", "title"?, "verdict"?, "url"?, "date"?}.
+
+    Nothing is stored if any line is bad (every bad line is listed); claims whose id is already in
+    the archive are skipped, so the same file can be imported again.
+    """
+    try:
+        records = parse_archive(file, file.name)
+    except IngestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with write_session(get_engine()) as session:
+        bar = click.progressbar(length=len(records), label="Importing", file=sys.stderr)
+        with bar:
+            report = import_archive(session, records, progress=bar.update)
+    click.echo(report.summary())
+
+
+@claims.command("similar")
+@click.option("--input", "input_file", type=click.File("r", encoding="utf-8-sig"), default="-")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+def similar_claims(input_file: IO[str], limit: int) -> None:
+    """For each {"id", "text"} line, print {"query_id", "results": [{"claim_id", "score",
+    "duplicate"}]}, best first; claim_id is the claim's external id when it has one."""
+    engine = get_engine()
+    with read_session(engine) as session:
+        aliases = load_aliases(session)
+        for number, line in enumerate(input_file, start=1):
+            if not line.strip():
+                continue
+            try:
+                query = json.loads(line)
+                query_id, text = query["id"], query["text"]
+                if not isinstance(text, str):
+                    raise TypeError
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise click.ClickException(
+                    f'line {number}: expected a JSON object with "id" and "text".'
+                ) from None
+            found = find_similar(session, text, limit, aliases=aliases)
+            results = [
+                {
+                    "claim_id": hit.claim.external_id or hit.claim.id,
+                    "score": hit.score,
+                    "duplicate": hit.duplicate,
+                }
+                for hit in found
+            ]
+            click.echo(json.dumps({"query_id": query_id, "results": results}))
+            session.rollback()  # end the read transaction so long runs do not pin old snapshots

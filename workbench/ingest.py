@@ -21,8 +21,9 @@ import trafilatura
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from workbench.matching import normalize
+from workbench.matching import AliasTable, normalize
 from workbench.models import Article, Claim, utcnow
+from workbench.similar import load_aliases, suggest_duplicates
 from workbench.splitting import find_claims
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
@@ -77,11 +78,14 @@ class IngestResult:
     article: Article
     claims: int
     skipped: Counter[str] = field(default_factory=Counter)
+    suggestions: int = 0
 
     def summary(self) -> str:
         skipped = sum(self.skipped.values())
         reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
         tail = f"; {skipped} sentence(s) not taken as claims ({reasons})" if skipped else ""
+        if self.suggestions:
+            tail += f"; {self.suggestions} possible duplicate(s) of archived claims"
         return f"Imported #{self.article.id} “{self.article.title}”: {self.claims} claim(s){tail}."
 
 
@@ -157,7 +161,7 @@ def extract_html(html: str, name: str) -> ArticleInput:
     if not body or not body.strip():
         raise IngestError(f"{name}: no article text was found in this HTML page.")
     meta = trafilatura.extract_metadata(html)
-    published = _parse_date(meta.date) if meta and meta.date else None
+    published = parse_date(meta.date) if meta and meta.date else None
     return ArticleInput(
         body=body,
         title=(meta.title if meta and meta.title else "") or "",
@@ -208,7 +212,7 @@ def _article_from_json(record: object) -> ArticleInput:
     if url is not None and not re.match(r"https?://", url, re.IGNORECASE):
         raise ValueError('"url" must start with http:// or https://')
     published = record.get("published") or None
-    published_at = _parse_date(published) if published else None
+    published_at = parse_date(published) if published else None
     if published and published_at is None:
         raise ValueError(f'"published" is not an ISO date: {published!r}')
     return ArticleInput(
@@ -221,7 +225,7 @@ def _article_from_json(record: object) -> ArticleInput:
     )
 
 
-def _parse_date(value: str) -> datetime | None:
+def parse_date(value: str) -> datetime | None:
     """An ISO date or date-time in UTC, or None when it is not one (or out of range)."""
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
@@ -278,9 +282,15 @@ def find_duplicate(session: Session, body: str) -> Article | None:
 
 
 def ingest_article(
-    session: Session, article: ArticleInput, *, user_id: int | None = None
+    session: Session,
+    article: ArticleInput,
+    *,
+    user_id: int | None = None,
+    aliases: AliasTable | None = None,
+    match: bool = True,
 ) -> IngestResult:
-    """Store an article and its claims in one transaction, committed here: all of it or nothing.
+    """Store an article, its claims and their duplicate suggestions in one transaction, committed
+    here: all of it or nothing.
 
     Raises IngestError (nothing stored) for empty text or an article already in the archive.
     """
@@ -307,7 +317,9 @@ def ingest_article(
         ingested_by_id=user_id,
     )
     skipped: Counter[str] = Counter()
+    suggestions = 0
     try:
+        aliases = aliases or load_aliases(session)
         session.add(record)
         session.flush()
         now = utcnow()
@@ -324,7 +336,7 @@ def ingest_article(
                     "start_offset": sentence.start,
                     "end_offset": sentence.end,
                     "text": sentence.text,
-                    "normalized_text": normalize(sentence.text),
+                    "normalized_text": normalize(sentence.text, aliases),
                     "check_worthiness": candidate.check_worthiness,
                     "status": "new",
                     "version": 1,
@@ -334,6 +346,9 @@ def ingest_article(
             )
         if rows:
             session.execute(sa.insert(Claim), rows)
+            if match:
+                stored = session.exec(select(Claim).where(Claim.article_id == record.id)).all()
+                suggestions = len(suggest_duplicates(session, stored))
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -346,7 +361,7 @@ def ingest_article(
     except BaseException:
         session.rollback()
         raise
-    return IngestResult(article=record, claims=len(rows), skipped=skipped)
+    return IngestResult(article=record, claims=len(rows), skipped=skipped, suggestions=suggestions)
 
 
 @dataclass
@@ -382,9 +397,12 @@ def ingest_batch(
     A failure in one article (or a crash) never undoes the articles before it, and a rerun of the
     same batch skips what is already in: so a long import can be killed and simply started again.
     """
+    aliases = load_aliases(session)
     for article in articles:
         try:
-            report.imported.append(ingest_article(session, article, user_id=user_id))
+            report.imported.append(
+                ingest_article(session, article, user_id=user_id, aliases=aliases)
+            )
         except DuplicateArticle as exc:
             report.duplicates.append(exc)
         except IngestError as exc:

@@ -136,6 +136,10 @@ class Claim(SQLModel, table=True):
     end_offset: int
     text: str = Field(sa_type=sa.Text)
     normalized_text: str = Field(sa_type=sa.Text)
+    # A claim's own headline, as fact-check archives give one ("Does Video Show ...?"); claims
+    # split from news articles have none (the article's headline is about the whole article).
+    title: str | None = Field(default=None, sa_type=sa.Text)
+    normalized_title: str | None = Field(default=None, sa_type=sa.Text)
     check_worthiness: float = Field(default=0.0)
     status: ClaimStatus = Field(
         sa_column=_enum_column(ClaimStatus, nullable=False, default=ClaimStatus.NEW)
@@ -207,6 +211,15 @@ class Alert(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     acknowledged_by_id: int | None = _user_ref()
     acknowledged_at: datetime | None = Field(default=None)
+
+
+class Alias(SQLModel, table=True):
+    """One way of writing a name, and the name matching should read it as."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    phrase: str = Field(max_length=200, sa_column_kwargs={"unique": True}, nullable=False)
+    canonical: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import workbench.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from workbench.db import is_modelled
 
 config = context.config
 engine = config.attributes["engine"]
@@ -14,6 +15,7 @@ with engine.connect() as connection:
         target_metadata=SQLModel.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=is_modelled,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,161 @@
+"""Fit the two matching models and print their coefficients for workbench/matching.py.
+
+- Duplicate model: logistic regression on the 3,676 MSRP news sentence pairs (is the second
+  sentence the same claim as the first?). The first sentences form the archive whose word counts
+  weigh the features, as the app's index would. Five-fold cross-validated scores choose the
+  threshold: the lowest score whose precision is at least 0.85, so recall is as high as allowed.
+- Similarity model: logistic regression on the CheckThat! 2022 training queries, over the
+  candidates the app's own index offers after `claims import` of the 14,231 checked claims
+  (gold claim = 1, other candidates = 0). Dev and devtest are left for benchmarks/claim_matching.py.
+
+Run from the repository root: python benchmarks/fit_matching.py (needs numpy: make bench installs
+it). Nothing is written; paste the printed models into workbench/matching.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from workbench.claim_archive import import_archive, parse_archive  # noqa: E402
+from workbench.config import Settings  # noqa: E402
+from workbench.db import make_engine, migrate, read_session, write_session  # noqa: E402
+from workbench.matching import (  # noqa: E402
+    content_words,
+    features,
+    idf_from_counts,
+    normalize,
+    similarity_features,
+)
+from workbench.similar import candidates_for  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data"
+MIN_PRECISION = 0.85
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> np.ndarray:
+    """Weights then bias, by Newton's method on the L2-penalised log-likelihood (bias free)."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(design.shape[1])
+    penalty = np.full(design.shape[1], l2)
+    penalty[-1] = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-design @ w))
+        gradient = design.T @ (p - y) + penalty * w
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def predict(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-(x @ w[:-1] + w[-1])))
+
+
+def threshold_for_precision(scores: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """(threshold, precision, recall) at the lowest threshold with precision >= MIN_PRECISION."""
+    order = np.argsort(-scores)
+    hits = np.cumsum(y[order])
+    precision = hits / np.arange(1, len(y) + 1)
+    ok = np.where(precision >= MIN_PRECISION)[0]
+    # Ties: a threshold admits every pair with that score, so stop at a score boundary.
+    best = None
+    for i in ok[::-1]:
+        if i + 1 == len(order) or scores[order[i + 1]] < scores[order[i]]:
+            best = i
+            break
+    assert best is not None
+    return float(scores[order[best]]), float(precision[best]), float(hits[best] / y.sum())
+
+
+def auc(scores: np.ndarray, y: np.ndarray) -> float:
+    ranks = scores.argsort().argsort() + 1
+    positives = y.sum()
+    return float(
+        (ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * (len(y) - positives))
+    )
+
+
+def msrp_pairs() -> tuple[np.ndarray, np.ndarray]:
+    with open(DATA / "paraphrase" / "msrp-train.tsv", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
+    archive = [normalize(r[3]) for r in rows]
+    queries = [normalize(r[4]) for r in rows]
+    counts = Counter(w for text in archive for w in set(content_words(text)))
+    x = []
+    for query, candidate in zip(queries, archive, strict=True):
+        known = {w: counts.get(w, 0) for w in content_words(query)}
+        x.append(features(query, candidate, idf_from_counts(known, len(archive))))
+    return np.array(x), np.array([int(r[0]) for r in rows])
+
+
+def fit_duplicate_model() -> None:
+    x, y = msrp_pairs()
+    folds = np.random.default_rng(0).permutation(len(y)) % 5
+    cv = np.zeros(len(y))
+    for fold in range(5):
+        w = fit_logistic(x[folds != fold], y[folds != fold])
+        cv[folds == fold] = predict(w, x[folds == fold])
+    threshold, precision, recall = threshold_for_precision(np.round(100 * cv, 1), y)
+    w = fit_logistic(x, y)
+    print("Duplicate model (MSRP, 5-fold cross-validated):")
+    print(f"  threshold {threshold:.1f}: precision {precision:.3f}, recall {recall:.3f}")
+    print(f"  ROC AUC {auc(cv, y):.3f}")
+    print(f"  weights={tuple(round(float(v), 3) for v in w[:-1])},")
+    print(f"  bias={round(float(w[-1]), 3)},")
+
+
+def fit_similarity_model() -> None:
+    folder = DATA / "claim-matching"
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(Settings(database_url=f"sqlite:///{tmp}/fit.db"))
+        migrate(engine)
+        with open(folder / "vclaims.jsonl", encoding="utf-8") as handle:
+            records = parse_archive(handle, "vclaims.jsonl")
+        with write_session(engine) as session:
+            import_archive(session, records)
+        queries = {}
+        with open(folder / "queries-train-dev.jsonl", encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)
+                queries[record["id"]] = record["text"]
+        gold: dict[str, set[str]] = {}
+        with open(folder / "qrels-train.tsv", encoding="utf-8") as handle:
+            for line in handle:
+                query_id, claim_id = line.split()[:2]
+                gold.setdefault(query_id, set()).add(claim_id)
+        x, y = [], []
+        with read_session(engine) as session:
+            for query_id, wanted in gold.items():
+                query, rows = candidates_for(session, queries[query_id])
+                for claim, _article in rows:
+                    x.append(
+                        similarity_features(
+                            query.normalized,
+                            claim.normalized_text,
+                            claim.normalized_title,
+                            query.idf,
+                        )
+                    )
+                    y.append(1 if claim.external_id in wanted else 0)
+        engine.dispose()
+    w = fit_logistic(np.array(x), np.array(y))
+    print(f"Similarity model (CheckThat! train: {len(gold)} queries, {len(y)} candidates):")
+    print(f"  weights={tuple(round(float(v), 3) for v in w[:-1])},")
+    print(f"  bias={round(float(w[-1]), 3)},")
+
+
+if __name__ == "__main__":
+    fit_duplicate_model()
+    fit_similarity_model()

@@ -1,0 +1,211 @@
+"""Similar-claims search and duplicate suggestions: the index finds candidates, rapidfuzz-based
+scores rank them.
+
+The index (see search_index.py) is asked for the claims sharing the query's words, BM25-ranked;
+only those candidates are scored, so a query never scans the archive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from rapidfuzz import fuzz
+from sqlmodel import Session, select
+
+from workbench import search_index
+from workbench.matching import (
+    DUPLICATE_THRESHOLD,
+    AliasTable,
+    Idf,
+    content_words,
+    duplicate_score,
+    idf_from_counts,
+    normalize,
+    similarity_score,
+)
+from workbench.models import (
+    Alias,
+    Article,
+    Claim,
+    DuplicateSuggestion,
+    SuggestionState,
+    utcnow,
+)
+
+CANDIDATES = 100  # claims scored per query; enough for the brute-force top 10 (benchmarks)
+SUGGESTION_CANDIDATES = 30  # a duplicate shares most rare words, so it ranks high in the index
+QUERY_WORDS = 32  # a long text is searched with its rarest words
+SUGGESTION_METHOD = "index+fuzzy"
+SUGGESTION_WORDS = 8  # a repeat shares its rarest words, so they alone find it
+# Below this token-sort ratio no MSRP pair reaches the threshold (lowest seen: 59; checked by
+# benchmarks/msrp.py), so such candidates skip the full scoring.
+CUT_OFF = 55
+
+
+class Suggested(NamedTuple):
+    """A duplicate suggestion as stored: the new claim, the archived one it repeats, the score."""
+
+    claim_id: int
+    candidate_id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class SimilarClaim:
+    claim: Claim
+    article: Article
+    score: float  # 0-100, ranks the results
+    duplicate_score: float  # 0-100, decides "duplicate"
+
+    @property
+    def duplicate(self) -> bool:
+        return self.duplicate_score >= DUPLICATE_THRESHOLD
+
+
+def load_aliases(session: Session) -> AliasTable:
+    """The aliases as admins left them; read per call so every worker sees an edit at once."""
+    rows = session.exec(select(Alias.phrase, Alias.canonical)).all()
+    return AliasTable.build((phrase, canonical) for phrase, canonical in rows)
+
+
+@dataclass(frozen=True)
+class _Query:
+    normalized: str
+    words: list[str]
+    idf: Idf
+
+
+def _prepare(session: Session, normalized: str) -> _Query:
+    words = list(dict.fromkeys(content_words(normalized)))
+    counts = search_index.document_counts(session, words)
+    counts = {w: counts.get(w, 0) for w in words}
+    idf = idf_from_counts(counts, search_index.archive_size(session))
+    rarest = sorted(words, key=lambda w: (counts[w], w))[:QUERY_WORDS]
+    return _Query(normalized=normalized, words=rarest, idf=idf)
+
+
+def candidates_for(
+    session: Session, text: str, limit: int = CANDIDATES, *, aliases: AliasTable | None = None
+) -> tuple[_Query, list[tuple[Claim, Article]]]:
+    """The normalised query and the claims the index offers for it (unscored)."""
+    aliases = aliases or load_aliases(session)
+    query = _prepare(session, normalize(text, aliases))
+    ids = search_index.candidate_ids(session, query.words, limit)
+    if not ids:
+        return query, []
+    statement = select(Claim, Article).join(Article, Claim.article_id == Article.id)
+    rows = session.exec(statement.where(Claim.id.in_(ids))).all()
+    return query, [(claim, article) for claim, article in rows]
+
+
+def find_similar(
+    session: Session,
+    text: str,
+    limit: int = 10,
+    *,
+    aliases: AliasTable | None = None,
+) -> list[SimilarClaim]:
+    """The archived claims closest to any text, best first, scored 0-100."""
+    query, rows = candidates_for(session, text, max(CANDIDATES, limit), aliases=aliases)
+    results = [
+        SimilarClaim(
+            claim=claim,
+            article=article,
+            score=similarity_score(
+                query.normalized, claim.normalized_text, claim.normalized_title, query.idf
+            ),
+            duplicate_score=duplicate_score(query.normalized, claim.normalized_text, query.idf),
+        )
+        for claim, article in rows
+    ]
+    results.sort(key=lambda r: (-r.score, -r.duplicate_score, r.claim.id))
+    return results[:limit]
+
+
+def suggest_duplicates(
+    session: Session, claims: Sequence[Claim], *, fresh: bool = True
+) -> list[Suggested]:
+    """Suggest, for each claim, the archived claims it repeats (in the caller's transaction).
+
+    Claims of the same article are not suggested (an article restating itself is not news), nor is
+    a pair an editor already rejected, in either direction (`fresh` claims, just stored, cannot
+    have any). Word counts are read once for all the claims; a cheap token-sort cut-off skips the
+    full scoring of candidates that cannot reach the threshold.
+    """
+    if not claims:
+        return []
+    words = {w for claim in claims for w in content_words(claim.normalized_text)}
+    counts = search_index.document_counts(session, list(words))
+    counts = {w: counts.get(w, 0) for w in words}
+    idf = idf_from_counts(counts, search_index.archive_size(session))
+
+    wanted: dict[int, list[int]] = {}
+    for claim in claims:
+        mine = list(dict.fromkeys(content_words(claim.normalized_text)))
+        rarest = sorted(mine, key=lambda w: (counts[w], w))[:SUGGESTION_WORDS]
+        wanted[claim.id] = search_index.candidate_ids(session, rarest, SUGGESTION_CANDIDATES)
+    articles = {claim.article_id for claim in claims}
+    texts = _claim_texts(session, {i for ids in wanted.values() for i in ids}, articles)
+
+    suggestions: list[Suggested] = []
+    for claim in claims:
+        others = [i for i in wanted[claim.id] if i in texts]
+        rejected = set() if fresh else _rejected_partners(session, claim.id, others)
+        for other in others:
+            text = texts[other]
+            quick = fuzz.token_sort_ratio(claim.normalized_text, text, score_cutoff=CUT_OFF)
+            if other in rejected or not quick:
+                continue
+            score = duplicate_score(claim.normalized_text, text, idf)
+            if score >= DUPLICATE_THRESHOLD:
+                suggestions.append(Suggested(claim.id, other, score))
+    if suggestions:
+        session.execute(
+            sa.insert(DuplicateSuggestion),
+            [
+                {
+                    "claim_id": s.claim_id,
+                    "candidate_id": s.candidate_id,
+                    "score": s.score,
+                    "method": SUGGESTION_METHOD,
+                    "state": SuggestionState.PENDING.value,
+                    "created_at": utcnow(),
+                }
+                for s in suggestions
+            ],
+        )
+    return suggestions
+
+
+def _claim_texts(session: Session, ids: set[int], skip_articles: set[int]) -> dict[int, str]:
+    """id -> normalised text, for candidates outside the given articles."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(Claim.id, Claim.normalized_text).where(
+            Claim.id.in_(ids), Claim.article_id.not_in(skip_articles)
+        )
+    )
+    return {claim_id: text for claim_id, text in rows}
+
+
+def _rejected_partners(session: Session, claim_id: int, others: list[int]) -> set[int]:
+    pairs = session.exec(
+        select(DuplicateSuggestion.claim_id, DuplicateSuggestion.candidate_id).where(
+            DuplicateSuggestion.state == SuggestionState.REJECTED,
+            sa.or_(
+                sa.and_(
+                    DuplicateSuggestion.claim_id == claim_id,
+                    DuplicateSuggestion.candidate_id.in_(others),
+                ),
+                sa.and_(
+                    DuplicateSuggestion.candidate_id == claim_id,
+                    DuplicateSuggestion.claim_id.in_(others),
+                ),
+            ),
+        )
+    ).all()
+    return {a if b == claim_id else b for a, b in pairs}
