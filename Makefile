@@ -28,7 +28,12 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)."
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
-test: install-test
+# Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser-deps:
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install-test browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -22,6 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
+from werkzeug.serving import make_server
 
 from app import create_app
 from workbench import accounts
@@ -179,3 +181,39 @@ class AuthActions:
 @pytest.fixture
 def auth(client: FlaskClient, users: dict[str, int]) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The app on a real HTTP server on loopback, for the browser; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (which cannot download its own browser here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()

@@ -174,7 +174,7 @@ def test_login_page_keeps_next_from_the_redirect(client: FlaskClient) -> None:
     response = client.get("/articles/new")
     assert response.status_code == 302
     login_page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert 'name="next" value="/articles/new?"' in login_page
+    assert 'name="next" value="/articles/new"' in login_page
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(auth: AuthActions) -> None:

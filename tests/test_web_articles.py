@@ -392,7 +392,7 @@ def test_missing_article_is_404(editor: FlaskClient, path: str) -> None:
 
 
 def _claim_texts(html: str) -> list[str]:
-    return re.findall(r"<tr>\s*<td>(The council spent [^<]*)</td>", html)
+    return re.findall(r"<tr>\s*<td><a [^>]*>(The council spent [^<]*)</a></td>", html)
 
 
 def test_claims_list_pages_through_more_than_fifty_claims(

@@ -70,3 +70,28 @@ def body_parts(article: Article, claims: list[Claim]) -> list[BodyPart]:
     if cursor < len(article.body):
         parts.append(BodyPart(article.body[cursor:]))
     return parts
+
+
+@dataclass(frozen=True)
+class ClaimContext:
+    before: str
+    text: str
+    after: str
+
+
+CONTEXT_CHARS = 360
+
+
+def claim_context(article: Article, claim: Claim) -> ClaimContext:
+    """The claim with the text around it, cut at whole words, so an editor reads it in place."""
+    body = article.body
+    start = max(0, claim.start_offset - CONTEXT_CHARS)
+    end = min(len(body), claim.end_offset + CONTEXT_CHARS)
+    before = body[start : claim.start_offset]
+    after = body[claim.end_offset : end]
+    if start > 0:
+        before = "…" + before.split(" ", 1)[-1]
+    if end < len(body):
+        after = after.rsplit(" ", 1)[0] + "…"
+    text = body[claim.start_offset : claim.end_offset]
+    return ClaimContext(before=before, text=text, after=after)

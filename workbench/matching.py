@@ -110,7 +110,7 @@ _SAY = (
 )
 _LEADING_ATTRIBUTION = re.compile(
     rf"^(?:According to [^,]{{1,80}},\s*|[A-Z][^,;:\"“”]{{0,70}}?\s{_SAY}"
-    rf"(?:\s+(?:on|in|at)\s+\w+)?(?:\s*:\s*|\s+that\s+|,\s*))",
+    rf"(?:\s+(?:on|in|at)\s+\w+)?(?:\s*:\s*|\s+that\s+|,\s*|\s+(?=\S)))",
 )
 _TRAILING_ATTRIBUTION = re.compile(
     rf"(?:,|(?<=[”\"]))\s*(?:according to [^,.;]{{1,80}}|"
@@ -225,6 +225,29 @@ def normalize(text: str, aliases: AliasTable = DEFAULT_ALIAS_TABLE) -> str:
     plain = _POSSESSIVE.sub("", _THOUSANDS.sub("", _DASHES.sub(" ", plain)))
     tokens = _PUNCTUATION.sub(" ", plain).replace("_", " ").split()
     return " ".join(_numbers_as_digits(tokens))
+
+
+_WORD = re.compile(r"\w+(?:[.'’]\w+)*\.?", re.UNICODE)
+
+
+def shared_word_spans(
+    text: str, other: str, aliases: AliasTable = DEFAULT_ALIAS_TABLE
+) -> list[tuple[str, bool]]:
+    """`text` cut into pieces, each marked True when it is a content word the other text shares
+    (after normalisation, so "USA" is shared with "United States"): for side-by-side display."""
+    shared = set(content_words(normalize(other, aliases)))
+    pieces: list[tuple[str, bool]] = []
+    cursor = 0
+    for match in _WORD.finditer(text):
+        word_key = set(content_words(normalize(match.group(0), aliases)))
+        if word_key and word_key <= shared:
+            if match.start() > cursor:
+                pieces.append((text[cursor : match.start()], False))
+            pieces.append((match.group(0), True))
+            cursor = match.end()
+    if cursor < len(text):
+        pieces.append((text[cursor:], False))
+    return pieces
 
 
 STOPWORDS = frozenset(

@@ -27,7 +27,7 @@ def role_required(role: Role) -> Callable[[View], View]:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if g.user is None:
-                return redirect(url_for("auth.login", next=request.full_path))
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if ROLE_RANK[g.user.role] < ROLE_RANK[role]:
                 return render_template("errors/403.html", needed=role), 403
             return view(*args, **kwargs)

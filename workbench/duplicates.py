@@ -1,0 +1,303 @@
+"""What an editor does with a duplicate suggestion: confirm it, reject it, or undo a confirmation.
+
+Confirmed duplicates form a cluster with one canonical claim; a claim in a cluster shows the
+canonical claim's verdict as inherited until it gets its own. Every change is an AuditEvent whose
+`before` holds what undo needs, so a merge can be taken back exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from workbench.audit import record
+from workbench.models import (
+    Article,
+    AuditEvent,
+    Claim,
+    Cluster,
+    DuplicateSuggestion,
+    SuggestionState,
+    Verdict,
+    utcnow,
+)
+
+
+class SuggestionNotFound(LookupError):
+    pass
+
+
+class SuggestionAlreadyDecided(Exception):
+    """Someone decided this suggestion already; the page the editor saw is out of date."""
+
+
+def get_suggestion(session: Session, suggestion_id: int) -> DuplicateSuggestion:
+    suggestion = session.get(DuplicateSuggestion, suggestion_id)
+    if suggestion is None:
+        raise SuggestionNotFound(suggestion_id)
+    return suggestion
+
+
+def _pending(session: Session, suggestion_id: int) -> DuplicateSuggestion:
+    suggestion = get_suggestion(session, suggestion_id)
+    if suggestion.state != SuggestionState.PENDING:
+        raise SuggestionAlreadyDecided(
+            f"This suggestion was already {suggestion.state.value}; reload the page to see it."
+        )
+    return suggestion
+
+
+def confirm(session: Session, suggestion_id: int, actor_id: int | None) -> Cluster:
+    """The two claims are the same claim: put them (and their clusters) in one cluster."""
+    suggestion = _pending(session, suggestion_id)
+    claim = session.get(Claim, suggestion.claim_id)
+    other = session.get(Claim, suggestion.candidate_id)
+    assert claim is not None and other is not None  # foreign keys
+
+    target = _cluster_to_keep(session, claim, other)
+    moved: dict[str, int | None] = {}
+    for member in _members_to_move(session, target, claim, other):
+        moved[str(member.id)] = member.cluster_id
+        member.cluster_id = target.id
+        member.version += 1
+        member.updated_at = utcnow()
+        session.add(member)
+    emptied = _delete_empty_clusters(session, {c for c in moved.values() if c is not None}, target)
+
+    suggestion.state = SuggestionState.CONFIRMED
+    suggestion.decided_by_id = actor_id
+    suggestion.decided_at = utcnow()
+    session.add(suggestion)
+    record(
+        session,
+        actor_id,
+        "duplicate.confirm",
+        "suggestion",
+        suggestion.id,
+        before={"state": "pending", "clusters": moved, "deleted_clusters": emptied},
+        after={"state": "confirmed", "cluster": target.id},
+    )
+    session.commit()
+    return target
+
+
+def _cluster_to_keep(session: Session, claim: Claim, other: Claim) -> Cluster:
+    """The cluster both claims end in: the one that has a verdict, else the older one, else new.
+
+    A new cluster's canonical claim is the archived one (it was there first).
+    """
+    clusters = [
+        session.get(Cluster, c) for c in (other.cluster_id, claim.cluster_id) if c is not None
+    ]
+    clusters = [c for c in clusters if c is not None]
+    if clusters:
+        return min(clusters, key=lambda c: (not _has_verdict(session, c), c.id or 0))
+    cluster = Cluster(canonical_claim_id=other.id)
+    session.add(cluster)
+    session.flush()
+    return cluster
+
+
+def _has_verdict(session: Session, cluster: Cluster) -> bool:
+    if cluster.canonical_claim_id is None:
+        return False
+    canonical = session.get(Claim, cluster.canonical_claim_id)
+    return canonical is not None and canonical.verdict is not None
+
+
+def _members_to_move(session: Session, target: Cluster, *claims: Claim) -> list[Claim]:
+    """The claims themselves, and every member of a cluster that is merged into the target."""
+    moving = {c.id: c for c in claims if c.cluster_id != target.id}
+    merged = {c.cluster_id for c in claims if c.cluster_id not in (None, target.id)}
+    if merged:
+        for member in session.exec(select(Claim).where(Claim.cluster_id.in_(merged))).all():
+            moving[member.id] = member
+    return sorted(moving.values(), key=lambda c: c.id or 0)
+
+
+def _delete_empty_clusters(
+    session: Session, cluster_ids: set[int], keep: Cluster
+) -> dict[str, int | None]:
+    """Remove clusters a merge emptied; returns their canonical claims so undo can restore them."""
+    deleted: dict[str, int | None] = {}
+    session.flush()
+    for cluster_id in cluster_ids - {keep.id}:
+        left = session.exec(
+            select(sa.func.count()).select_from(Claim).where(Claim.cluster_id == cluster_id)
+        ).one()
+        cluster = session.get(Cluster, cluster_id)
+        if left == 0 and cluster is not None:
+            deleted[str(cluster_id)] = cluster.canonical_claim_id
+            session.delete(cluster)
+    return deleted
+
+
+def reject(session: Session, suggestion_id: int, actor_id: int | None) -> DuplicateSuggestion:
+    """Not the same claim: the pair is never suggested again."""
+    suggestion = _pending(session, suggestion_id)
+    suggestion.state = SuggestionState.REJECTED
+    suggestion.decided_by_id = actor_id
+    suggestion.decided_at = utcnow()
+    session.add(suggestion)
+    record(
+        session,
+        actor_id,
+        "duplicate.reject",
+        "suggestion",
+        suggestion.id,
+        before={"state": "pending"},
+        after={"state": "rejected"},
+    )
+    session.commit()
+    return suggestion
+
+
+def undo(session: Session, suggestion_id: int, actor_id: int | None) -> DuplicateSuggestion:
+    """Take back a confirmation or rejection; a confirmation's cluster moves are reversed."""
+    suggestion = get_suggestion(session, suggestion_id)
+    if suggestion.state == SuggestionState.PENDING:
+        raise SuggestionAlreadyDecided("This suggestion is not decided; there is nothing to undo.")
+    decision = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity_type == "suggestion",
+            AuditEvent.entity_id == suggestion.id,
+            AuditEvent.action.in_(["duplicate.confirm", "duplicate.reject"]),
+        )
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    undone_state = suggestion.state.value
+    if suggestion.state == SuggestionState.CONFIRMED and decision is not None:
+        _reverse_moves(session, decision.before or {})
+    suggestion.state = SuggestionState.PENDING
+    suggestion.decided_by_id = None
+    suggestion.decided_at = None
+    session.add(suggestion)
+    record(
+        session,
+        actor_id,
+        "duplicate.undo",
+        "suggestion",
+        suggestion.id,
+        before={"state": undone_state},
+        after={"state": "pending"},
+    )
+    session.commit()
+    return suggestion
+
+
+def _reverse_moves(session: Session, before: dict) -> None:
+    for cluster_id, canonical in (before.get("deleted_clusters") or {}).items():
+        if session.get(Cluster, int(cluster_id)) is None:
+            session.add(Cluster(id=int(cluster_id), canonical_claim_id=canonical))
+    session.flush()
+    touched: set[int] = set()
+    for claim_id, cluster_id in (before.get("clusters") or {}).items():
+        claim = session.get(Claim, int(claim_id))
+        if claim is None:
+            continue
+        if claim.cluster_id is not None:
+            touched.add(claim.cluster_id)
+        claim.cluster_id = cluster_id
+        claim.version += 1
+        claim.updated_at = utcnow()
+        session.add(claim)
+    session.flush()
+    for cluster_id in touched:
+        cluster = session.get(Cluster, cluster_id)
+        left = session.exec(
+            select(sa.func.count()).select_from(Claim).where(Claim.cluster_id == cluster_id)
+        ).one()
+        if cluster is not None and left < 2:
+            # A cluster of one is no cluster; its last claim stands alone again.
+            for member in session.exec(select(Claim).where(Claim.cluster_id == cluster_id)).all():
+                member.cluster_id = None
+                session.add(member)
+            session.flush()
+            session.delete(cluster)
+
+
+# --- Reading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EffectiveVerdict:
+    verdict: Verdict | None
+    inherited_from: Claim | None  # the canonical claim whose verdict this claim shows
+
+
+def effective_verdict(session: Session, claim: Claim) -> EffectiveVerdict:
+    """The claim's own verdict, or its cluster's (marked as inherited)."""
+    if claim.verdict is not None or claim.cluster_id is None:
+        return EffectiveVerdict(claim.verdict, None)
+    cluster = session.get(Cluster, claim.cluster_id)
+    if cluster is None or cluster.canonical_claim_id in (None, claim.id):
+        return EffectiveVerdict(None, None)
+    canonical = session.get(Claim, cluster.canonical_claim_id)
+    if canonical is None or canonical.verdict is None:
+        return EffectiveVerdict(None, None)
+    return EffectiveVerdict(canonical.verdict, canonical)
+
+
+@dataclass(frozen=True)
+class SuggestionView:
+    """One suggestion from the point of view of a claim: the other claim and its article."""
+
+    suggestion: DuplicateSuggestion
+    other: Claim
+    other_article: Article
+
+
+def suggestions_for(session: Session, claim: Claim) -> list[SuggestionView]:
+    """Suggestions in both directions (this claim repeats another, or is repeated), best first."""
+    rows = session.exec(
+        select(DuplicateSuggestion).where(
+            sa.or_(
+                DuplicateSuggestion.claim_id == claim.id,
+                DuplicateSuggestion.candidate_id == claim.id,
+            )
+        )
+    ).all()
+    views = []
+    for suggestion in rows:
+        other_id = (
+            suggestion.candidate_id if suggestion.claim_id == claim.id else suggestion.claim_id
+        )
+        other = session.get(Claim, other_id)
+        if other is None:
+            continue
+        article = session.get(Article, other.article_id)
+        assert article is not None
+        views.append(SuggestionView(suggestion, other, article))
+    order = {SuggestionState.PENDING: 0, SuggestionState.CONFIRMED: 1, SuggestionState.REJECTED: 2}
+    views.sort(key=lambda v: (order[v.suggestion.state], -v.suggestion.score, v.other.id))
+    return views
+
+
+def cluster_members(session: Session, claim: Claim) -> list[tuple[Claim, Article]]:
+    if claim.cluster_id is None:
+        return []
+    statement = (
+        select(Claim, Article)
+        .join(Article, Claim.article_id == Article.id)
+        .where(Claim.cluster_id == claim.cluster_id)
+        .order_by(Claim.id)
+    )
+    return [(c, a) for c, a in session.exec(statement).all()]
+
+
+def pending_counts(session: Session, claim_ids: list[int]) -> dict[int, int]:
+    """Pending suggestions per claim, for the queue."""
+    if not claim_ids:
+        return {}
+    rows = session.execute(
+        sa.select(DuplicateSuggestion.claim_id, sa.func.count())
+        .where(
+            DuplicateSuggestion.claim_id.in_(claim_ids),
+            DuplicateSuggestion.state == SuggestionState.PENDING,
+        )
+        .group_by(DuplicateSuggestion.claim_id)
+    )
+    return {claim_id: count for claim_id, count in rows}
