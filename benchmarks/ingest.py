@@ -331,19 +331,23 @@ class EndToEnd:
 
 
 def run_end_to_end(
-    engine: Engine, articles: Sequence[ArticleInput], profiler: cProfile.Profile | None
+    engine: Engine,
+    articles: Sequence[ArticleInput],
+    profiler: cProfile.Profile | None,
+    workers: int = 1,
 ) -> EndToEnd:
     timer = StepTimer()
     report = BatchReport()
     step = max(1, math.ceil(len(articles) / PROGRESS_STEPS))
     # Under the profiler the step wrappers would only add noise frames to its call tree.
-    steps = nullcontext() if profiler is not None else timed_steps(timer)
+    # With worker processes the preparing steps run elsewhere and cannot be timed from here.
+    steps = nullcontext() if profiler is not None or workers > 1 else timed_steps(timer)
     with write_session(engine) as session, steps:
         started = time.perf_counter()
         if profiler is not None:
             profiler.enable()
         for first in range(0, len(articles), step):
-            ingest_batch(session, articles[first : first + step], report)
+            ingest_batch(session, articles[first : first + step], report, workers=workers)
             done = min(first + step, len(articles))
             elapsed = time.perf_counter() - started
             percent = 100 * done / len(articles)
@@ -484,6 +488,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--profile", action="store_true", help="cProfile the end-to-end phase (slows it down)"
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="processes for ingest_batch, as `flask ingest --workers` (default 2, its default "
+        "on this machine); 1 times every step in-process",
+    )
+    parser.add_argument(
         "--strict", action="store_true", help="exit with status 1 when the target is missed"
     )
     args = parser.parse_args(argv)
@@ -529,7 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             profiler = cProfile.Profile() if args.profile else None
             print(f"End to end: ingest_batch of {len(inputs):,} articles (progress on stderr)")
-            e2e = run_end_to_end(engine, inputs, profiler)
+            e2e = run_end_to_end(engine, inputs, profiler, 1 if profiler else args.workers)
         finally:
             engine.dispose()
 

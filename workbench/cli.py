@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import IO
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from workbench import accounts
 from workbench.claim_archive import import_archive, parse_archive
@@ -117,7 +118,14 @@ def _as_fixture(article: ArticleInput) -> ArticleInput:
 @click.command("ingest")
 @with_appcontext
 @click.argument("paths", nargs=-1, required=True)
-def ingest(paths: tuple[str, ...]) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=min(2, os.cpu_count() or 1),
+    show_default=True,
+    help="Processes that split and normalise articles while one stores them.",
+)
+def ingest(paths: tuple[str, ...], workers: int) -> None:
     """Import articles from files, folders (searched for .txt .md .html .jsonl) or - for stdin.
 
     Each article is stored in its own transaction; an interrupted import can simply be run again,
@@ -128,15 +136,16 @@ def ingest(paths: tuple[str, ...]) -> None:
     sources = list(_expand(paths, limit))
     if not sources:
         raise click.UsageError("No article files found in the given paths.")
+    articles = _read_sources(sources, limit, report)
     with write_session(get_engine()) as session:
-        if len(sources) == 1:
-            name, read = sources[0]
-            _ingest_one_file(session, name, read, limit, report)
+        if len(articles) > 1:
+            bar = click.progressbar(
+                length=len(articles), label="Importing", file=sys.stderr, show_pos=True
+            )
+            with bar:
+                ingest_batch(session, articles, report, workers=workers, progress=bar.update)
         else:
-            bar = click.progressbar(sources, label="Importing", file=sys.stderr, show_pos=True)
-            with bar as items:
-                for name, read in items:
-                    _ingest_one_file(session, name, read, limit, report, quiet=True)
+            ingest_batch(session, articles, report)
     for duplicate in report.duplicates:
         _err(str(duplicate))
     for refusal in report.refused:
@@ -146,26 +155,17 @@ def ingest(paths: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
-def _ingest_one_file(
-    session: Session,
-    name: str,
-    read: Reader,
-    limit: int,
-    report: BatchReport,
-    *,
-    quiet: bool = False,
-) -> None:
-    try:
-        articles = read_article_file(name, read(limit), limit)
-    except IngestError as exc:
-        report.refused.append(str(exc))
-        return
-    if quiet or len(articles) < 2:
-        ingest_batch(session, articles, report)
-        return
-    bar = click.progressbar(articles, label=f"Importing {name}", file=sys.stderr, show_pos=True)
-    with bar as items:
-        ingest_batch(session, items, report)
+def _read_sources(
+    sources: list[tuple[str, Reader]], limit: int, report: BatchReport
+) -> list[ArticleInput]:
+    """Every article of every file; a file that cannot be read is noted and skipped."""
+    articles: list[ArticleInput] = []
+    for name, read in sources:
+        try:
+            articles.extend(read_article_file(name, read(limit), limit))
+        except IngestError as exc:
+            report.refused.append(str(exc))
+    return articles
 
 
 def _expand(paths: tuple[str, ...], limit: int) -> Iterator[tuple[str, Reader]]:

@@ -189,10 +189,17 @@ def undo(session: Session, suggestion_id: int, actor_id: int | None) -> Duplicat
 
 
 def _reverse_moves(session: Session, before: dict) -> None:
+    # A merged-away cluster comes back under its old id, unless that id went to a new cluster
+    # since (SQLite reuses the highest rowid once it is deleted): then under a fresh one.
+    restored: dict[int, int] = {}
     for cluster_id, canonical in (before.get("deleted_clusters") or {}).items():
-        if session.get(Cluster, int(cluster_id)) is None:
-            session.add(Cluster(id=int(cluster_id), canonical_claim_id=canonical))
-    session.flush()
+        old_id = int(cluster_id)
+        taken = session.get(Cluster, old_id) is not None
+        cluster = Cluster(id=None if taken else old_id, canonical_claim_id=canonical)
+        session.add(cluster)
+        session.flush()
+        assert cluster.id is not None
+        restored[old_id] = cluster.id
     touched: set[int] = set()
     for claim_id, cluster_id in (before.get("clusters") or {}).items():
         claim = session.get(Claim, int(claim_id))
@@ -200,7 +207,7 @@ def _reverse_moves(session: Session, before: dict) -> None:
             continue
         if claim.cluster_id is not None:
             touched.add(claim.cluster_id)
-        claim.cluster_id = cluster_id
+        claim.cluster_id = restored.get(cluster_id, cluster_id) if cluster_id is not None else None
         claim.version += 1
         claim.updated_at = utcnow()
         session.add(claim)
@@ -214,6 +221,8 @@ def _reverse_moves(session: Session, before: dict) -> None:
             # A cluster of one is no cluster; its last claim stands alone again.
             for member in session.exec(select(Claim).where(Claim.cluster_id == cluster_id)).all():
                 member.cluster_id = None
+                member.version += 1
+                member.updated_at = utcnow()
                 session.add(member)
             session.flush()
             session.delete(cluster)

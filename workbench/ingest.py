@@ -6,12 +6,14 @@ ends in `ingest_article`, so the rules for what is accepted are written once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import multiprocessing
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import PurePath
@@ -281,6 +283,57 @@ def find_duplicate(session: Session, body: str) -> Article | None:
     return session.exec(select(Article).where(Article.content_hash == content_hash(body))).first()
 
 
+@dataclass(frozen=True)
+class PreparedArticle:
+    """An article cleaned, split and normalised: everything but the database work.
+
+    Pure, so a batch import can prepare articles in other processes while this one stores.
+    """
+
+    record: Article
+    claims: list[dict[str, object]]
+    skipped: Counter[str]
+
+
+def prepare_article(article: ArticleInput, aliases: AliasTable) -> PreparedArticle:
+    """Raises IngestError for an article that cannot be stored (empty text, over-long address)."""
+    body = clean_text(article.body)
+    if not body:
+        raise IngestError("The article has no text. Paste the article's text or choose a file.")
+    url = _one_line(article.url or "") or None
+    if url is not None and len(url) > URL_MAX:
+        raise IngestError(f"The article's address is longer than {URL_MAX:,} characters.")
+    record = Article(
+        title=_title_for(_one_line(article.title), body),
+        url=url,
+        outlet=_one_line(article.outlet or "")[:OUTLET_MAX] or None,
+        published_at=article.published_at,
+        body=body,
+        content_hash=content_hash(body),
+        origin=article.origin,
+    )
+    skipped: Counter[str] = Counter()
+    claims: list[dict[str, object]] = []
+    for candidate in find_claims(body):
+        if candidate.skip_reason is not None:
+            skipped[candidate.skip_reason] += 1
+            continue
+        sentence = candidate.sentence
+        claims.append(
+            {
+                "position": len(claims),
+                "start_offset": sentence.start,
+                "end_offset": sentence.end,
+                "text": sentence.text,
+                "normalized_text": normalize(sentence.text, aliases),
+                "check_worthiness": candidate.check_worthiness,
+                "status": "new",
+                "version": 1,
+            }
+        )
+    return PreparedArticle(record=record, claims=claims, skipped=skipped)
+
+
 def ingest_article(
     session: Session,
     article: ArticleInput,
@@ -294,66 +347,46 @@ def ingest_article(
 
     Raises IngestError (nothing stored) for empty text or an article already in the archive.
     """
-    body = clean_text(article.body)
-    if not body:
-        raise IngestError("The article has no text. Paste the article's text or choose a file.")
-    url = _one_line(article.url or "") or None
-    if url is not None and len(url) > URL_MAX:
-        raise IngestError(f"The article's address is longer than {URL_MAX:,} characters.")
-    existing = find_duplicate(session, body)
+    prepared = prepare_article(article, aliases or load_aliases(session))
+    return store_article(session, prepared, user_id=user_id, match=match)
+
+
+def store_article(
+    session: Session,
+    prepared: PreparedArticle,
+    *,
+    user_id: int | None = None,
+    match: bool = True,
+    word_counts: dict[str, int] | None = None,
+) -> IngestResult:
+    """The database half of ingest_article: one transaction, committed or rolled back here."""
+    record = prepared.record
+    existing = find_duplicate(session, record.body)
     if existing is not None:
         session.rollback()
         raise DuplicateArticle(existing)
-
-    candidates = find_claims(body)
-    record = Article(
-        title=_title_for(_one_line(article.title), body),
-        url=url,
-        outlet=_one_line(article.outlet or "")[:OUTLET_MAX] or None,
-        published_at=article.published_at,
-        body=body,
-        content_hash=content_hash(body),
-        origin=article.origin,
-        ingested_by_id=user_id,
-    )
-    skipped: Counter[str] = Counter()
     suggestions = 0
     try:
-        aliases = aliases or load_aliases(session)
+        record.ingested_by_id = user_id
+        record.ingested_at = utcnow()
         session.add(record)
         session.flush()
         now = utcnow()
-        rows = []
-        for candidate in candidates:
-            if candidate.skip_reason is not None:
-                skipped[candidate.skip_reason] += 1
-                continue
-            sentence = candidate.sentence
-            rows.append(
-                {
-                    "article_id": record.id,
-                    "position": len(rows),
-                    "start_offset": sentence.start,
-                    "end_offset": sentence.end,
-                    "text": sentence.text,
-                    "normalized_text": normalize(sentence.text, aliases),
-                    "check_worthiness": candidate.check_worthiness,
-                    "status": "new",
-                    "version": 1,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+        rows = [
+            {**claim, "article_id": record.id, "created_at": now, "updated_at": now}
+            for claim in prepared.claims
+        ]
         if rows:
             session.execute(sa.insert(Claim), rows)
             if match:
                 stored = session.exec(select(Claim).where(Claim.article_id == record.id)).all()
-                suggestions = len(suggest_duplicates(session, stored))
+                found = suggest_duplicates(session, stored, word_counts=word_counts)
+                suggestions = len(found)
         session.commit()
     except IntegrityError as exc:
         session.rollback()
         # Another writer stored the same text between our check and our commit.
-        existing = find_duplicate(session, body)
+        existing = find_duplicate(session, record.body)
         session.rollback()
         if existing is not None:
             raise DuplicateArticle(existing) from exc
@@ -361,7 +394,9 @@ def ingest_article(
     except BaseException:
         session.rollback()
         raise
-    return IngestResult(article=record, claims=len(rows), skipped=skipped, suggestions=suggestions)
+    return IngestResult(
+        article=record, claims=len(rows), skipped=prepared.skipped, suggestions=suggestions
+    )
 
 
 @dataclass
@@ -385,29 +420,66 @@ class BatchReport:
         return "; ".join(parts) + "."
 
 
+PARALLEL_MIN_ARTICLES = 16  # below this, starting worker processes costs more than it saves
+
+
 def ingest_batch(
     session: Session,
     articles: Iterable[ArticleInput],
     report: BatchReport,
     *,
     user_id: int | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
 ) -> BatchReport:
     """Ingest many articles, each in its own transaction, noting what happened to each.
 
     A failure in one article (or a crash) never undoes the articles before it, and a rerun of the
     same batch skips what is already in: so a long import can be killed and simply started again.
+    With `workers` > 1, other processes clean, split and normalise while this one stores and
+    matches (the database work stays in one process, in order).
     """
     aliases = load_aliases(session)
-    for article in articles:
-        try:
-            report.imported.append(
-                ingest_article(session, article, user_id=user_id, aliases=aliases)
-            )
-        except DuplicateArticle as exc:
-            report.duplicates.append(exc)
-        except IngestError as exc:
-            report.refused.append(str(exc))
+    articles = list(articles) if workers > 1 else articles
+    parallel = workers > 1 and len(articles) >= PARALLEL_MIN_ARTICLES  # type: ignore[arg-type]
+    prepare = functools.partial(_prepare_or_refuse, aliases=aliases)
+    if parallel:
+        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
+            prepared = pool.imap(prepare, articles, chunksize=4)
+            _store_all(session, prepared, report, user_id, progress)
+    else:
+        _store_all(session, map(prepare, articles), report, user_id, progress)
     return report
+
+
+def _prepare_or_refuse(article: ArticleInput, aliases: AliasTable) -> PreparedArticle | str:
+    try:
+        return prepare_article(article, aliases)
+    except IngestError as exc:
+        return str(exc)
+
+
+def _store_all(
+    session: Session,
+    prepared: Iterable[PreparedArticle | str],
+    report: BatchReport,
+    user_id: int | None,
+    progress: Callable[[int], None] | None,
+) -> None:
+    word_counts: dict[str, int] = {}
+    for item in prepared:
+        if isinstance(item, str):
+            report.refused.append(item)
+        else:
+            try:
+                stored = store_article(session, item, user_id=user_id, word_counts=word_counts)
+                report.imported.append(stored)
+            except DuplicateArticle as exc:
+                report.duplicates.append(exc)
+            except IngestError as exc:
+                report.refused.append(str(exc))
+        if progress is not None:
+            progress(1)
 
 
 def _one_line(value: str) -> str:

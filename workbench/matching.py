@@ -108,13 +108,22 @@ _SAY = (
     r"added|adds|argued|argues|insisted|insists|warned|warns|noted|notes|reported|reports|"
     r"confirmed|confirms|estimated|estimates)"
 )
+# Only plain reporting verbs introduce a claim with no "that" or colon: in "Kerry said Assad must
+# go" the claim follows, but in "Russia announced a ceasefire" the object is the claim.
+_SAY_BARE = r"(?:said|says|told\s+[\w\s]{1,30}?)"
+# "Dmitry Peskov, the Kremlin's spokesman, said ...": a speaker with one appositive.
+_SPEAKER = r"[A-Z][^,;:\"“”]{0,70}?(?:,[^,;:\"“”]{1,60},)?"
+_WHEN = r"(?:\s+(?:on|in|at)\s+\w+)?"
 _LEADING_ATTRIBUTION = re.compile(
-    rf"^(?:According to [^,]{{1,80}},\s*|[A-Z][^,;:\"“”]{{0,70}}?\s{_SAY}"
-    rf"(?:\s+(?:on|in|at)\s+\w+)?(?:\s*:\s*|\s+that\s+|,\s*|\s+(?=\S)))",
+    rf"^(?:According to [^,]{{1,80}},\s*"
+    rf"|{_SPEAKER}\s{_SAY}{_WHEN}(?:\s*:\s*|\s+that\s+|,\s*)"
+    rf"|{_SPEAKER}\s{_SAY_BARE}{_WHEN}\s+(?=\S))",
 )
+_NAME = r"[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}"
 _TRAILING_ATTRIBUTION = re.compile(
-    rf"(?:,|(?<=[”\"]))\s*(?:according to [^,.;]{{1,80}}|"
-    rf"(?:he|she|they|it|(?:the\s+)?[A-Z][^,.;:\"“”]{{0,60}}?)\s+{_SAY}(?:\s+(?:on|in|at)\s+\w+)?|{_SAY}\s+[A-Z][^,.;:]{{0,60}}?)\s*[.!]?\s*$",
+    rf"(?:,|(?<=[”\"]))\s*(?:according to [^,.;]{{1,80}}"
+    rf"|(?:he|she|they|it|(?:the\s+)?[A-Z][^,.;:\"“”]{{0,60}}?)\s+{_SAY}{_WHEN}"
+    rf"|{_SAY}\s+(?:the\s+)?{_NAME})\s*[.!]?\s*$",
 )
 
 

@@ -40,6 +40,8 @@ SUGGESTION_CANDIDATES = 30  # a duplicate shares most rare words, so it ranks hi
 QUERY_WORDS = 32  # a long text is searched with its rarest words
 SUGGESTION_METHOD = "index+fuzzy"
 SUGGESTION_WORDS = 8  # a repeat shares its rarest words, so they alone find it
+COMMON_WORD_SHARE = 50  # a word in more than 1/50 of the claims is left out of the query...
+COMMON_WORD_MIN_DOCS = 200  # ...unless the archive is small
 # Below this token-sort ratio no MSRP pair reaches the threshold (lowest seen: 59; checked by
 # benchmarks/msrp.py), so such candidates skip the full scoring.
 CUT_OFF = 55
@@ -126,38 +128,51 @@ def find_similar(
 
 
 def suggest_duplicates(
-    session: Session, claims: Sequence[Claim], *, fresh: bool = True
+    session: Session,
+    claims: Sequence[Claim],
+    *,
+    fresh: bool = True,
+    word_counts: dict[str, int] | None = None,
 ) -> list[Suggested]:
     """Suggest, for each claim, the archived claims it repeats (in the caller's transaction).
 
     Claims of the same article are not suggested (an article restating itself is not news), nor is
-    a pair an editor already rejected, in either direction (`fresh` claims, just stored, cannot
+    a pair already suggested or rejected, in either direction (`fresh` claims, just stored, cannot
     have any). Word counts are read once for all the claims; a cheap token-sort cut-off skips the
-    full scoring of candidates that cannot reach the threshold.
+    full scoring of candidates that cannot reach the threshold. A batch import passes one
+    `word_counts` memo for all its articles: counts only weigh words, so a batch-old count is
+    good enough and saves most index look-ups.
     """
     if not claims:
         return []
+    memo = {} if word_counts is None else word_counts
     words = {w for claim in claims for w in content_words(claim.normalized_text)}
-    counts = search_index.document_counts(session, list(words))
-    counts = {w: counts.get(w, 0) for w in words}
-    idf = idf_from_counts(counts, search_index.archive_size(session))
+    missing = [w for w in words if w not in memo]
+    found = search_index.document_counts(session, missing)
+    memo.update({w: found.get(w, 0) for w in missing})
+    counts = {w: memo[w] for w in words}
+    total = search_index.archive_size(session)
+    idf = idf_from_counts(counts, total)
 
+    common = max(COMMON_WORD_MIN_DOCS, total // COMMON_WORD_SHARE)
     wanted: dict[int, list[int]] = {}
     for claim in claims:
-        mine = list(dict.fromkeys(content_words(claim.normalized_text)))
-        rarest = sorted(mine, key=lambda w: (counts[w], w))[:SUGGESTION_WORDS]
-        wanted[claim.id] = search_index.candidate_ids(session, rarest, SUGGESTION_CANDIDATES)
+        mine = sorted(set(content_words(claim.normalized_text)), key=lambda w: (counts[w], w))
+        # Words in a large share of the archive find everything and tell nothing apart.
+        rare = [w for w in mine if counts[w] <= common] or mine[:3]
+        query = rare[:SUGGESTION_WORDS]
+        wanted[claim.id] = search_index.candidate_ids(session, query, SUGGESTION_CANDIDATES)
     articles = {claim.article_id for claim in claims}
     texts = _claim_texts(session, {i for ids in wanted.values() for i in ids}, articles)
 
     suggestions: list[Suggested] = []
     for claim in claims:
         others = [i for i in wanted[claim.id] if i in texts]
-        rejected = set() if fresh else _rejected_partners(session, claim.id, others)
+        known = set() if fresh else _suggested_partners(session, claim.id, others)
         for other in others:
             text = texts[other]
             quick = fuzz.token_sort_ratio(claim.normalized_text, text, score_cutoff=CUT_OFF)
-            if other in rejected or not quick:
+            if other in known or not quick:
                 continue
             score = duplicate_score(claim.normalized_text, text, idf)
             if score >= DUPLICATE_THRESHOLD:
@@ -192,10 +207,11 @@ def _claim_texts(session: Session, ids: set[int], skip_articles: set[int]) -> di
     return {claim_id: text for claim_id, text in rows}
 
 
-def _rejected_partners(session: Session, claim_id: int, others: list[int]) -> set[int]:
+def _suggested_partners(session: Session, claim_id: int, others: list[int]) -> set[int]:
+    """Claims already paired with this one, in either direction and in any state: a pending pair
+    stays one row, and a rejected pair is never suggested again."""
     pairs = session.exec(
         select(DuplicateSuggestion.claim_id, DuplicateSuggestion.candidate_id).where(
-            DuplicateSuggestion.state == SuggestionState.REJECTED,
             sa.or_(
                 sa.and_(
                     DuplicateSuggestion.claim_id == claim_id,

@@ -35,9 +35,13 @@ def similar_claims() -> Any:
     if len(query) > QUERY_MAX:
         return error(400, "query_too_long", f"The text may be at most {QUERY_MAX} characters.")
     limit_text = request.args.get("limit", "10")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+    # ASCII digits, and few of them: str.isdigit() also passes "²" and int() refuses a run of
+    # thousands of digits; either would be a 500 instead of this 400.
+    digits = limit_text.isascii() and limit_text.isdigit() and len(limit_text) <= 3
+    limit = int(limit_text) if digits else 0
+    if not 1 <= limit <= MAX_LIMIT:
         return error(400, "bad_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
-    results = find_similar(get_session(), query, int(limit_text))
+    results = find_similar(get_session(), query, limit)
     return jsonify(
         {
             "query": query,
