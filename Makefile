@@ -42,6 +42,9 @@ bench: install-test
 	$(BIN)/python -m pip install --quiet -e '.[postgres,test,bench]'
 	$(BIN)/python benchmarks/splitting_quality.py
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/msrp.py
+	$(BIN)/python benchmarks/claim_matching.py
+	$(BIN)/python benchmarks/matching.py
 
 lint format:
 	$(BIN)/ruff check --fix .

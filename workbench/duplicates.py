@@ -33,6 +33,10 @@ class SuggestionAlreadyDecided(Exception):
     """Someone decided this suggestion already; the page the editor saw is out of date."""
 
 
+class UndoOutOfOrder(SuggestionAlreadyDecided):
+    """A later confirmation built on this one; it has to be undone first."""
+
+
 def get_suggestion(session: Session, suggestion_id: int) -> DuplicateSuggestion:
     suggestion = session.get(DuplicateSuggestion, suggestion_id)
     if suggestion is None:
@@ -170,6 +174,12 @@ def undo(session: Session, suggestion_id: int, actor_id: int | None) -> Duplicat
     ).first()
     undone_state = suggestion.state.value
     if suggestion.state == SuggestionState.CONFIRMED and decision is not None:
+        later = _later_confirmations(session, suggestion, decision)
+        if later:
+            raise UndoOutOfOrder(
+                "Later confirmations changed this cluster since; undo those first "
+                f"(suggestion {', '.join(f'#{i}' for i in later)})."
+            )
         _reverse_moves(session, decision.before or {})
     suggestion.state = SuggestionState.PENDING
     suggestion.decided_by_id = None
@@ -186,6 +196,41 @@ def undo(session: Session, suggestion_id: int, actor_id: int | None) -> Duplicat
     )
     session.commit()
     return suggestion
+
+
+def _later_confirmations(
+    session: Session, suggestion: DuplicateSuggestion, decision: AuditEvent
+) -> list[int]:
+    """Confirmed suggestions decided after this one that touch its cluster.
+
+    Undo replays the cluster as it was before this confirmation; with later merges on top that
+    would break them (a canonical claim outside its cluster), so undo goes in reverse order.
+    """
+    cluster_id = (decision.after or {}).get("cluster")
+    members = session.exec(select(Claim.id).where(Claim.cluster_id == cluster_id)).all()
+    if not members:
+        return []
+    others = session.exec(
+        select(DuplicateSuggestion.id).where(
+            DuplicateSuggestion.id != suggestion.id,
+            DuplicateSuggestion.state == SuggestionState.CONFIRMED,
+            sa.or_(
+                DuplicateSuggestion.claim_id.in_(members),
+                DuplicateSuggestion.candidate_id.in_(members),
+            ),
+        )
+    ).all()
+    if not others:
+        return []
+    later = session.exec(
+        select(AuditEvent.entity_id).where(
+            AuditEvent.entity_type == "suggestion",
+            AuditEvent.action == "duplicate.confirm",
+            AuditEvent.entity_id.in_(others),
+            AuditEvent.id > decision.id,
+        )
+    ).all()
+    return sorted(set(later))
 
 
 def _reverse_moves(session: Session, before: dict) -> None:

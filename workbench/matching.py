@@ -250,10 +250,14 @@ def shared_word_spans(
     for match in _WORD.finditer(text):
         word_key = set(content_words(normalize(match.group(0), aliases)))
         if word_key and word_key <= shared:
+            word = match.group(0)
+            # A sentence's full stop is not part of its last word ("U.S." keeps its dots).
+            if word.endswith(".") and "." not in word[:-1]:
+                word = word[:-1]
             if match.start() > cursor:
                 pieces.append((text[cursor : match.start()], False))
-            pieces.append((match.group(0), True))
-            cursor = match.end()
+            pieces.append((word, True))
+            cursor = match.start() + len(word)
     if cursor < len(text):
         pieces.append((text[cursor:], False))
     return pieces

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -23,9 +23,15 @@ def init_app(app: Flask) -> None:
         limit = app.config["WORKBENCH_SETTINGS"].max_upload_bytes
         return render_template("errors/413.html", limit=limit), 413
 
-    @app.errorhandler(404)
-    def not_found(_exc: HTTPException) -> tuple[str, int]:
-        return render_template("errors/404.html"), 404
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response | tuple[str, int] | tuple[Response, int]:
+        """JSON errors under /api/ (clients parse them), pages elsewhere."""
+        if request.path.startswith("/api/"):
+            code = (exc.name or "error").lower().replace(" ", "_")
+            return api.error(exc.code or 500, code, exc.description or exc.name)
+        if exc.code == 404:
+            return render_template("errors/404.html"), 404
+        return exc
 
     @app.errorhandler(400)
     def bad_request(exc: HTTPException) -> tuple[str, int]:
