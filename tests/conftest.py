@@ -217,3 +217,19 @@ def browser() -> Iterator[object]:
         )
         yield launched
         launched.close()
+
+
+def cli_environment(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of a `flask --app app` subprocess run against the test's database."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("FLASK_", "WORKBENCH_", "DATABASE_URL"))
+    }
+    environment.update(
+        DATABASE_URL=database_url,
+        WORKBENCH_INSTANCE=str(tmp_path / "instance"),
+        WORKBENCH_SECRET_KEY="x",
+        WORKBENCH_FIXTURES=str(REPO / "fixtures"),
+    )
+    return environment

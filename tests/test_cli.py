@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import Result
-from conftest import PASSWORD, REPO
+from conftest import PASSWORD, REPO, cli_environment
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlmodel import func, select
@@ -80,18 +79,7 @@ def _flask(
     env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`python -m flask --app app ARGS` in the repository, against the test's database."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FLASK_", "WORKBENCH_", "DATABASE_URL"))
-    }
-    environment.update(
-        DATABASE_URL=database_url,
-        WORKBENCH_INSTANCE=str(tmp_path / "instance"),
-        WORKBENCH_SECRET_KEY="x",
-        WORKBENCH_FIXTURES=str(REPO / "fixtures"),
-        **(env or {}),
-    )
+    environment = cli_environment(database_url, tmp_path) | (env or {})
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", *args],
         cwd=REPO,

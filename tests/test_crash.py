@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import REPO
+from conftest import REPO, cli_environment
 
 from workbench.splitting import find_claims
 
@@ -64,20 +64,6 @@ def _article(number: int, seed: list[str]) -> str:
 def _expected_claims(body: str) -> list[tuple[int, int, int, str]]:
     claims = [c for c in find_claims(body) if c.skip_reason is None]
     return [(n, c.sentence.start, c.sentence.end, c.sentence.text) for n, c in enumerate(claims)]
-
-
-def _environment(database_url: str, tmp_path: Path) -> dict[str, str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("FLASK_", "WORKBENCH_", "DATABASE_URL"))
-    }
-    environment.update(
-        DATABASE_URL=database_url,
-        WORKBENCH_INSTANCE=str(tmp_path / "instance"),
-        WORKBENCH_SECRET_KEY="x",
-    )
-    return environment
 
 
 def _article_count(engine: sa.Engine) -> int:
@@ -150,7 +136,7 @@ def test_killed_import_leaves_whole_articles_and_a_rerun_completes(
             handle.write(json.dumps({"title": title, "text": bodies[title]}) + "\n")
 
     command = [sys.executable, "-m", "flask", "--app", "app", "ingest", str(path)]
-    env = _environment(database_url, tmp_path)
+    env = cli_environment(database_url, tmp_path)
     log = tmp_path / "ingest.log"
 
     # Kill once the first article is in, then once a few dozen more are. Should the import

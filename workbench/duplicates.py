@@ -64,16 +64,10 @@ def confirm(session: Session, suggestion_id: int, actor_id: int | None) -> Clust
     moved: dict[str, int | None] = {}
     for member in _members_to_move(session, target, claim, other):
         moved[str(member.id)] = member.cluster_id
-        member.cluster_id = target.id
-        member.version += 1
-        member.updated_at = utcnow()
-        session.add(member)
+        _move(session, member, target.id)
     emptied = _delete_empty_clusters(session, {c for c in moved.values() if c is not None}, target)
 
-    suggestion.state = SuggestionState.CONFIRMED
-    suggestion.decided_by_id = actor_id
-    suggestion.decided_at = utcnow()
-    session.add(suggestion)
+    _decide(session, suggestion, SuggestionState.CONFIRMED, actor_id)
     record(
         session,
         actor_id,
@@ -85,6 +79,23 @@ def confirm(session: Session, suggestion_id: int, actor_id: int | None) -> Clust
     )
     session.commit()
     return target
+
+
+def _move(session: Session, claim: Claim, cluster_id: int | None) -> None:
+    """Put a claim in a cluster (or none); its version says it changed, for optimistic locking."""
+    claim.cluster_id = cluster_id
+    claim.version += 1
+    claim.updated_at = utcnow()
+    session.add(claim)
+
+
+def _decide(
+    session: Session, suggestion: DuplicateSuggestion, state: SuggestionState, actor_id: int | None
+) -> None:
+    suggestion.state = state
+    suggestion.decided_by_id = actor_id if state != SuggestionState.PENDING else None
+    suggestion.decided_at = utcnow() if state != SuggestionState.PENDING else None
+    session.add(suggestion)
 
 
 def _cluster_to_keep(session: Session, claim: Claim, other: Claim) -> Cluster:
@@ -141,10 +152,7 @@ def _delete_empty_clusters(
 def reject(session: Session, suggestion_id: int, actor_id: int | None) -> DuplicateSuggestion:
     """Not the same claim: the pair is never suggested again."""
     suggestion = _pending(session, suggestion_id)
-    suggestion.state = SuggestionState.REJECTED
-    suggestion.decided_by_id = actor_id
-    suggestion.decided_at = utcnow()
-    session.add(suggestion)
+    _decide(session, suggestion, SuggestionState.REJECTED, actor_id)
     record(
         session,
         actor_id,
@@ -181,10 +189,7 @@ def undo(session: Session, suggestion_id: int, actor_id: int | None) -> Duplicat
                 f"(suggestion {', '.join(f'#{i}' for i in later)})."
             )
         _reverse_moves(session, decision.before or {})
-    suggestion.state = SuggestionState.PENDING
-    suggestion.decided_by_id = None
-    suggestion.decided_at = None
-    session.add(suggestion)
+    _decide(session, suggestion, SuggestionState.PENDING, None)
     record(
         session,
         actor_id,
@@ -252,10 +257,7 @@ def _reverse_moves(session: Session, before: dict) -> None:
             continue
         if claim.cluster_id is not None:
             touched.add(claim.cluster_id)
-        claim.cluster_id = restored.get(cluster_id, cluster_id) if cluster_id is not None else None
-        claim.version += 1
-        claim.updated_at = utcnow()
-        session.add(claim)
+        _move(session, claim, restored.get(cluster_id, cluster_id) if cluster_id else None)
     session.flush()
     for cluster_id in touched:
         cluster = session.get(Cluster, cluster_id)
@@ -265,10 +267,7 @@ def _reverse_moves(session: Session, before: dict) -> None:
         if cluster is not None and left < 2:
             # A cluster of one is no cluster; its last claim stands alone again.
             for member in session.exec(select(Claim).where(Claim.cluster_id == cluster_id)).all():
-                member.cluster_id = None
-                member.version += 1
-                member.updated_at = utcnow()
-                session.add(member)
+                _move(session, member, None)
             session.flush()
             session.delete(cluster)
 
