@@ -15,6 +15,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlmodel import select
 
 from workbench import accounts
+from workbench.aliases import claim_count, renormalize
 from workbench.claim_archive import import_archive, parse_archive
 from workbench.config import Settings
 from workbench.db import get_engine, migrate, read_session, write_session
@@ -285,3 +286,14 @@ def similar_claims(input_file: IO[str], limit: int) -> None:
             ]
             click.echo(json.dumps({"query_id": query_id, "results": results}))
             session.rollback()  # end the read transaction so long runs do not pin old snapshots
+
+
+@claims.command("renormalize")
+def renormalize_claims() -> None:
+    """Recompute every claim's matching key with the current aliases (after editing them)."""
+    with write_session(get_engine()) as session:
+        total = claim_count(session)
+        bar = click.progressbar(length=total, label="Re-applying aliases", file=sys.stderr)
+        with bar:
+            changed = renormalize(session, progress=bar.update)
+    click.echo(f"{changed} of {total} claim(s) now match differently.")
