@@ -139,7 +139,7 @@ def fit_similarity_model() -> None:
         with read_session(engine) as session:
             for query_id, wanted in gold.items():
                 query, rows = candidates_for(session, queries[query_id])
-                for claim, _article in rows:
+                for claim in rows:
                     x.append(
                         similarity_features(
                             query.normalized,

@@ -368,6 +368,15 @@ def similarity_features(query: str, candidate: str, title: str | None, idf: Idf)
     return features(query, candidate, idf) + title_features
 
 
+def scores(query: str, candidate: str, title: str | None, idf: Idf) -> tuple[float, float]:
+    """(similarity score, duplicate score), from one computation of the features."""
+    text_features = features(query, candidate, idf)
+    title_features = features(query, title, idf) if title else [0.0] * FEATURE_COUNT
+    similarity = SIMILARITY_MODEL.probability(text_features + title_features)
+    duplicate = DUPLICATE_MODEL.probability(text_features)
+    return round(100 * similarity, 1), round(100 * duplicate, 1)
+
+
 def similarity_score(query: str, candidate: str, title: str | None, idf: Idf) -> float:
     """0-100: how likely the archived claim (and its title) is what the query text is about."""
     values = similarity_features(query, candidate, title, idf)

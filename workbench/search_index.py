@@ -20,8 +20,11 @@ def _is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-def candidate_ids(session: Session, words: list[str], limit: int) -> list[int]:
-    """Ids of the claims sharing the most (and rarest) of these words, best first."""
+def candidate_ids(
+    session: Session, words: list[str], limit: int, *, title_weight: float = 0.6
+) -> list[int]:
+    """Ids of the claims sharing the most (and rarest) of these words, best first; a word in a
+    claim's title counts `title_weight` times a word in its text."""
     if not words:
         return []
     if _is_sqlite(session):
@@ -30,9 +33,9 @@ def candidate_ids(session: Session, words: list[str], limit: int) -> list[int]:
         rows = session.execute(
             sa.text(
                 "SELECT rowid FROM claim_fts WHERE claim_fts MATCH :match "
-                "ORDER BY bm25(claim_fts, 1.0, 0.6) LIMIT :limit"
+                "ORDER BY bm25(claim_fts, 1.0, :title_weight) LIMIT :limit"
             ),
-            {"match": match, "limit": limit},
+            {"match": match, "limit": limit, "title_weight": title_weight},
         )
     else:
         rows = session.execute(

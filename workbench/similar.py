@@ -24,7 +24,7 @@ from workbench.matching import (
     duplicate_score,
     idf_from_counts,
     normalize,
-    similarity_score,
+    scores,
 )
 from workbench.models import (
     Alias,
@@ -35,7 +35,11 @@ from workbench.models import (
     utcnow,
 )
 
-CANDIDATES = 100  # claims scored per query; enough for the brute-force top 10 (benchmarks)
+CANDIDATES = 400  # claims scored per query; enough for the brute-force top 10 (benchmarks)
+TITLE_WEIGHT = 5.0  # a checked claim's own title says what it is about (BM25 column weight)
+SEARCH_COMMON_SHARE = 0.005  # words in more than 0.5% of the claims are left out of the query...
+SEARCH_COMMON_MIN_DOCS = 200  # ...unless the archive is small...
+SEARCH_MIN_WORDS = 4  # ...or too few words would be left
 SUGGESTION_CANDIDATES = 30  # a duplicate shares most rare words, so it ranks high in the index
 QUERY_WORDS = 32  # a long text is searched with its rarest words
 SUGGESTION_METHOD = "index+fuzzy"
@@ -84,23 +88,39 @@ def _prepare(session: Session, normalized: str) -> _Query:
     words = list(dict.fromkeys(content_words(normalized)))
     counts = search_index.document_counts(session, words)
     counts = {w: counts.get(w, 0) for w in words}
-    idf = idf_from_counts(counts, search_index.archive_size(session))
-    rarest = sorted(words, key=lambda w: (counts[w], w))[:QUERY_WORDS]
-    return _Query(normalized=normalized, words=rarest, idf=idf)
+    total = search_index.archive_size(session)
+    idf = idf_from_counts(counts, total)
+    rarest = sorted(words, key=lambda w: (counts[w], w))
+    # A word in many claims matches a large share of the archive, and ranking every match is
+    # what a search costs; such words still weigh in the scores, just not in the index query.
+    common = max(SEARCH_COMMON_MIN_DOCS, int(total * SEARCH_COMMON_SHARE))
+    telling = [w for w in rarest if counts[w] <= common]
+    chosen = telling if len(telling) >= SEARCH_MIN_WORDS else rarest[:SEARCH_MIN_WORDS]
+    return _Query(normalized=normalized, words=chosen[:QUERY_WORDS], idf=idf)
+
+
+class Candidate(NamedTuple):
+    id: int
+    external_id: str | None
+    normalized_text: str
+    normalized_title: str | None
 
 
 def candidates_for(
     session: Session, text: str, limit: int = CANDIDATES, *, aliases: AliasTable | None = None
-) -> tuple[_Query, list[tuple[Claim, Article]]]:
+) -> tuple[_Query, list[Candidate]]:
     """The normalised query and the claims the index offers for it (unscored)."""
     aliases = aliases or load_aliases(session)
     query = _prepare(session, normalize(text, aliases))
-    ids = search_index.candidate_ids(session, query.words, limit)
+    ids = search_index.candidate_ids(session, query.words, limit, title_weight=TITLE_WEIGHT)
     if not ids:
         return query, []
-    statement = select(Claim, Article).join(Article, Claim.article_id == Article.id)
-    rows = session.exec(statement.where(Claim.id.in_(ids))).all()
-    return query, [(claim, article) for claim, article in rows]
+    rows = session.execute(
+        sa.select(Claim.id, Claim.external_id, Claim.normalized_text, Claim.normalized_title).where(
+            Claim.id.in_(ids)
+        )
+    )
+    return query, [Candidate(*row) for row in rows]
 
 
 def find_similar(
@@ -111,20 +131,27 @@ def find_similar(
     aliases: AliasTable | None = None,
 ) -> list[SimilarClaim]:
     """The archived claims closest to any text, best first, scored 0-100."""
-    query, rows = candidates_for(session, text, max(CANDIDATES, limit), aliases=aliases)
-    results = [
-        SimilarClaim(
-            claim=claim,
-            article=article,
-            score=similarity_score(
-                query.normalized, claim.normalized_text, claim.normalized_title, query.idf
-            ),
-            duplicate_score=duplicate_score(query.normalized, claim.normalized_text, query.idf),
-        )
-        for claim, article in rows
+    query, candidates = candidates_for(session, text, max(CANDIDATES, limit), aliases=aliases)
+    scored = sorted(
+        (
+            (*scores(query.normalized, c.normalized_text, c.normalized_title, query.idf), c.id)
+            for c in candidates
+        ),
+        key=lambda row: (-row[0], -row[1], row[2]),
+    )[:limit]
+    # Only the results shown are loaded whole.
+    statement = select(Claim, Article).join(Article, Claim.article_id == Article.id)
+    loaded = {
+        claim.id: (claim, article)
+        for claim, article in session.exec(
+            statement.where(Claim.id.in_([claim_id for _, _, claim_id in scored]))
+        ).all()
+    }
+    return [
+        SimilarClaim(*loaded[claim_id], score=score, duplicate_score=duplicate)
+        for score, duplicate, claim_id in scored
+        if claim_id in loaded
     ]
-    results.sort(key=lambda r: (-r.score, -r.duplicate_score, r.claim.id))
-    return results[:limit]
 
 
 def suggest_duplicates(
