@@ -335,6 +335,7 @@ def run_end_to_end(
     articles: Sequence[ArticleInput],
     profiler: cProfile.Profile | None,
     workers: int = 1,
+    match: bool = True,
 ) -> EndToEnd:
     timer = StepTimer()
     report = BatchReport()
@@ -347,7 +348,9 @@ def run_end_to_end(
         if profiler is not None:
             profiler.enable()
         for first in range(0, len(articles), step):
-            ingest_batch(session, articles[first : first + step], report, workers=workers)
+            ingest_batch(
+                session, articles[first : first + step], report, workers=workers, match=match
+            )
             done = min(first + step, len(articles))
             elapsed = time.perf_counter() - started
             percent = 100 * done / len(articles)
@@ -488,6 +491,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--profile", action="store_true", help="cProfile the end-to-end phase (slows it down)"
     )
     parser.add_argument(
+        "--no-match",
+        action="store_true",
+        help="skip duplicate matching, to time the ingest pipeline alone",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=2,
@@ -540,7 +548,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             profiler = cProfile.Profile() if args.profile else None
             print(f"End to end: ingest_batch of {len(inputs):,} articles (progress on stderr)")
-            e2e = run_end_to_end(engine, inputs, profiler, 1 if profiler else args.workers)
+            e2e = run_end_to_end(
+                engine, inputs, profiler, 1 if profiler else args.workers, not args.no_match
+            )
         finally:
             engine.dispose()
 

@@ -389,7 +389,6 @@ DIFFERENT_CLAIMS = [
             8,
         ),
         id="talks-began-other-officials",
-        marks=_missed(_SAME_WORDS_OTHER_FACT.format(what="the officials (Kerry and Lavrov)")),
     ),
     pytest.param(
         Case(

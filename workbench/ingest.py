@@ -431,6 +431,7 @@ def ingest_batch(
     user_id: int | None = None,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    match: bool = True,
 ) -> BatchReport:
     """Ingest many articles, each in its own transaction, noting what happened to each.
 
@@ -446,9 +447,9 @@ def ingest_batch(
     if parallel:
         with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
             prepared = pool.imap(prepare, articles, chunksize=4)
-            _store_all(session, prepared, report, user_id, progress)
+            _store_all(session, prepared, report, user_id, progress, match)
     else:
-        _store_all(session, map(prepare, articles), report, user_id, progress)
+        _store_all(session, map(prepare, articles), report, user_id, progress, match)
     return report
 
 
@@ -465,6 +466,7 @@ def _store_all(
     report: BatchReport,
     user_id: int | None,
     progress: Callable[[int], None] | None,
+    match: bool,
 ) -> None:
     word_counts: dict[str, int] = {}
     for item in prepared:
@@ -472,7 +474,9 @@ def _store_all(
             report.refused.append(item)
         else:
             try:
-                stored = store_article(session, item, user_id=user_id, word_counts=word_counts)
+                stored = store_article(
+                    session, item, user_id=user_id, match=match, word_counts=word_counts
+                )
                 report.imported.append(stored)
             except DuplicateArticle as exc:
                 report.duplicates.append(exc)

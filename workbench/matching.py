@@ -358,6 +358,12 @@ SIMILARITY_MODEL = LogisticModel(
 )
 
 
+# Identical normalised texts score the same whatever the word weights (every ratio is 1).
+IDENTICAL_SCORE = round(
+    100 * DUPLICATE_MODEL.probability(features("same words", "same words", lambda _w: 1.0)), 1
+)
+
+
 def duplicate_score(query: str, candidate: str, idf: Idf) -> float:
     """0-100: how sure we are that two normalised sentences make the same claim."""
     return round(100 * DUPLICATE_MODEL.probability(features(query, candidate, idf)), 1)

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from workbench import search_index
 from workbench.matching import (
     DUPLICATE_THRESHOLD,
+    IDENTICAL_SCORE,
     AliasTable,
     Idf,
     content_words,
@@ -43,7 +44,10 @@ SEARCH_MIN_WORDS = 4  # ...or too few words would be left
 SUGGESTION_CANDIDATES = 30  # a duplicate shares most rare words, so it ranks high in the index
 QUERY_WORDS = 32  # a long text is searched with its rarest words
 SUGGESTION_METHOD = "index+fuzzy"
-SUGGESTION_WORDS = 8  # a repeat shares its rarest words, so they alone find it
+# An editor reads the best few; a claim repeated in dozens of articles should not bury the page
+# (once confirmed, the cluster links the rest).
+SUGGESTIONS_PER_CLAIM = 5
+SUGGESTION_WORDS = 4  # a repeat shares its rarest words: any two of these four find it
 COMMON_WORD_SHARE = 50  # a word in more than 1/50 of the claims is left out of the query...
 COMMON_WORD_MIN_DOCS = 200  # ...unless the archive is small
 # Below this token-sort ratio no MSRP pair reaches the threshold (lowest seen: 59; checked by
@@ -185,10 +189,13 @@ def suggest_duplicates(
     wanted: dict[int, list[int]] = {}
     for claim in claims:
         mine = sorted(set(content_words(claim.normalized_text)), key=lambda w: (counts[w], w))
-        # Words in a large share of the archive find everything and tell nothing apart.
-        rare = [w for w in mine if counts[w] <= common] or mine[:3]
+        # Words in a large share of the archive find everything and tell nothing apart; a word
+        # counted once is only in this claim (it is stored already) and finds nothing else.
+        rare = [w for w in mine if 1 < counts[w] <= common] or mine[:3]
         query = rare[:SUGGESTION_WORDS]
-        wanted[claim.id] = search_index.candidate_ids(session, query, SUGGESTION_CANDIDATES)
+        wanted[claim.id] = search_index.candidate_ids(
+            session, query, SUGGESTION_CANDIDATES, pairs=len(query) > 2
+        )
     articles = {claim.article_id for claim in claims}
     texts = _claim_texts(session, {i for ids in wanted.values() for i in ids}, articles)
 
@@ -196,14 +203,21 @@ def suggest_duplicates(
     for claim in claims:
         others = [i for i in wanted[claim.id] if i in texts]
         known = set() if fresh else _suggested_partners(session, claim.id, others)
+        found: list[Suggested] = []
         for other in others:
             text = texts[other]
+            if text == claim.normalized_text:  # the same words: no need to weigh them
+                found.append(Suggested(claim.id, other, IDENTICAL_SCORE))
+                continue
             quick = fuzz.token_sort_ratio(claim.normalized_text, text, score_cutoff=CUT_OFF)
             if other in known or not quick:
                 continue
             score = duplicate_score(claim.normalized_text, text, idf)
             if score >= DUPLICATE_THRESHOLD:
-                suggestions.append(Suggested(claim.id, other, score))
+                found.append(Suggested(claim.id, other, score))
+        found = [s for s in found if s.candidate_id not in known]
+        found.sort(key=lambda s: (-s.score, s.candidate_id))
+        suggestions.extend(found[:SUGGESTIONS_PER_CLAIM])
     if suggestions:
         session.execute(
             sa.insert(DuplicateSuggestion),
