@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
 from workbench import search_index
@@ -41,12 +41,13 @@ TITLE_WEIGHT = 5.0  # a checked claim's own title says what it is about (BM25 co
 SEARCH_COMMON_SHARE = 0.005  # words in more than 0.5% of the claims are left out of the query...
 SEARCH_COMMON_MIN_DOCS = 200  # ...unless the archive is small...
 SEARCH_MIN_WORDS = 4  # ...or too few words would be left
-SUGGESTION_CANDIDATES = 30  # a duplicate shares most rare words, so it ranks high in the index
+SUGGESTION_CANDIDATES = 20  # a duplicate shares most rare words, so it ranks high in the index
 QUERY_WORDS = 32  # a long text is searched with its rarest words
 SUGGESTION_METHOD = "index+fuzzy"
 # An editor reads the best few; a claim repeated in dozens of articles should not bury the page
 # (once confirmed, the cluster links the rest).
 SUGGESTIONS_PER_CLAIM = 5
+SCORED_PER_CLAIM = 10  # candidates given the full score, best token-sort ratio first
 SUGGESTION_WORDS = 4  # a repeat shares its rarest words: any two of these four find it
 COMMON_WORD_SHARE = 50  # a word in more than 1/50 of the claims is left out of the query...
 COMMON_WORD_MIN_DOCS = 200  # ...unless the archive is small
@@ -204,18 +205,21 @@ def suggest_duplicates(
         others = [i for i in wanted[claim.id] if i in texts]
         known = set() if fresh else _suggested_partners(session, claim.id, others)
         found: list[Suggested] = []
-        for other in others:
-            text = texts[other]
+        # A cheap token-sort pass (rapidfuzz, in C++) picks the few worth the full score.
+        closest = process.extract(
+            claim.normalized_text,
+            {other: texts[other] for other in others if other not in known},
+            scorer=fuzz.token_sort_ratio,
+            score_cutoff=CUT_OFF,
+            limit=SCORED_PER_CLAIM,
+        )
+        for text, _quick, other in closest:
             if text == claim.normalized_text:  # the same words: no need to weigh them
                 found.append(Suggested(claim.id, other, IDENTICAL_SCORE))
-                continue
-            quick = fuzz.token_sort_ratio(claim.normalized_text, text, score_cutoff=CUT_OFF)
-            if other in known or not quick:
                 continue
             score = duplicate_score(claim.normalized_text, text, idf)
             if score >= DUPLICATE_THRESHOLD:
                 found.append(Suggested(claim.id, other, score))
-        found = [s for s in found if s.candidate_id not in known]
         found.sort(key=lambda s: (-s.score, s.candidate_id))
         suggestions.extend(found[:SUGGESTIONS_PER_CLAIM])
     if suggestions:
