@@ -611,6 +611,9 @@ def print_summary(
 
     if profiled:
         print("\nWhere end-to-end time goes: see the profile below (steps not timed under it).")
+    elif args.workers > 1:
+        print("\nWhere end-to-end time goes: run with --workers 1 (worker processes prepare")
+        print("articles out of reach of the step timers).")
     else:
         print("\nWhere end-to-end time goes (timed inside the same run):\n")
         print(table(["step", "seconds", "share"], share_rows(e2e)))
