@@ -236,7 +236,7 @@ def main() -> int:
     offered = [m for m in misses if m.rank is not None]
     print(
         f"    {len(misses) - len(offered)} not offered by the index at all; {len(offered)} "
-        f"offered but ranked below {LIMIT} by similarity_score, of which "
+        f"offered but ranked below {LIMIT} by the similarity score, of which "
         f"{sum(m.duplicate for m in offered)} would have been flagged "
         f"({sum(m.duplicate and m.pair.paraphrase for m in offered)} rightly)"
     )

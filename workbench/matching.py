@@ -11,10 +11,10 @@ overlap of rare words weighted by how rare each word is in the archive):
 - `duplicate_score`: is this the same claim? A logistic model fitted on the MSRP news paraphrase
   pairs. `DUPLICATE_THRESHOLD` is where its precision on MSRP is at least 0.85 (a false alert
   costs an editor's time). Used for duplicate suggestions and the `duplicate` flag.
-- `similarity_score`: how likely is this archived claim the one a text is about? A logistic model
-  fitted on CheckThat! 2022 tweets against checked claims, so it also copes with a long, noisy
-  text against a short claim, and it looks at a fact-check's own title too. Used to rank the
-  similar-claims search.
+- similarity score (`scores`): how likely is this archived claim the one a text is about? A
+  logistic model fitted on CheckThat! 2022 tweets against checked claims, so it also copes with
+  a long, noisy text against a short claim, and it looks at a fact-check's own title too. Used to
+  rank the similar-claims search.
 
 Both models are refitted by `benchmarks/fit_matching.py`, which prints the coefficients below.
 """
@@ -375,15 +375,12 @@ def similarity_features(query: str, candidate: str, title: str | None, idf: Idf)
 
 
 def scores(query: str, candidate: str, title: str | None, idf: Idf) -> tuple[float, float]:
-    """(similarity score, duplicate score), from one computation of the features."""
-    text_features = features(query, candidate, idf)
-    title_features = features(query, title, idf) if title else [0.0] * FEATURE_COUNT
-    similarity = SIMILARITY_MODEL.probability(text_features + title_features)
-    duplicate = DUPLICATE_MODEL.probability(text_features)
-    return round(100 * similarity, 1), round(100 * duplicate, 1)
+    """(similarity score, duplicate score), 0-100 each, from one computation of the features.
 
-
-def similarity_score(query: str, candidate: str, title: str | None, idf: Idf) -> float:
-    """0-100: how likely the archived claim (and its title) is what the query text is about."""
+    The similarity score is how likely the archived claim (and its title) is what the query text
+    is about; the duplicate score reads the text features alone.
+    """
     values = similarity_features(query, candidate, title, idf)
-    return round(100 * SIMILARITY_MODEL.probability(values), 1)
+    similarity = SIMILARITY_MODEL.probability(values)
+    duplicate = DUPLICATE_MODEL.probability(values[:FEATURE_COUNT])
+    return round(100 * similarity, 1), round(100 * duplicate, 1)
