@@ -38,7 +38,12 @@ from workbench.models import (
     SuggestionState,
     Verdict,
 )
-from workbench.similar import find_similar, load_aliases, suggest_duplicates
+from workbench.similar import (
+    SUGGESTIONS_PER_CLAIM,
+    find_similar,
+    load_aliases,
+    suggest_duplicates,
+)
 
 SEED_FILE = REPO / "fixtures" / "seed" / "000_2cb53fe733bcfbdb.txt"
 SEED_LINES = [line for line in SEED_FILE.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -849,3 +854,29 @@ def test_claims_similar_names_claims_without_external_id_by_number(
     assert results[0]["claim_id"] == seed[SEED_LINES[8]].id
     assert all(isinstance(r["claim_id"], int) for r in results)
     assert {r["claim_id"] for r in results} <= {claim.id for claim in seed.values()}
+
+
+def test_a_claim_repeated_in_many_articles_gets_only_its_best_suggestions(
+    session: Session,
+) -> None:
+    """A line carried by many outlets should not bury the claim page under copies."""
+    line = (
+        "Russia sent 28 tanks and 600 marines to the Latakia airbase near Jableh in early "
+        "September."
+    )
+    for copy in range(SUGGESTIONS_PER_CLAIM + 3):
+        # Each outlet's article differs elsewhere, so none is refused as the same article.
+        body = f"{line}\n\nThe outlet filed its story number {copy + 1} on the buildup that week."
+        ingest_article(session, ArticleInput(body=body, title=f"Copy {copy}"))
+    reworded = (
+        "In early September Russia sent 28 tanks and 600 marines to the Latakia airbase near "
+        "Jableh."
+    )
+    result = ingest_article(session, ArticleInput(body=reworded, title="Another outlet"))
+    (claim,) = session.exec(select(Claim).where(Claim.article_id == result.article.id)).all()
+    suggested = session.exec(
+        select(DuplicateSuggestion).where(DuplicateSuggestion.claim_id == claim.id)
+    ).all()
+    assert len(suggested) == SUGGESTIONS_PER_CLAIM
+    assert result.suggestions == SUGGESTIONS_PER_CLAIM
+    assert all(s.score >= DUPLICATE_THRESHOLD for s in suggested)
