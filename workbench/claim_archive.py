@@ -8,7 +8,6 @@ archive does. Records already loaded (same external id) are skipped, so a file c
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workbench.ingest import IngestError, MalformedJsonLines, parse_date
+from workbench.ingest import parse_date, read_jsonl
 from workbench.matching import AliasTable, normalize
 from workbench.models import Article, Claim, ClaimStatus, Verdict, utcnow
 from workbench.similar import load_aliases
@@ -70,30 +69,16 @@ class ArchiveReport:
 
 def parse_archive(lines: Iterable[str], name: str) -> list[ArchivedClaim]:
     """Every record of a JSON Lines archive, or MalformedJsonLines naming every bad line."""
-    records: list[ArchivedClaim] = []
-    errors: list[tuple[int, str]] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = _record(json.loads(line))
-        except json.JSONDecodeError as exc:
-            errors.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
-            continue
-        except ValueError as exc:
-            errors.append((number, str(exc)))
-            continue
+
+    def parse(value: object) -> ArchivedClaim:
+        record = _record(value)
         if record.external_id in seen:
-            errors.append((number, f'"id" {record.external_id!r} appears twice in the file'))
-            continue
+            raise ValueError(f'"id" {record.external_id!r} appears twice in the file')
         seen.add(record.external_id)
-        records.append(record)
-    if errors:
-        raise MalformedJsonLines(name, errors)
-    if not records:
-        raise IngestError(f"{name}: the file holds no claims.")
-    return records
+        return record
+
+    return read_jsonl(lines, name, parse, "claims")
 
 
 def _record(value: object) -> ArchivedClaim:

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
@@ -98,22 +99,11 @@ def _load_fixtures(folder: Path) -> BatchReport:
     with write_session(get_engine()) as session:
         for path in files:
             articles = read_article_file(str(path), path.read_bytes(), _settings().max_upload_bytes)
-            fixtures = [_as_fixture(article) for article in articles]
+            fixtures = [replace(article, origin="fixture") for article in articles]
             ingest_batch(session, fixtures, report)
     for refusal in report.refused:
         _err(refusal)
     return report
-
-
-def _as_fixture(article: ArticleInput) -> ArticleInput:
-    return ArticleInput(
-        body=article.body,
-        title=article.title,
-        url=article.url,
-        outlet=article.outlet,
-        published_at=article.published_at,
-        origin="fixture",
-    )
 
 
 @click.command("ingest")

@@ -132,6 +132,12 @@ def _members_to_move(session: Session, target: Cluster, *claims: Claim) -> list[
     return sorted(moving.values(), key=lambda c: c.id or 0)
 
 
+def _member_count(session: Session, cluster_id: int) -> int:
+    return session.exec(
+        select(sa.func.count()).select_from(Claim).where(Claim.cluster_id == cluster_id)
+    ).one()
+
+
 def _delete_empty_clusters(
     session: Session, cluster_ids: set[int], keep: Cluster
 ) -> dict[str, int | None]:
@@ -139,9 +145,7 @@ def _delete_empty_clusters(
     deleted: dict[str, int | None] = {}
     session.flush()
     for cluster_id in cluster_ids - {keep.id}:
-        left = session.exec(
-            select(sa.func.count()).select_from(Claim).where(Claim.cluster_id == cluster_id)
-        ).one()
+        left = _member_count(session, cluster_id)
         cluster = session.get(Cluster, cluster_id)
         if left == 0 and cluster is not None:
             deleted[str(cluster_id)] = cluster.canonical_claim_id
@@ -261,9 +265,7 @@ def _reverse_moves(session: Session, before: dict) -> None:
     session.flush()
     for cluster_id in touched:
         cluster = session.get(Cluster, cluster_id)
-        left = session.exec(
-            select(sa.func.count()).select_from(Claim).where(Claim.cluster_id == cluster_id)
-        ).one()
+        left = _member_count(session, cluster_id)
         if cluster is not None and left < 2:
             # A cluster of one is no cluster; its last claim stands alone again.
             for member in session.exec(select(Claim).where(Claim.cluster_id == cluster_id)).all():

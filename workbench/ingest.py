@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import PurePath
+from typing import TypeVar
 
 import sqlalchemy as sa
 import trafilatura
@@ -36,6 +37,7 @@ TITLE_MAX = 500
 OUTLET_MAX = 200
 URL_MAX = 2000
 MAX_JSONL_ERRORS_SHOWN = 20
+T = TypeVar("T")
 
 
 class IngestError(Exception):
@@ -181,24 +183,33 @@ def parse_jsonl(text: str, name: str) -> list[ArticleInput]:
     error names every bad line. A half-imported batch is harder to reason about (which lines are
     in?) than a file that is fixed and imported again; already-imported articles are skipped then.
     """
-    articles: list[ArticleInput] = []
-    errors: list[tuple[int, str]] = []
     # Only real line ends: splitlines() would also split at U+2028, U+0085 etc., which JSON
     # strings may hold unescaped.
-    for number, line in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
+    return read_jsonl(re.split(r"\r\n|\r|\n", text), name, _article_from_json, "articles")
+
+
+def read_jsonl(lines: Iterable[str], name: str, parse: Callable[[object], T], what: str) -> list[T]:
+    """Every record of a JSON Lines file, or MalformedJsonLines naming every bad line.
+
+    `parse` turns one decoded line into a record, raising ValueError with the reason when it
+    cannot; blank lines are skipped; a file with no records is refused too.
+    """
+    records: list[T] = []
+    errors: list[tuple[int, str]] = []
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            articles.append(_article_from_json(json.loads(line)))
+            records.append(parse(json.loads(line)))
         except json.JSONDecodeError as exc:
             errors.append((number, f"not valid JSON ({exc.msg} at column {exc.colno})"))
         except ValueError as exc:
             errors.append((number, str(exc)))
     if errors:
         raise MalformedJsonLines(name, errors)
-    if not articles:
-        raise IngestError(f"{name}: the file holds no articles.")
-    return articles
+    if not records:
+        raise IngestError(f"{name}: the file holds no {what}.")
+    return records
 
 
 def _article_from_json(record: object) -> ArticleInput:
