@@ -239,7 +239,24 @@ def _schema_differences(engine: sa.Engine) -> list[object]:
         context = MigrationContext.configure(
             conn, opts={"compare_type": True, "include_name": is_modelled}
         )
-        return compare_metadata(context, SQLModel.metadata)
+        differences = compare_metadata(context, SQLModel.metadata)
+    return [d for d in differences if _signature(d) not in _unnamed_sqlite_fks(differences)]
+
+
+def _signature(difference: object) -> tuple[str, tuple[str, ...], str] | None:
+    if not (isinstance(difference, tuple) and difference[0] in ("add_fk", "remove_fk")):
+        return None
+    fk = difference[1]
+    return fk.table.name, tuple(c.name for c in fk.columns), fk.referred_table.name
+
+
+def _unnamed_sqlite_fks(differences: list[object]) -> set[tuple[str, tuple[str, ...], str]]:
+    """Foreign keys added to SQLite with ADD COLUMN ... CONSTRAINT name REFERENCES: SQLAlchemy
+    reflects a column-level constraint without its name, so the same key shows as removed (no
+    name) and added (named). Those pairs are the same key; anything else still counts."""
+    removed = {_signature(d) for d in differences if d[0] == "remove_fk" and d[1].name is None}  # type: ignore[index]
+    added = {_signature(d) for d in differences if d[0] == "add_fk"}  # type: ignore[index]
+    return removed & added
 
 
 def _current_revision(engine: sa.Engine) -> str | None:

@@ -182,6 +182,8 @@ def _store(session: Session, records: list[ArchivedClaim], aliases: AliasTable) 
                     "title": record.title,
                     "normalized_title": normalize(record.title, aliases) if record.title else None,
                     "check_worthiness": 0.0,
+                    "priority": 0.0,
+                    "repeat_count": 0,
                     "status": status.value,
                     "verdict": record.verdict.value if record.verdict else None,
                     "external_id": record.external_id,

@@ -23,6 +23,7 @@ from workbench.models import (
     Verdict,
     utcnow,
 )
+from workbench.priority import recount_repeats
 
 
 class SuggestionNotFound(LookupError):
@@ -96,6 +97,8 @@ def _decide(
     suggestion.decided_by_id = actor_id if state != SuggestionState.PENDING else None
     suggestion.decided_at = utcnow() if state != SuggestionState.PENDING else None
     session.add(suggestion)
+    session.flush()
+    recount_repeats(session, [suggestion.claim_id, suggestion.candidate_id])
 
 
 def _cluster_to_keep(session: Session, claim: Claim, other: Claim) -> Cluster:

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 
 from workbench.matching import AliasTable, normalize
 from workbench.models import Article, Claim, utcnow
+from workbench.priority import priority
 from workbench.similar import load_aliases, suggest_duplicates
 from workbench.splitting import find_claims
 
@@ -338,6 +339,8 @@ def prepare_article(article: ArticleInput, aliases: AliasTable) -> PreparedArtic
                 "text": sentence.text,
                 "normalized_text": normalize(sentence.text, aliases),
                 "check_worthiness": candidate.check_worthiness,
+                "priority": priority(candidate.check_worthiness, 0),
+                "repeat_count": 0,
                 "status": "new",
                 "version": 1,
             }

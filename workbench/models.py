@@ -125,7 +125,9 @@ class Cluster(SQLModel, table=True):
 class Claim(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("article_id", "position", name="uq_claim_article_position"),
-        sa.Index("ix_claim_queue", "status", "check_worthiness"),
+        # The review queue reads claims in priority order, all of them or one status at a time.
+        sa.Index("ix_claim_priority", "priority", "id"),
+        sa.Index("ix_claim_status_priority", "status", "priority", "id"),
         sa.CheckConstraint("start_offset >= 0 AND end_offset > start_offset", name="span"),
     )
 
@@ -141,13 +143,21 @@ class Claim(SQLModel, table=True):
     title: str | None = Field(default=None, sa_type=sa.Text)
     normalized_title: str | None = Field(default=None, sa_type=sa.Text)
     check_worthiness: float = Field(default=0.0)
+    # Other claims the matcher says repeat this one (pending or confirmed suggestions, either
+    # side): a claim many outlets carry is worth checking sooner.
+    repeat_count: int = Field(default=0)
+    # The queue's order, kept as a column so it can be indexed: see review.priority().
+    priority: float = Field(default=0.0)
     status: ClaimStatus = Field(
         sa_column=_enum_column(ClaimStatus, nullable=False, default=ClaimStatus.NEW)
     )
     verdict: Verdict | None = Field(default=None, sa_column=_enum_column(Verdict, nullable=True))
     verdict_summary: str | None = Field(default=None, sa_type=sa.Text)
     external_id: str | None = Field(default=None, max_length=200, sa_column_kwargs={"unique": True})
-    assignee_id: int | None = _user_ref()
+    assignee_id: int | None = Field(
+        default=None, foreign_key="user_account.id", ondelete="SET NULL", index=True
+    )
+    assigned_at: datetime | None = Field(default=None)
     cluster_id: int | None = Field(
         default=None, foreign_key="cluster.id", ondelete="SET NULL", index=True
     )
@@ -155,6 +165,7 @@ class Claim(SQLModel, table=True):
     version: int = Field(default=1)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    updated_by_id: int | None = _user_ref()
 
 
 class Source(SQLModel, table=True):
@@ -220,6 +231,19 @@ class Alias(SQLModel, table=True):
     phrase: str = Field(max_length=200, sa_column_kwargs={"unique": True}, nullable=False)
     canonical: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed log-ins per user name and per client address, so guessing slows down.
+
+    Kept in the database rather than in memory so that every server worker sees the same count.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=300)  # "user:alice" or "ip:192.0.2.1"
+    failures: int = Field(default=0)
+    last_failure_at: datetime = Field(default_factory=utcnow)
 
 
 class AuditEvent(SQLModel, table=True):

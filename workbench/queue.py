@@ -1,23 +1,204 @@
-"""The editors' review queue: which claims to look at first.
+"""The editors' review queue: which claims to look at first, and the filters every claim list
+shares.
 
-Until a learned ranker exists, priority is the check-worthiness score (see splitting.py for how it
-is made), newest article first among equals.
+Claims come in priority order (see priority.py), the newer claim first among equals: news ages.
+The score is kept in `Claim.priority`, so the queue reads an index instead of sorting a million
+rows.
+
+One function, `claims_query`, turns `ClaimFilters` into SQL; the queue page, the export and the
+JSON API all call it, so a filter means the same thing everywhere.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any
+
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from workbench.models import Article, Claim, ClaimStatus
-from workbench.paging import Page, paginate
+from workbench import search_index
+from workbench.matching import content_words, normalize
+from workbench.models import Article, Claim, ClaimStatus, Verdict
+from workbench.similar import load_aliases
+
+PER_PAGE = 50
+# Counts above this are shown as "10,000+": an exact count of a million rows costs more than the
+# difference tells an editor.
+COUNT_CAP = 10_000
+UNASSIGNED = "none"
+
+
+@dataclass(frozen=True)
+class ClaimFilters:
+    """What a person can narrow a list of claims by; every field empty means all claims.
+
+    `assignee` is a user id, or UNASSIGNED for claims nobody has taken. `text` finds claims
+    containing all its words (after the same normalisation matching uses, so "Shoygu" finds
+    "Shoigu"). Dates are inclusive lower and exclusive upper bounds.
+    """
+
+    status: ClaimStatus | None = None
+    verdict: Verdict | None = None
+    outlet: str | None = None
+    article_id: int | None = None
+    assignee: int | str | None = None
+    text: str | None = None
+    cluster_id: int | None = None
+    ingested_from: datetime | None = None
+    ingested_until: datetime | None = None
+    changed_from: datetime | None = None
+    changed_until: datetime | None = None
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f.name) in (None, "") for f in fields(self))
+
+    def as_query(self) -> dict[str, str]:
+        """The filters as URL query arguments, so links and exports keep them."""
+        query = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value in (None, ""):
+                continue
+            query[f.name] = value.isoformat() if isinstance(value, datetime) else str(value)
+        return query
+
+
+def claims_query(session: Session, filters: ClaimFilters) -> sa.Select[Any]:
+    """Claims with their articles, filtered, in queue order (priority, then newest)."""
+    statement = sa.select(Claim, Article).join(Article, Claim.article_id == Article.id)
+    return _where(session, statement, filters).order_by(Claim.priority.desc(), Claim.id.desc())
+
+
+def _where(session: Session, statement: sa.Select[Any], filters: ClaimFilters) -> sa.Select[Any]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if filters.status is not None:
+        conditions.append(Claim.status == filters.status)
+    if filters.verdict is not None:
+        conditions.append(Claim.verdict == filters.verdict)
+    if filters.outlet:
+        conditions.append(Article.outlet == filters.outlet)
+    if filters.article_id is not None:
+        conditions.append(Claim.article_id == filters.article_id)
+    if filters.assignee == UNASSIGNED:
+        conditions.append(Claim.assignee_id.is_(None))
+    elif filters.assignee not in (None, ""):
+        conditions.append(Claim.assignee_id == int(filters.assignee))
+    if filters.cluster_id is not None:
+        conditions.append(Claim.cluster_id == filters.cluster_id)
+    if filters.ingested_from is not None:
+        conditions.append(Claim.created_at >= filters.ingested_from)
+    if filters.ingested_until is not None:
+        conditions.append(Claim.created_at < filters.ingested_until)
+    if filters.changed_from is not None:
+        conditions.append(Claim.updated_at >= filters.changed_from)
+    if filters.changed_until is not None:
+        conditions.append(Claim.updated_at < filters.changed_until)
+    if filters.text:
+        conditions.append(_text_condition(session, filters.text))
+    return statement.where(*conditions)
+
+
+def _text_condition(session: Session, text: str) -> sa.ColumnElement[bool]:
+    """Claims whose text has every word of `text`, answered by the search index."""
+    words = sorted(set(content_words(normalize(text, load_aliases(session))))) or sorted(
+        set(normalize(text).split())
+    )
+    if not words:
+        return sa.true()
+    return Claim.id.in_(search_index.all_words_query(session, words))
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One screen of the queue; cursors are opaque strings for the next and previous screens."""
+
+    items: list[tuple[Claim, Article]]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def encode_cursor(claim: Claim) -> str:
+    return f"{claim.priority!r}_{claim.id}"
+
+
+def decode_cursor(cursor: str) -> tuple[float, int] | None:
+    """None for anything that is not a cursor we made; the caller starts from the top."""
+    head, _, tail = cursor.partition("_")
+    try:
+        return float(head), int(tail)
+    except ValueError:
+        return None
 
 
 def list_claims(
-    session: Session, page: int = 1, status: ClaimStatus | None = None
-) -> Page[tuple[Claim, Article]]:
-    statement = sa.select(Claim, Article).join(Article, Claim.article_id == Article.id)
-    if status is not None:
-        statement = statement.where(Claim.status == status)
-    statement = statement.order_by(Claim.check_worthiness.desc(), Claim.id.desc())
-    return paginate(session, statement, page)
+    session: Session,
+    filters: ClaimFilters = ClaimFilters(),
+    *,
+    after: str | None = None,
+    before: str | None = None,
+    per_page: int = PER_PAGE,
+) -> QueuePage:
+    """A screen of the queue after (or before) a cursor: keyset paging, so the thousandth page
+    costs what the first does."""
+    statement = claims_query(session, filters)
+    position = decode_cursor(after or before or "")
+    backwards = before is not None and position is not None
+    if position is not None:
+        ranked = sa.tuple_(Claim.priority, Claim.id)
+        statement = statement.where(ranked > position if backwards else ranked < position)
+    if backwards:
+        statement = statement.order_by(None).order_by(Claim.priority, Claim.id)
+    rows = [tuple(row) for row in session.execute(statement.limit(per_page + 1)).all()]
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    if backwards:
+        rows.reverse()
+    items: list[tuple[Claim, Article]] = rows  # type: ignore[assignment]
+    has_next = more if not backwards else True
+    has_previous = (more if backwards else position is not None) and bool(items)
+    return QueuePage(
+        items=items,
+        next_cursor=encode_cursor(items[-1][0]) if items and has_next else None,
+        previous_cursor=encode_cursor(items[0][0]) if has_previous else None,
+    )
+
+
+def count_claims(session: Session, filters: ClaimFilters, cap: int = COUNT_CAP) -> int:
+    """How many claims match, counted up to `cap` (a result of cap + 1 means "more than cap")."""
+    inner = _where(session, sa.select(Claim.id).join(Article), filters).limit(cap + 1)
+    return session.execute(sa.select(sa.func.count()).select_from(inner.subquery())).scalar_one()
+
+
+def status_counts(session: Session, filters: ClaimFilters) -> dict[ClaimStatus, int]:
+    """Per-status counts of the claims the other filters select, for the queue's tabs."""
+    return {
+        status: count_claims(session, replace(filters, status=status)) for status in ClaimStatus
+    }
+
+
+def neighbours(
+    session: Session, claim: Claim, filters: ClaimFilters
+) -> tuple[int | None, int | None]:
+    """The claims before and after this one in the (filtered) queue, for next/previous keys."""
+    base = _where(session, sa.select(Claim.id).join(Article), filters)
+    ranked = sa.tuple_(Claim.priority, Claim.id)
+    position = (claim.priority, claim.id)
+    previous = session.execute(
+        base.where(ranked > position).order_by(Claim.priority, Claim.id).limit(1)
+    ).scalar()
+    following = session.execute(
+        base.where(ranked < position).order_by(Claim.priority.desc(), Claim.id.desc()).limit(1)
+    ).scalar()
+    return previous, following
+
+
+def outlets(session: Session) -> list[str]:
+    rows = session.execute(
+        sa.select(Article.outlet)
+        .where(Article.outlet.is_not(None))
+        .distinct()
+        .order_by(Article.outlet)
+    )
+    return [row[0] for row in rows]

@@ -65,6 +65,26 @@ def candidate_ids(
     return [row[0] for row in rows]
 
 
+def all_words_query(session: Session, words: list[str]) -> sa.Select[tuple[int]]:
+    """A subquery of the ids of claims containing every one of these (normalised) words, for
+    `Claim.id IN (...)` filters such as the queue's text search."""
+    if _is_sqlite(session):
+        match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+        fts = sa.table("claim_fts", sa.column("rowid"))
+        return (
+            sa.select(fts.c.rowid)
+            .where(sa.text("claim_fts MATCH :all_words"))
+            .params(all_words=match)
+        )
+    query = " & ".join(_pg_lexeme(w) for w in words)
+    return (
+        sa.select(sa.column("id"))
+        .select_from(sa.table("claim"))
+        .where(sa.text(f"{PG_VECTOR} @@ to_tsquery('simple', :all_words)"))
+        .params(all_words=query)
+    )
+
+
 def _pairs(words: list[str]) -> list[list[str]]:
     return [[a, b] for i, a in enumerate(words) for b in words[i + 1 :]]
 

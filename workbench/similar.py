@@ -35,6 +35,7 @@ from workbench.models import (
     SuggestionState,
     utcnow,
 )
+from workbench.priority import recount_repeats
 
 CANDIDATES = 400  # claims scored per query; enough for the brute-force top 10 (benchmarks)
 TITLE_WEIGHT = 5.0  # a checked claim's own title says what it is about (BM25 column weight)
@@ -237,6 +238,7 @@ def suggest_duplicates(
                 for s in suggestions
             ],
         )
+        recount_repeats(session, {i for s in suggestions for i in (s.claim_id, s.candidate_id)})
     return suggestions
 
 

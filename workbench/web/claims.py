@@ -11,7 +11,7 @@ from workbench.articles import claim_context
 from workbench.db import get_session
 from workbench.matching import shared_word_spans
 from workbench.models import Article, Claim, ClaimStatus, Role
-from workbench.queue import list_claims
+from workbench.queue import ClaimFilters, list_claims
 from workbench.similar import find_similar
 from workbench.web.auth import login_required, role_required
 
@@ -26,7 +26,12 @@ def index() -> str:
     status_value = request.args.get("status", "")
     status = ClaimStatus(status_value) if status_value in set(ClaimStatus) else None
     db = get_session()
-    page = list_claims(db, request.args.get("page", 1, type=int), status=status)
+    page = list_claims(
+        db,
+        ClaimFilters(status=status),
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+    )
     pending = duplicates.pending_counts(db, [claim.id for claim, _ in page.items])
     return render_template(
         "claims/index.html",
