@@ -389,7 +389,3 @@ def test_missing_article_is_404(editor: FlaskClient, path: str) -> None:
     response = editor.get(path)
     assert response.status_code == 404
     assert "Not found" in _text(response)
-
-
-def _claim_texts(html: str) -> list[str]:
-    return re.findall(r"<tr>\s*<td><a [^>]*>(The council spent [^<]*)</a></td>", html)
