@@ -246,6 +246,25 @@ class LoginThrottle(SQLModel, table=True):
     last_failure_at: datetime = Field(default_factory=utcnow)
 
 
+class ApiToken(SQLModel, table=True):
+    """A personal access token for the JSON API and the alert feed.
+
+    Only a SHA-256 of the token is stored (tokens are 256 random bits, so a slow hash adds
+    nothing); the token itself is shown once, when it is made. It acts with its user's role.
+    """
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE", index=True)
+    name: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
+    prefix: str = Field(max_length=16)  # the first characters, so a person can tell tokens apart
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = Field(default=None)
+    revoked_at: datetime | None = Field(default=None)
+
+
 class AuditEvent(SQLModel, table=True):
     """Append-only history: the app writes these and never updates or deletes them."""
 
