@@ -22,6 +22,7 @@ from workbench.models import (
     ClaimStatus,
     DuplicateSuggestion,
     Evidence,
+    Role,
     Source,
     Stance,
     User,
@@ -479,3 +480,14 @@ def usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
     if not wanted:
         return {}
     return dict(session.execute(sa.select(User.id, User.username).where(User.id.in_(wanted))).all())
+
+
+def editors(session: Session) -> list[User]:
+    """Active people who can take claims, for the queue's assignee filter."""
+    return list(
+        session.exec(
+            select(User)
+            .where(User.is_active, User.role.in_([Role.EDITOR, Role.ADMIN]))
+            .order_by(User.username)
+        ).all()
+    )

@@ -10,13 +10,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from workbench import throttle
 from workbench.accounts import authenticate
 from workbench.db import get_session
 from workbench.models import Role, User
+from workbench.web.permissions import allows
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 View = TypeVar("View", bound=Callable[..., Any])
 
 
@@ -28,7 +29,7 @@ def role_required(role: Role) -> Callable[[View], View]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if g.user is None:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            if ROLE_RANK[g.user.role] < ROLE_RANK[role]:
+            if not allows(g.user.role, role):
                 return render_template("errors/403.html", needed=role), 403
             return view(*args, **kwargs)
 
@@ -56,15 +57,28 @@ def load_logged_in_user() -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int, dict[str, str]] | tuple[str, int]:
     next_url = request.values.get("next", "")
     if request.method == "POST":
         db = get_session()
-        user = authenticate(db, request.form.get("username", ""), request.form.get("password", ""))
+        username = request.form.get("username", "")
+        keys = throttle.login_keys(username, request.remote_addr)
+        wait = throttle.seconds_to_wait(db, keys)
+        if wait:
+            flash(
+                f"Too many failed log-ins. Wait {wait} seconds, then try again.",
+                "error",
+            )
+            page = render_template("auth/login.html", next=next_url)
+            return page, 429, {"Retry-After": str(wait)}
+        user = authenticate(db, username, request.form.get("password", ""))
         if user is None:
+            throttle.note_failure(db, keys)
+            db.commit()
             flash("That user name and password do not match an active account.", "error")
             return render_template("auth/login.html", next=next_url), 401
-        db.commit()  # keeps a rehashed password
+        throttle.clear(db, keys[0])
+        db.commit()  # also keeps a rehashed password
         session.clear()
         session["user_id"] = user.id
         session["epoch"] = user.session_epoch

@@ -1,57 +1,102 @@
-"""Claims: the queue list, one claim with its context and duplicate suggestions, and the
-similar-claims search that every page's search box leads to."""
+"""Claims: the review queue, one claim's workspace (context, duplicates, evidence, verdict), its
+history, and the similar-claims search that every page's search box leads to.
+
+Every action is a plain form post that redirects back to the claim page; with htmx the same
+response is swapped into the page in place (see templates/claims/detail.html). A refused change
+(stale version, bad input) re-renders the page with the editor's input kept and a 409 or 422.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from workbench import duplicates
+from workbench import duplicates, review
 from workbench.articles import claim_context
 from workbench.db import get_session
 from workbench.matching import shared_word_spans
-from workbench.models import Article, Claim, ClaimStatus, Role
-from workbench.queue import ClaimFilters, list_claims
+from workbench.models import Article, ClaimStatus, Role, Stance, Verdict
+from workbench.queue import (
+    UNASSIGNED,
+    ClaimFilters,
+    FilterError,
+    count_claims,
+    filters_from_args,
+    list_claims,
+    neighbours,
+    outlets,
+    status_counts,
+)
+from workbench.review import SOURCE_KINDS, SourceInput
 from workbench.similar import find_similar
 from workbench.web.auth import login_required, role_required
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
 SEARCH_LIMIT = 20
 QUERY_MAX = 5_000
+SOURCE_RESULTS = 8
+
+
+def _filters() -> ClaimFilters:
+    try:
+        return filters_from_args(request.args)
+    except FilterError as exc:
+        abort(400, description=str(exc))
 
 
 @bp.get("/")
 @login_required
 def index() -> str:
-    status_value = request.args.get("status", "")
-    status = ClaimStatus(status_value) if status_value in set(ClaimStatus) else None
+    filters = _filters()
     db = get_session()
     page = list_claims(
-        db,
-        ClaimFilters(status=status),
-        after=request.args.get("after"),
-        before=request.args.get("before"),
+        db, filters, after=request.args.get("after"), before=request.args.get("before")
     )
-    pending = duplicates.pending_counts(db, [claim.id for claim, _ in page.items])
+    ids = [claim.id for claim, _ in page.items]
     return render_template(
         "claims/index.html",
         page=page,
-        status=status,
+        filters=filters,
+        query=filters.as_query(),
+        any_status={k: v for k, v in filters.as_query().items() if k != "status"},
+        total=count_claims(db, filters),
+        tabs=status_counts(db, filters),
         statuses=list(ClaimStatus),
-        pending=pending,
+        verdicts=list(Verdict),
+        outlets=outlets(db),
+        editors=review.editors(db),
+        unassigned=UNASSIGNED,
+        pending=duplicates.pending_counts(db, ids),
+        assignees=review.usernames(db, {claim.assignee_id for claim, _ in page.items}),
     )
 
 
 @bp.get("/<int:claim_id>")
 @login_required
 def detail(claim_id: int) -> str:
+    return _workspace(claim_id)
+
+
+def _workspace(
+    claim_id: int, *, problem: str | None = None, draft: MultiDict | None = None, status: int = 200
+) -> Any:
+    """The claim page; after a refused change it shows why and keeps what the editor typed."""
     db = get_session()
-    claim = db.get(Claim, claim_id)
-    if claim is None:
+    try:
+        claim = review.get_claim(db, claim_id)
+    except review.ClaimNotFound:
         abort(404)
+    filters = _filters()
     article = db.get(Article, claim.article_id)
     suggestions = duplicates.suggestions_for(db, claim)
-    return render_template(
+    evidence = review.evidence_for(db, claim.id)
+    source_query = request.args.get("source_q", "").strip()[:200]
+    previous_id, next_id = neighbours(db, claim, filters)
+    page = render_template(
         "claims/detail.html",
         claim=claim,
         article=article,
@@ -66,6 +111,165 @@ def detail(claim_id: int) -> str:
             for view in suggestions
         },
         members=duplicates.cluster_members(db, claim),
+        evidence=evidence,
+        balance=review.evidence_balance(evidence),
+        sources=review.find_sources(db, source_query, SOURCE_RESULTS),
+        source_query=source_query,
+        source_kinds=SOURCE_KINDS,
+        stances=list(Stance),
+        verdicts=list(Verdict),
+        people=review.usernames(db, {claim.assignee_id, claim.updated_by_id}),
+        query=filters.as_query(),
+        previous_id=previous_id,
+        next_id=next_id,
+        problem=problem,
+        draft=draft or MultiDict(),
+    )
+    return page, status
+
+
+def _version() -> int | None:
+    return request.form.get("version", type=int)
+
+
+def _act(claim_id: int, action: Callable[[], object], done: str) -> Any:
+    """Run one review action; on success go back to the claim page (post/redirect/get), else show
+    it again with the reason and the editor's input."""
+    db = get_session()
+    try:
+        action()
+    except (review.ClaimNotFound, review.EvidenceNotFound, review.SourceNotFound):
+        db.rollback()
+        abort(404)
+    except review.StaleEdit as exc:
+        db.rollback()
+        return _workspace(claim_id, problem=str(exc), draft=request.form, status=409)
+    except review.ReviewError as exc:
+        db.rollback()
+        return _workspace(claim_id, problem=str(exc), draft=request.form, status=422)
+    flash(done, "success")
+    return redirect(url_for("claims.detail", claim_id=claim_id, **request.args))
+
+
+@bp.post("/<int:claim_id>/take")
+@role_required(Role.EDITOR)
+def take(claim_id: int) -> Any:
+    return _act(
+        claim_id,
+        lambda: review.take(get_session(), claim_id, g.user.id, _version()),
+        "The claim is yours now; others see that you have it.",
+    )
+
+
+@bp.post("/<int:claim_id>/release")
+@role_required(Role.EDITOR)
+def release(claim_id: int) -> Any:
+    return _act(
+        claim_id,
+        lambda: review.release(get_session(), claim_id, g.user.id, _version()),
+        "The claim is back in the queue for anyone to take.",
+    )
+
+
+@bp.post("/<int:claim_id>/verdict")
+@role_required(Role.EDITOR)
+def verdict(claim_id: int) -> Any:
+    form = request.form
+    return _act(
+        claim_id,
+        lambda: review.set_verdict(
+            get_session(),
+            claim_id,
+            g.user.id,
+            _version(),
+            form.get("verdict", ""),
+            form.get("summary", ""),
+        ),
+        "Verdict saved.",
+    )
+
+
+@bp.post("/<int:claim_id>/reopen")
+@role_required(Role.EDITOR)
+def reopen(claim_id: int) -> Any:
+    return _act(
+        claim_id,
+        lambda: review.reopen(get_session(), claim_id, g.user.id, _version()),
+        "Reopened: the claim is in review again.",
+    )
+
+
+@bp.post("/<int:claim_id>/evidence")
+@role_required(Role.EDITOR)
+def add_evidence(claim_id: int) -> Any:
+    form = request.form
+    choice = form.get("source_id", "")
+    source_id = int(choice) if choice.isascii() and choice.isdigit() else None
+    new_source = None
+    if choice == "new":
+        new_source = SourceInput(
+            title=form.get("source_title", ""),
+            url=form.get("source_url", ""),
+            publisher=form.get("source_publisher", ""),
+            kind=form.get("source_kind", "web"),
+        )
+    return _act(
+        claim_id,
+        lambda: review.link_evidence(
+            get_session(),
+            claim_id,
+            g.user.id,
+            _version(),
+            stance=form.get("stance", ""),
+            quote=form.get("quote", ""),
+            note=form.get("note", ""),
+            source_id=source_id,
+            new_source=new_source,
+        ),
+        "Evidence linked.",
+    )
+
+
+@bp.post("/<int:claim_id>/evidence/<int:evidence_id>")
+@role_required(Role.EDITOR)
+def edit_evidence(claim_id: int, evidence_id: int) -> Any:
+    form = request.form
+    return _act(
+        claim_id,
+        lambda: review.update_evidence(
+            get_session(),
+            claim_id,
+            evidence_id,
+            g.user.id,
+            _version(),
+            stance=form.get("stance", ""),
+            quote=form.get("quote", ""),
+            note=form.get("note", ""),
+        ),
+        "Evidence updated.",
+    )
+
+
+@bp.post("/<int:claim_id>/evidence/<int:evidence_id>/remove")
+@role_required(Role.EDITOR)
+def remove_evidence(claim_id: int, evidence_id: int) -> Any:
+    return _act(
+        claim_id,
+        lambda: review.remove_evidence(get_session(), claim_id, evidence_id, g.user.id, _version()),
+        "Evidence removed.",
+    )
+
+
+@bp.get("/<int:claim_id>/history")
+@login_required
+def history(claim_id: int) -> str:
+    db = get_session()
+    try:
+        claim = review.get_claim(db, claim_id)
+    except review.ClaimNotFound:
+        abort(404)
+    return render_template(
+        "claims/history.html", claim=claim, entries=review.claim_history(db, claim_id)
     )
 
 
