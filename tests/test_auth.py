@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -223,3 +224,67 @@ def test_article_form_without_csrf_token_is_refused(
     assert response.status_code == 400
     with read_session(engine) as db:
         assert db.execute(sa.select(sa.func.count()).select_from(Article)).scalar_one() == 0
+
+
+def test_a_password_change_ends_sessions_made_with_the_old_password(
+    client: FlaskClient, auth: AuthActions, engine: sa.Engine, users: dict[str, int]
+) -> None:
+    from workbench.accounts import set_password
+
+    auth.login("editor")
+    assert _is_logged_in(client)
+    with write_session(engine) as db:
+        set_password(db, db.get(User, users["editor"]), "a brand new password")
+        db.commit()
+    assert not _is_logged_in(client)
+    assert _post_login(client, "editor", "a brand new password").status_code == 302
+
+
+def test_session_cookie_is_secure_when_served_over_https(make_app, users: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    client = make_app(session_cookie_secure=True).test_client()
+    response = _post_login(client, "editor", PASSWORD)
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Secure" in cookie
+
+
+def test_repeated_failed_logins_are_slowed_down_for_that_name_and_address(
+    client: FlaskClient, users: dict[str, int], engine: sa.Engine
+) -> None:
+    from workbench import throttle
+
+    for _ in range(throttle.FREE_ATTEMPTS):
+        assert _post_login(client, "editor", "wrong password").status_code == 401
+    refused = _post_login(client, "editor", PASSWORD)  # even the right password must wait
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) == throttle.wait_for(throttle.FREE_ATTEMPTS)
+    assert "Too many failed log-ins" in refused.get_data(as_text=True)
+    assert not _is_logged_in(client)
+
+    # Another address is still slowed down for this user name...
+    elsewhere = client.application.test_client()
+    response = elsewhere.post(
+        "/auth/login",
+        data={"username": "EDITOR ", "password": PASSWORD, "csrf_token": csrf_token(elsewhere)},
+        environ_base={"REMOTE_ADDR": "192.0.2.7"},
+    )
+    assert response.status_code == 429
+    # ...and once the wait has passed, the right password works and clears the name's count.
+    with write_session(engine) as db:
+        db.execute(
+            sa.text("UPDATE login_throttle SET last_failure_at = :then"),
+            {"then": throttle.utcnow() - timedelta(seconds=60)},
+        )
+        db.commit()
+    assert _post_login(client, "editor", PASSWORD).status_code == 302
+    with read_session(engine) as db:
+        keys = {row[0] for row in db.execute(sa.text("SELECT key FROM login_throttle"))}
+    assert keys == {"ip:127.0.0.1"}
+
+
+def test_wait_doubles_after_the_free_attempts_and_is_capped() -> None:
+    from workbench import throttle
+
+    waits = [throttle.wait_for(n) for n in range(throttle.FREE_ATTEMPTS + 4)]
+    assert waits[: throttle.FREE_ATTEMPTS] == [0] * throttle.FREE_ATTEMPTS
+    assert waits[throttle.FREE_ATTEMPTS :] == [2, 4, 8, 16]
+    assert throttle.wait_for(100) == throttle.MAX_WAIT_SECONDS

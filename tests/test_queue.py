@@ -1,0 +1,229 @@
+"""The review queue: priority order, the shared filters, keyset pages, counts, and the page."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from conftest import AuthActions
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from workbench import review
+from workbench.ingest import ArticleInput, ingest_article
+from workbench.models import Claim, ClaimStatus, Verdict
+from workbench.priority import REPEAT_CAP, REPEAT_WEIGHT, priority, recount_repeats
+from workbench.queue import (
+    UNASSIGNED,
+    ClaimFilters,
+    FilterError,
+    claims_query,
+    count_claims,
+    filters_from_args,
+    list_claims,
+    neighbours,
+    status_counts,
+)
+
+
+def _ingest(
+    session: Session, sentences: list[str], title: str, outlet: str | None = None
+) -> list[int]:
+    result = ingest_article(
+        session, ArticleInput(body="\n".join(sentences), title=title, outlet=outlet)
+    )
+    return list(
+        session.exec(
+            select(Claim.id).where(Claim.article_id == result.article.id).order_by(Claim.position)
+        ).all()
+    )
+
+
+def _ids(session: Session, filters: ClaimFilters) -> list[int]:
+    return [claim.id for claim, _ in session.execute(claims_query(session, filters)).all()]
+
+
+ROADS = [
+    f"The council spent {i + 3} million dollars on road repairs in district {i}." for i in range(60)
+]
+
+
+def test_priority_adds_a_capped_bonus_for_each_repeat() -> None:
+    assert priority(0.5, 0) == 0.5
+    assert priority(0.5, 2) == pytest.approx(0.5 + 2 * REPEAT_WEIGHT)
+    assert priority(0.5, 50) == priority(0.5, REPEAT_CAP)
+
+
+def test_claims_come_by_priority_then_newest_and_repeats_lift_a_claim(session: Session) -> None:
+    ids = _ingest(session, ROADS[:3], "Roads")
+    session.execute(sa.update(Claim).values(check_worthiness=0.4, priority=0.4))
+    session.commit()
+    assert _ids(session, ClaimFilters()) == sorted(ids, reverse=True)  # equal: newest first
+
+    # The oldest claim is repeated by two others elsewhere: it moves to the top.
+    other = _ingest(session, ["An unrelated sentence about the weather in May was printed."], "W")
+    session.execute(
+        sa.text(
+            "INSERT INTO duplicatesuggestion (claim_id, candidate_id, score, method, state, "
+            "created_at) VALUES (:a, :b, 80, 'test', 'pending', :now), "
+            "(:c, :b, 80, 'test', 'rejected', :now)"
+        ),
+        {"a": other[0], "b": ids[0], "c": ids[1], "now": datetime.now(UTC)},
+    )
+    recount_repeats(session, [ids[0], ids[1], other[0]])
+    session.commit()
+    top = session.get(Claim, ids[0])
+    assert top.repeat_count == 1  # the rejected pair does not count
+    assert top.priority == pytest.approx(0.4 + REPEAT_WEIGHT)
+    assert _ids(session, ClaimFilters())[0] == ids[0]
+
+
+def test_keyset_pages_walk_the_whole_queue_both_ways(session: Session) -> None:
+    _ingest(session, ROADS, "Roads")
+    everything = _ids(session, ClaimFilters())
+    first = list_claims(session, per_page=25)
+    assert first.previous_cursor is None and first.next_cursor
+    second = list_claims(session, after=first.next_cursor, per_page=25)
+    third = list_claims(session, after=second.next_cursor, per_page=25)
+    walked = [c.id for page in (first, second, third) for c, _ in page.items]
+    assert walked == everything and len(third.items) == 10 and third.next_cursor is None
+    back = list_claims(session, before=third.previous_cursor, per_page=25)
+    assert [c.id for c, _ in back.items] == [c.id for c, _ in second.items]
+    assert back.next_cursor and back.previous_cursor
+    # A cursor that is not ours starts from the top instead of failing.
+    assert [c.id for c, _ in list_claims(session, after="garbage", per_page=25).items] == [
+        c.id for c, _ in first.items
+    ]
+
+
+def test_each_filter_narrows_the_queue(session: Session, users: dict[str, int]) -> None:
+    wire = _ingest(
+        session,
+        [
+            "Defense minister Sergei Shoigu met the delegation in Moscow on Friday.",
+            "The ministry said 40 aircraft were moved to the base last week.",
+        ],
+        "Talks",
+        outlet="Wire One",
+    )
+    daily = _ingest(session, ROADS[:2], "Roads", outlet="Daily Two")
+    review.take(session, wire[1], users["editor"], 1)
+    review.set_verdict(session, daily[0], users["admin"], 1, Verdict.REFUTED, "No such spending.")
+
+    assert set(_ids(session, ClaimFilters(outlet="Wire One"))) == set(wire)
+    assert _ids(session, ClaimFilters(status=ClaimStatus.IN_REVIEW)) == [wire[1]]
+    assert _ids(session, ClaimFilters(verdict=Verdict.REFUTED)) == [daily[0]]
+    assert _ids(session, ClaimFilters(assignee=users["editor"])) == [wire[1]]
+    assert set(_ids(session, ClaimFilters(assignee=UNASSIGNED))) == {wire[0], *daily}
+    assert set(
+        _ids(session, ClaimFilters(article_id=session.get(Claim, daily[0]).article_id))
+    ) == set(daily)
+    # Text search reads through aliases, like matching: "Shoygu" finds "Shoigu".
+    assert _ids(session, ClaimFilters(text="Shoygu Moscow")) == [wire[0]]
+    assert _ids(session, ClaimFilters(text="shoigu aircraft")) == []
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert _ids(session, ClaimFilters(ingested_from=later)) == []
+    changed = _ids(session, ClaimFilters(changed_from=datetime.now(UTC) - timedelta(minutes=5)))
+    assert len(changed) == 4
+    assert _ids(session, ClaimFilters(outlet="Wire One", status=ClaimStatus.VERDICT)) == []
+
+
+def test_counts_are_capped_and_split_by_status(session: Session, users: dict[str, int]) -> None:
+    ids = _ingest(session, ROADS[:12], "Roads")
+    review.take(session, ids[0], users["editor"], 1)
+    assert count_claims(session, ClaimFilters()) == 12
+    assert count_claims(session, ClaimFilters(), cap=5) == 6  # "more than 5"
+    counts = status_counts(session, ClaimFilters())
+    assert counts == {ClaimStatus.NEW: 11, ClaimStatus.IN_REVIEW: 1, ClaimStatus.VERDICT: 0}
+
+
+def test_neighbours_follow_the_filtered_queue(session: Session) -> None:
+    ids = _ingest(session, ROADS[:4], "Roads")
+    order = _ids(session, ClaimFilters())
+    middle = session.get(Claim, order[1])
+    assert neighbours(session, middle, ClaimFilters()) == (order[0], order[2])
+    first = session.get(Claim, order[0])
+    assert neighbours(session, first, ClaimFilters())[0] is None
+    assert neighbours(session, middle, ClaimFilters(text="nothing-like-this")) == (None, None)
+    assert set(order) == set(ids)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"status": "done"}, "status must be one of"),
+        ({"verdict": "true"}, "verdict must be one of"),
+        ({"article_id": "x1"}, "whole number"),
+        ({"assignee": "²"}, "whole number"),
+        ({"ingested_from": "yesterday"}, "date"),
+    ],
+)
+def test_bad_filter_values_name_the_filter(args: dict[str, str], message: str) -> None:
+    with pytest.raises(FilterError, match=message):
+        filters_from_args(args)
+
+
+def test_filters_round_trip_through_the_url() -> None:
+    filters = filters_from_args(
+        {
+            "status": "in_review",
+            "outlet": " Wire One ",
+            "assignee": "none",
+            "text": "bridge",
+            "changed_from": "2026-11-01",
+            "unknown": "ignored",
+        }
+    )
+    assert filters.status == ClaimStatus.IN_REVIEW and filters.outlet == "Wire One"
+    assert filters.assignee == UNASSIGNED and filters.changed_from.tzinfo is not None
+    assert filters_from_args(filters.as_query()) == filters
+    assert filters_from_args({}).is_empty()
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def editor(client: FlaskClient, auth: AuthActions) -> FlaskClient:
+    assert auth.login("editor").status_code == 302
+    return client
+
+
+def _rows(html: str) -> list[str]:
+    return re.findall(r'<a href="/claims/\d+[^"]*" data-open>([^<]*)</a>', html)
+
+
+def test_queue_page_pages_through_more_than_fifty_claims(
+    editor: FlaskClient, session: Session
+) -> None:
+    _ingest(session, ROADS, "Roads")
+    first = editor.get("/claims/").get_data(as_text=True)
+    assert "60 claims" in first
+    following = re.search(r'rel="next" href="([^"]+)"', first)
+    assert following and 'rel="prev"' not in first
+    second = editor.get(following.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    on_first, on_second = _rows(first), _rows(second)
+    assert len(on_first) == 50 and len(on_second) == 10
+    assert set(on_first) | set(on_second) == set(ROADS)
+
+
+def test_queue_page_filters_and_keeps_them_in_claim_links(
+    editor: FlaskClient, session: Session
+) -> None:
+    _ingest(session, ROADS[:3], "Roads", outlet="Daily Two")
+    _ingest(
+        session,
+        ["The mayor said the bridge opened in 2019 after two years of work."],
+        "Bridge",
+        outlet="Wire One",
+    )
+    page = editor.get("/claims/?outlet=Wire+One&status=new").get_data(as_text=True)
+    assert _rows(page) == ["The mayor said the bridge opened in 2019 after two years of work."]
+    assert "outlet=Wire+One" in re.search(r'href="(/claims/\d+[^"]*)" data-open', page).group(1)
+    assert editor.get("/claims/?status=finished").status_code == 400
+    assert "No claims match these filters." in editor.get("/claims/?text=zebra").get_data(
+        as_text=True
+    )
