@@ -288,3 +288,20 @@ def test_wait_doubles_after_the_free_attempts_and_is_capped() -> None:
     assert waits[: throttle.FREE_ATTEMPTS] == [0] * throttle.FREE_ATTEMPTS
     assert waits[throttle.FREE_ATTEMPTS :] == [2, 4, 8, 16]
     assert throttle.wait_for(100) == throttle.MAX_WAIT_SECONDS
+
+
+def test_session_cookie_is_secure_on_an_https_request(
+    client: FlaskClient, users: dict[str, int]
+) -> None:
+    token = csrf_token(client)
+    response = client.post(
+        "/auth/login",
+        data={"username": "editor", "password": PASSWORD, "csrf_token": token},
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/auth/login"},  # CSRF checks it over HTTPS
+    )
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Secure" in cookie
+    plain = _post_login(client.application.test_client(), "editor", PASSWORD)
+    cookie = next(c for c in plain.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Secure" not in cookie
