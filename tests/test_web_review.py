@@ -202,3 +202,25 @@ def test_missing_claims_and_evidence_are_404(editor: FlaskClient, claim_id: int)
     assert editor.get("/claims/999999").status_code == 404
     assert _post(editor, "/claims/999999/take", version=1).status_code == 404
     assert _post(editor, f"/claims/{claim_id}/evidence/999/remove", version=1).status_code == 404
+
+
+def test_odd_query_arguments_on_an_action_do_not_break_the_redirect(
+    editor: FlaskClient, claim_id: int
+) -> None:
+    response = _post(editor, f"/claims/{claim_id}/take?claim_id=2&_x=1&status=new", version=1)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/claims/{claim_id}?status=new"
+
+
+def test_a_typed_new_source_counts_as_chosen(
+    editor: FlaskClient, session: Session, claim_id: int
+) -> None:
+    response = _post(
+        editor,
+        f"/claims/{claim_id}/evidence",
+        version=1,
+        source_title="Press release",
+        stance="supports",
+    )
+    assert response.status_code == 302
+    assert session.exec(select(Source.title)).all() == ["Press release"]

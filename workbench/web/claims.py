@@ -148,7 +148,7 @@ def _act(claim_id: int, action: Callable[[], object], done: str) -> Any:
         db.rollback()
         return _workspace(claim_id, problem=str(exc), draft=request.form, status=422)
     flash(done, "success")
-    return redirect(url_for("claims.detail", claim_id=claim_id, **request.args))
+    return redirect(url_for("claims.detail", claim_id=claim_id, **_filters().as_query()))
 
 
 @bp.post("/<int:claim_id>/take")
@@ -206,7 +206,8 @@ def add_evidence(claim_id: int) -> Any:
     choice = form.get("source_id", "")
     source_id = int(choice) if choice.isascii() and choice.isdigit() else None
     new_source = None
-    if choice == "new":
+    # Typing a new source's title is choosing it, even if the radio button was not ticked.
+    if choice == "new" or (not choice and form.get("source_title", "").strip()):
         new_source = SourceInput(
             title=form.get("source_title", ""),
             url=form.get("source_url", ""),
