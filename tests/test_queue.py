@@ -227,3 +227,14 @@ def test_queue_page_filters_and_keeps_them_in_claim_links(
     assert "No claims match these filters." in editor.get("/claims/?text=zebra").get_data(
         as_text=True
     )
+
+
+def test_an_article_links_to_its_claims_in_the_queue(editor: FlaskClient, session: Session) -> None:
+    ids = _ingest(session, ROADS[:2], "Roads")
+    _ingest(session, ["The mayor said the bridge opened in 2019 after two years of work."], "B")
+    article_id = session.get(Claim, ids[0]).article_id
+    session.rollback()
+    page = editor.get(f"/articles/{article_id}").get_data(as_text=True)
+    link = re.search(r'href="(/claims/\?article_id=\d+)">review them in the queue', page)
+    assert link
+    assert set(_rows(editor.get(link.group(1)).get_data(as_text=True))) == set(ROADS[:2])
