@@ -238,3 +238,21 @@ def test_an_article_links_to_its_claims_in_the_queue(editor: FlaskClient, sessio
     link = re.search(r'href="(/claims/\?article_id=\d+)">review them in the queue', page)
     assert link
     assert set(_rows(editor.get(link.group(1)).get_data(as_text=True))) == set(ROADS[:2])
+
+
+def test_a_common_word_filter_gives_the_same_page_by_either_plan(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workbench.queue as queue
+
+    _ingest(session, ROADS[:8], "Roads")
+    _ingest(session, ["The mayor said the bridge opened in 2019 after two years of work."], "B")
+    by_matches = _ids(session, ClaimFilters(text="district repairs"))
+    monkeypatch.setattr(queue, "COMMON_TEXT_MATCHES", 0)  # every word counts as common
+    assert _ids(session, ClaimFilters(text="district repairs")) == by_matches
+    assert len(by_matches) == 8
+    assert status_counts(session, ClaimFilters(text="district")) == {
+        ClaimStatus.NEW: 8,
+        ClaimStatus.IN_REVIEW: 0,
+        ClaimStatus.VERDICT: 0,
+    }

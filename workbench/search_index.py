@@ -16,7 +16,7 @@ DOC_COUNT_CAP = 5_000
 PG_VECTOR = "to_tsvector('simple', normalized_text || ' ' || coalesce(normalized_title, ''))"
 
 
-def _is_sqlite(session: Session) -> bool:
+def is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
@@ -38,7 +38,7 @@ def candidate_ids(
     if not words:
         return []
     groups = _pairs(words) if pairs and len(words) > 1 else [[w] for w in words]
-    if _is_sqlite(session):
+    if is_sqlite(session):
         # Words come from normalize(): letters, digits and dots only, so quoting is enough.
         match = " OR ".join("(" + " AND ".join(f'"{w}"' for w in group) + ")" for group in groups)
         rows = session.execute(
@@ -68,7 +68,7 @@ def candidate_ids(
 def all_words_query(session: Session, words: list[str]) -> sa.Select[tuple[int]]:
     """A subquery of the ids of claims containing every one of these (normalised) words, for
     `Claim.id IN (...)` filters such as the queue's text search."""
-    if _is_sqlite(session):
+    if is_sqlite(session):
         match = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
         fts = sa.table("claim_fts", sa.column("rowid"))
         return (
@@ -98,7 +98,7 @@ def document_counts(session: Session, words: list[str]) -> dict[str, int]:
     unique = sorted(set(words))
     if not unique:
         return {}
-    if _is_sqlite(session):
+    if is_sqlite(session):
         statement = sa.text("SELECT term, doc FROM claim_fts_vocab WHERE term IN :terms")
         statement = statement.bindparams(sa.bindparam("terms", expanding=True))
         return {term: doc for term, doc in session.execute(statement, {"terms": unique})}
