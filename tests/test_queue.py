@@ -256,3 +256,31 @@ def test_a_common_word_filter_gives_the_same_page_by_either_plan(
         ClaimStatus.IN_REVIEW: 0,
         ClaimStatus.VERDICT: 0,
     }
+
+
+def test_big_outlets_and_verdict_filters_give_the_same_claims_by_either_plan(
+    session: Session, users: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workbench.queue as queue
+
+    wire = _ingest(session, ROADS[:5], "Roads", outlet="Wire One")
+    _ingest(session, ROADS[5:8], "More roads", outlet="Daily Two")
+    review.set_verdict(session, wire[2], users["editor"], 1, Verdict.MIXED, "Partly.")
+    small = _ids(session, ClaimFilters(outlet="Wire One"))
+    monkeypatch.setattr(queue, "BIG_OUTLET_ARTICLES", 0)
+    assert _ids(session, ClaimFilters(outlet="Wire One")) == small and len(small) == 5
+    assert _ids(session, ClaimFilters(status=ClaimStatus.VERDICT, verdict=Verdict.MIXED)) == [
+        wire[2]
+    ]
+    assert _ids(session, ClaimFilters(status=ClaimStatus.NEW, verdict=Verdict.MIXED)) == []
+
+
+def test_a_broad_text_search_leaves_the_status_split_unknown(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workbench.queue as queue
+
+    _ingest(session, ROADS[:6], "Roads")
+    monkeypatch.setattr(queue, "COUNT_CAP", 5)
+    assert status_counts(session, ClaimFilters(text="district")) == dict.fromkeys(ClaimStatus)
+    assert status_counts(session, ClaimFilters(text="district 3"))[ClaimStatus.NEW] is not None
