@@ -32,6 +32,7 @@ without its deliveries.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -407,14 +408,19 @@ def get_view(session: Session, alert_id: int) -> AlertView:
     return AlertView(*row)
 
 
+_MATCHED, _MATCHED_ARTICLE = aliased(Claim), aliased(Article)
+
+
+@functools.cache
 def _views_query() -> sa.Select[Any]:
-    matched, matched_article = aliased(Claim), aliased(Article)
+    """Built once: composing the joins costs more than running them (the worker reads one alert
+    per delivery). Statements are immutable, so callers add their own WHERE to a shared one."""
     return (
-        sa.select(Alert, Claim, Article, matched, matched_article, User.username)
+        sa.select(Alert, Claim, Article, _MATCHED, _MATCHED_ARTICLE, User.username)
         .join(Claim, Alert.claim_id == Claim.id)
         .join(Article, Claim.article_id == Article.id)
-        .join(matched, Alert.matched_claim_id == matched.id)
-        .join(matched_article, matched.article_id == matched_article.id)
+        .join(_MATCHED, Alert.matched_claim_id == _MATCHED.id)
+        .join(_MATCHED_ARTICLE, _MATCHED.article_id == _MATCHED_ARTICLE.id)
         .outerjoin(User, Alert.handled_by_id == User.id)
     )
 
