@@ -445,3 +445,88 @@ def test_switching_a_webhook_off_stops_its_waiting_deliveries(
     with read_session(engine) as db:
         assert db.exec(select(Delivery.state)).all() == [DeliveryState.STOPPED]
         assert db.get(Webhook, hook.id).is_active is False  # type: ignore[union-attr]
+
+
+def test_the_json_endpoint_takes_tokens_only_in_the_header(
+    client: FlaskClient, story: Story, engine: sa.Engine, users: dict[str, int]
+) -> None:
+    raw = _token(engine, users["viewer"])
+    assert client.get(f"/api/alerts?token={raw}").status_code == 401
+    assert client.get("/api/alerts", headers={"Authorization": f"bearer {raw}"}).status_code == 200
+
+
+# --- Every alerts route, every actor ------------------------------------------------------------
+
+# (method, path, who may) for each route of the alerts blueprints; "token" routes answer 401 to
+# everyone without a token, logged in or not.
+ROUTES = [
+    ("GET", "/alerts/", "viewer"),
+    ("POST", "/alerts/{alert}/acknowledge", "editor"),
+    ("POST", "/alerts/{alert}/dismiss", "editor"),
+    ("GET", "/alerts/webhooks", "admin"),
+    ("POST", "/alerts/webhooks", "admin"),
+    ("POST", "/alerts/webhooks/{webhook}/disable", "admin"),
+    ("POST", "/alerts/webhooks/{webhook}/enable", "admin"),
+    ("POST", "/alerts/deliveries/{delivery}/retry", "admin"),
+    ("GET", "/api/alerts", "viewer"),
+    ("GET", "/alerts/feed.atom", "token"),
+]
+RANK = {None: 0, "viewer": 1, "editor": 2, "admin": 3}
+
+
+def test_the_route_table_covers_every_alerts_route(app: Flask) -> None:
+    """A new route must be added to ROUTES, so its permissions are tested."""
+    every = {
+        (method, rule.endpoint)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith(("alerts.", "alerts_api."))
+        for method in rule.methods - {"HEAD", "OPTIONS"}  # type: ignore[operator]
+    }
+    urls = app.url_map.bind("localhost")
+    listed = {
+        (method, urls.match(path.format(alert=1, webhook=1, delivery=1), method)[0])
+        for method, path, _ in ROUTES
+    }
+    assert every == listed
+
+
+@pytest.mark.parametrize("actor", [None, "viewer", "editor", "admin"])
+def test_every_alerts_route_answers_each_actor_as_it_should(
+    loopback_app: Flask, users: dict[str, int], actor: str | None
+) -> None:
+    engine = loopback_app.extensions["workbench.engine"]
+    with write_session(engine) as db:
+        hook = webhooks.register(
+            db, users["admin"], "http://127.0.0.1:9/", allow=Allowance.parse(["127.0.0.1"])
+        ).webhook
+        old = _claim_of(db, "Old", "The council spent 12 million on roads last year.")
+        new = _claim_of(db, "New", "The council spent 12 million on the roads last year.")
+        review.take(db, old, users["editor"], 1)
+        [alert_id] = alerts.raise_for_suggestions(db, [(new, old, 88.0)])
+        db.commit()
+        delivery_id = db.exec(select(Delivery.id)).one()
+        db.execute(sa.update(Delivery).values(state=DeliveryState.DEAD))
+        db.commit()
+    client = loopback_app.test_client()
+    if actor:
+        AuthActions(client).login(actor)
+    token = csrf_token(client, "/auth/login")
+    ids = {"alert": alert_id, "webhook": hook.id, "delivery": delivery_id}
+    for method, path, needed in ROUTES:
+        url = path.format(**ids)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            data = {"csrf_token": token, "url": "http://127.0.0.1:9/other"}
+            response = client.post(url, data=data)
+        if needed == "token":
+            expected = {401}
+        elif RANK[actor] >= RANK[needed]:
+            expected = {200, 302}
+        elif actor is None:
+            expected = {401} if url.startswith("/api/") else {302}
+        else:
+            expected = {401, 403} if url.startswith("/api/") else {403}
+        assert response.status_code in expected, (actor, method, url, response.status_code)
+        if actor is None and response.status_code == 302:
+            assert "/auth/login" in response.headers["Location"]

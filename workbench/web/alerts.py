@@ -87,17 +87,19 @@ def handle(alert_id: int, action: str) -> Response:
 # --- The Atom feed -------------------------------------------------------------------------------
 
 
-def _token_user() -> User | None:
-    """The user of the token in `Authorization: Bearer`, or in ?token= for feed readers that
-    cannot set headers (a token in a URL can end up in logs: make one just for the feed)."""
+def _token_user(*, in_query: bool = False) -> User | None:
+    """The user of the token in `Authorization: Bearer`, or, for feed readers that cannot set
+    headers, in ?token= (a token in a URL can end up in logs: make one just for the feed)."""
     header = request.headers.get("Authorization", "")
-    raw = header[7:].strip() if header[:7].lower() == "bearer " else request.args.get("token", "")
+    raw = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if not raw and in_query:
+        raw = request.args.get("token", "")
     return user_for_token(get_session(), raw) if raw else None
 
 
 @bp.get("/feed.atom")
 def feed() -> Response | tuple[str, int, dict[str, str]]:
-    user = _token_user()
+    user = _token_user(in_query=True)
     if user is None:
         return (
             "This feed needs an API token: ?token=... or Authorization: Bearer ...\n",
