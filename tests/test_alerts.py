@@ -738,3 +738,20 @@ def test_two_workers_never_send_the_same_delivery_at_once(
         thread.join(30)
     assert len(receiver.requests) == 3
     assert [b["data"]["id"] for b in receiver.accepted()] == ids
+
+
+def test_an_allowed_host_name_is_called_by_name_at_a_checked_address(
+    engine: sa.Engine, users: dict[str, int], receiver: Receiver
+) -> None:
+    by_name = Allowance.parse(["localhost"])
+    url = receiver.url.replace("127.0.0.1", "localhost")
+    with write_session(engine) as db:
+        webhooks.register(db, None, url, allow=by_name)  # type: ignore[arg-type]
+    [alert_id] = _raise_alerts(engine, users["editor"], 1)
+    # localhost may resolve to ::1 first, where the receiver does not listen: the next checked
+    # address is tried.
+    report = deliver_once(engine, DeliveryConfig(timeout_s=1, allow=by_name))
+    assert report.delivered == 1
+    [request] = receiver.requests
+    assert request.headers["host"] == url.split("/")[2]
+    assert [b["data"]["id"] for b in receiver.accepted()] == [alert_id]

@@ -156,24 +156,37 @@ class Answer:
     location: str | None
 
 
-class _PinnedHTTP(http.client.HTTPConnection):
-    """Connects to the checked address, while Host says the name the receiver expects."""
+def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
+    """A connection to the first of the checked addresses that answers (a name may resolve to
+    an IPv6 address the receiver does not listen on, then to an IPv4 one that it does)."""
+    failure: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            failure = exc
+    assert failure is not None  # resolve() never returns an empty list
+    raise failure
 
-    def __init__(self, host: str, address: str, port: int, timeout: float) -> None:
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to the checked addresses, while Host says the name the receiver expects."""
+
+    def __init__(self, host: str, addresses: list[str], port: int, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect(self._addresses, self.port, self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, host: str, address: str, port: int, timeout: float) -> None:
+    def __init__(self, host: str, addresses: list[str], port: int, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connect(self._addresses, self.port, self.timeout)
         # Certificate and SNI are checked against the host name, not the address.
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
@@ -191,7 +204,7 @@ def post(
     addresses = resolve(host, port)
     check_addresses(host, addresses, allow)
     kind = _PinnedHTTPS if parts.scheme == "https" else _PinnedHTTP
-    connection = kind(host, str(addresses[0]), port, timeout)
+    connection = kind(host, [str(a) for a in addresses], port, timeout)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
