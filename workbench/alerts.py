@@ -246,8 +246,8 @@ def raise_for_verdict(session: Session, claim: Claim) -> list[int]:
             "score": score,
             "verdict": verdict,
             "note": (
-                f"Claim #{claim.id}, which this claim may repeat (the suggestion is still open), "
-                f"got the verdict {verdict.value}."
+                f"Claim #{claim.id} got the verdict {verdict.value}; this claim may repeat it or "
+                "a claim of its cluster (the suggestion is still open)."
             ),
         }
         for waiting, score in sorted(suggested.items())
