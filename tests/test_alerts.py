@@ -323,7 +323,7 @@ class Receiver:
     client waits) or "hang" (much longer); after the script, 200."""
 
     script: list[str] = field(default_factory=list)
-    sleep_s: float = 0.6
+    sleep_s: float = 1.6
     requests: list[Request] = field(default_factory=list)
     url: str = ""
     got_request: threading.Event = field(default_factory=threading.Event)
@@ -375,7 +375,8 @@ def receiver() -> Iterator[Receiver]:
     server.server_close()
 
 
-CONFIG = DeliveryConfig(timeout_s=0.25, attempts=4, backoff_s=10, allow=LOOPBACK)
+# A client timeout well above a loopback answer's time even on a busy machine, well below `sleep`.
+CONFIG = DeliveryConfig(timeout_s=0.8, attempts=4, backoff_s=10, allow=LOOPBACK)
 
 
 def _webhook(engine: sa.Engine, url: str, fmt: WebhookFormat = WebhookFormat.STANDARD) -> Webhook:
@@ -755,3 +756,23 @@ def test_an_allowed_host_name_is_called_by_name_at_a_checked_address(
     [request] = receiver.requests
     assert request.headers["host"] == url.split("/")[2]
     assert [b["data"]["id"] for b in receiver.accepted()] == [alert_id]
+
+
+def test_the_worker_stops_cleanly_on_sigterm(database_url: str, tmp_path: Path) -> None:
+    worker = subprocess.Popen(
+        _cli(database_url, tmp_path, "alerts", "deliver"),
+        cwd=REPO,
+        env=_worker_env(database_url, tmp_path, 1),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stderr is not None
+        assert "Delivering alerts" in worker.stderr.readline()  # started and polling
+        worker.terminate()
+        assert worker.wait(10) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
