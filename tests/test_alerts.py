@@ -32,7 +32,7 @@ from sqlmodel import Session, select
 
 from workbench import alerts, duplicates, review, webhooks
 from workbench.db import read_session, write_session
-from workbench.delivery import DeliveryConfig, deliver_once
+from workbench.delivery import DeliveryConfig, deliver_once, run
 from workbench.egress import Allowance
 from workbench.ingest import ArticleInput, ingest_article
 from workbench.models import (
@@ -776,3 +776,23 @@ def test_the_worker_stops_cleanly_on_sigterm(database_url: str, tmp_path: Path) 
         if worker.poll() is None:
             worker.kill()
             worker.wait()
+
+
+def test_the_worker_loop_survives_a_database_it_cannot_reach(tmp_path: Path) -> None:
+    # A SQLite "database" that is a folder: every connection fails with OperationalError.
+    folder = tmp_path / "not-a-database"
+    folder.mkdir()
+    engine = sa.create_engine(f"sqlite:///{folder}")
+    stop, errors = threading.Event(), []
+
+    def on_error(message: str) -> None:
+        errors.append(message)
+        stop.set()
+
+    worker = threading.Thread(
+        target=run, args=(engine, CONFIG, stop), kwargs={"on_error": on_error}, daemon=True
+    )
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert errors and "could not be reached" in errors[0]

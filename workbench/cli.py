@@ -311,5 +311,9 @@ def deliver_alerts(once: bool) -> None:
         signal.signal(signum, lambda *_: stop.set())
     click.echo("Delivering alerts to webhooks (Ctrl-C stops).", err=True)
     run_deliveries(
-        engine, config, stop, on_pass=lambda report: _err(f"Deliveries: {report.summary()}.")
+        engine,
+        config,
+        stop,
+        on_pass=lambda report: _err(f"Deliveries: {report.summary()}."),
+        on_error=_err,
     )

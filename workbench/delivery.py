@@ -41,6 +41,7 @@ from workbench.egress import Allowance, SendFailed, UnsafeURL, post
 from workbench.models import Delivery, DeliveryState, Webhook, utcnow
 
 GONE = 410
+DB_RETRY_S = 5.0  # the wait after the database could not be reached
 
 
 @dataclass(frozen=True)
@@ -246,10 +247,21 @@ def run(
     config: DeliveryConfig,
     stop: threading.Event,
     on_pass: Callable[[PassReport], None] | None = None,
+    on_error: Callable[[str], None] | None = None,
 ) -> None:
-    """Deliver until `stop` is set, looking again every `poll_s` seconds when idle."""
+    """Deliver until `stop` is set, looking again every `poll_s` seconds when idle.
+
+    A database that cannot be reached (a restart, a full disk) does not end the worker: it says so
+    and tries again, so the server's worker does not silently die while the server runs on.
+    """
     while not stop.is_set():
-        report = deliver_once(engine, config)
+        try:
+            report = deliver_once(engine, config)
+        except sa.exc.OperationalError as exc:
+            if on_error is not None:
+                on_error(f"The database could not be reached ({exc.orig}); trying again.")
+            stop.wait(max(config.poll_s, DB_RETRY_S))
+            continue
         if on_pass is not None and report.sent:
             on_pass(report)
         if not report.sent:

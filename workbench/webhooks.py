@@ -217,8 +217,10 @@ KIND_TEXT = {
 
 
 def payload(view: AlertView, format: WebhookFormat) -> dict[str, Any]:
-    """What a receiver gets for an alert."""
+    """What a receiver gets for an alert: the same body on every retry, so the alert's state
+    (which editors change meanwhile) is left out."""
     document = view.document()
+    del document["state"]
     if format == WebhookFormat.SLACK:
         verdict = f" (verdict: {document['verdict']})" if document["verdict"] else ""
         text = (
