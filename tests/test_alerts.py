@@ -796,3 +796,26 @@ def test_the_worker_loop_survives_a_database_it_cannot_reach(tmp_path: Path) -> 
     worker.join(10)
     assert not worker.is_alive()
     assert errors and "could not be reached" in errors[0]
+
+
+def test_webhook_settings_come_from_the_environment() -> None:
+    from workbench.config import Settings
+
+    settings = Settings.from_env(
+        {
+            "WORKBENCH_WEBHOOK_ALLOW": " hooks.internal , 10.0.0.0/8 ,,",
+            "WORKBENCH_WEBHOOK_TIMEOUT_S": "2.5",
+            "WORKBENCH_WEBHOOK_ATTEMPTS": "3",
+            "WORKBENCH_WEBHOOK_BACKOFF_S": "1",
+            "WORKBENCH_WEBHOOK_BACKOFF_MAX_S": "4",
+            "WORKBENCH_WEBHOOK_POLL_S": "0.2",
+        }
+    )
+    config = DeliveryConfig.from_settings(settings)
+    assert settings.webhook_allow == ("hooks.internal", "10.0.0.0/8")
+    assert config.allow.hosts == {"hooks.internal"}
+    assert [str(n) for n in config.allow.networks] == ["10.0.0.0/8"]
+    assert (config.timeout_s, config.attempts, config.poll_s) == (2.5, 3, 0.2)
+    assert [config.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [1, 2, 4, 4]
+    defaults = DeliveryConfig.from_settings(Settings.from_env({}))
+    assert defaults.allow == Allowance() and defaults.attempts == 8
