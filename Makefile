@@ -23,9 +23,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# The alert worker (webhook deliveries) runs in the background for as long as the server does: the
+# trap stops it when the server exits, fails to start, or Ctrl-C / TERM arrives. Nothing is lost if
+# it dies anyway; deliveries wait in the database for the next `flask --app app alerts deliver`.
 run: install
 	$(BIN)/flask --app app setup
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)."
+	@echo "Serving on http://$(HOST):$(PORT)/ with the alert worker (Ctrl-C stops both)."
+	@$(BIN)/flask --app app alerts deliver & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
@@ -45,6 +50,7 @@ bench: install-test
 	$(BIN)/python benchmarks/msrp.py
 	$(BIN)/python benchmarks/claim_matching.py
 	$(BIN)/python benchmarks/matching.py
+	$(BIN)/python benchmarks/alerts.py
 
 lint format:
 	$(BIN)/ruff check --fix .

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +22,8 @@ from workbench.aliases import claim_count, renormalize
 from workbench.claim_archive import import_archive, parse_archive
 from workbench.config import Settings
 from workbench.db import get_engine, migrate, read_session, write_session
+from workbench.delivery import DeliveryConfig, deliver_once
+from workbench.delivery import run as run_deliveries
 from workbench.ingest import (
     ARTICLE_SUFFIXES,
     ArticleInput,
@@ -35,6 +39,7 @@ Reader = Callable[[int], bytes]
 
 users = AppGroup("users", help="Manage accounts.")
 claims = AppGroup("claims", help="Load an archive of checked claims and search it.")
+alerts = AppGroup("alerts", help="Send duplicate-claim alerts to webhooks.")
 
 
 def init_app(app: Flask) -> None:
@@ -42,6 +47,7 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(users)
     app.cli.add_command(claims)
+    app.cli.add_command(alerts)
 
 
 def _settings() -> Settings:
@@ -287,3 +293,27 @@ def renormalize_claims() -> None:
         with bar:
             changed = renormalize(session, progress=bar.update)
     click.echo(f"{changed} of {total} claim(s) now match differently.")
+
+
+@alerts.command("deliver")
+@click.option("--once", is_flag=True, help="Send what is due now, then stop.")
+def deliver_alerts(once: bool) -> None:
+    """Send pending webhook deliveries, retrying with back-off; runs until stopped (SIGTERM or
+    Ctrl-C finish the message being sent first). Killing it loses nothing: the outbox keeps
+    every delivery until it is delivered or dead."""
+    config = DeliveryConfig.from_settings(_settings())
+    engine = get_engine()
+    if once:
+        click.echo(f"Deliveries: {deliver_once(engine, config).summary()}.")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo("Delivering alerts to webhooks (Ctrl-C stops).", err=True)
+    run_deliveries(
+        engine,
+        config,
+        stop,
+        on_pass=lambda report: _err(f"Deliveries: {report.summary()}."),
+        on_error=_err,
+    )

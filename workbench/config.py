@@ -24,6 +24,13 @@ class Settings:
     `max_upload_bytes`: the largest article file or request body we accept; bigger ones are refused
     before they are read into memory.
     `sqlite_busy_timeout_ms`: how long a writer waits for another writer before giving up.
+    `webhook_allow`: hosts and CIDRs webhooks may call although they are not public addresses
+    (loopback, private, link-local...); empty by default, so webhooks reach only the internet.
+    `webhook_timeout_s`: how long one delivery attempt waits to connect and for each read.
+    `webhook_attempts`: attempts per delivery before it is dead (an admin can retry it).
+    `webhook_backoff_s`: the wait after the first failed attempt; it doubles after each failure,
+    up to `webhook_backoff_max_s`.
+    `webhook_poll_s`: how often the delivery worker looks for new deliveries when idle.
     """
 
     instance_dir: Path = PROJECT_DIR / "instance"
@@ -33,6 +40,12 @@ class Settings:
     sqlite_busy_timeout_ms: int = 15_000
     demo_fixtures: Path = PROJECT_DIR / "fixtures"
     session_cookie_secure: bool = False
+    webhook_allow: tuple[str, ...] = ()
+    webhook_timeout_s: float = 10.0
+    webhook_attempts: int = 8
+    webhook_backoff_s: float = 30.0
+    webhook_backoff_max_s: float = 3600.0
+    webhook_poll_s: float = 1.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -49,6 +62,20 @@ class Settings:
             ),
             demo_fixtures=Path(env.get("WORKBENCH_FIXTURES", defaults.demo_fixtures)),
             session_cookie_secure=env.get("WORKBENCH_SECURE_COOKIES", "") in {"1", "true", "yes"},
+            webhook_allow=tuple(
+                e.strip() for e in env.get("WORKBENCH_WEBHOOK_ALLOW", "").split(",") if e.strip()
+            ),
+            webhook_timeout_s=float(
+                env.get("WORKBENCH_WEBHOOK_TIMEOUT_S", defaults.webhook_timeout_s)
+            ),
+            webhook_attempts=int(env.get("WORKBENCH_WEBHOOK_ATTEMPTS", defaults.webhook_attempts)),
+            webhook_backoff_s=float(
+                env.get("WORKBENCH_WEBHOOK_BACKOFF_S", defaults.webhook_backoff_s)
+            ),
+            webhook_backoff_max_s=float(
+                env.get("WORKBENCH_WEBHOOK_BACKOFF_MAX_S", defaults.webhook_backoff_max_s)
+            ),
+            webhook_poll_s=float(env.get("WORKBENCH_WEBHOOK_POLL_S", defaults.webhook_poll_s)),
         )
 
     @property

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from workbench import alerts
 from workbench.audit import record
 from workbench.models import (
     Article,
@@ -78,6 +79,7 @@ def confirm(session: Session, suggestion_id: int, actor_id: int | None) -> Clust
         before={"state": "pending", "clusters": moved, "deleted_clusters": emptied},
         after={"state": "confirmed", "cluster": target.id},
     )
+    alerts.raise_for_confirm(session, target, [int(i) for i in moved], suggestion.score)
     session.commit()
     return target
 

@@ -82,8 +82,27 @@ class SuggestionState(StrEnum):
 
 
 class AlertKind(StrEnum):
-    PREVIOUSLY_CHECKED = "previously_checked"
-    BEING_CHECKED = "being_checked"
+    PREVIOUSLY_CHECKED = "previously_checked"  # a new claim repeats one that has a verdict
+    BEING_CHECKED = "being_checked"  # a new claim repeats one an editor is checking
+    VERDICT_REACHED = "verdict_reached"  # a claim now shows a verdict reached elsewhere
+
+
+class AlertState(StrEnum):
+    UNREAD = "unread"
+    ACKNOWLEDGED = "acknowledged"
+    DISMISSED = "dismissed"
+
+
+class WebhookFormat(StrEnum):
+    STANDARD = "standard"  # Standard Webhooks: JSON event, signed
+    SLACK = "slack"  # {"text": ...} for Slack-compatible incoming webhooks (signed all the same)
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # waiting for its first or next attempt
+    DELIVERED = "delivered"
+    DEAD = "dead"  # every attempt failed; an admin may retry it
+    STOPPED = "stopped"  # the receiver said 410 Gone; its webhook is switched off
 
 
 class User(SQLModel, table=True):
@@ -216,16 +235,78 @@ class DuplicateSuggestion(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("claim_id", "matched_claim_id", name="uq_alert_pair"),)
+    """An editor should know that a claim repeats one already checked or being checked.
+
+    `match_key` names what the claim matched: `cluster:<id>` when the matched claims are in a
+    cluster, `claim:<id>` otherwise, `verdict:<claim id>:v<version>` for a verdict reached. The
+    unique constraint on (claim_id, match_key) is what makes an alert never come twice.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("claim_id", "match_key", name="uq_alert_claim_match"),
+        sa.Index("ix_alert_state_id", "state", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: AlertKind = Field(sa_column=_enum_column(AlertKind, nullable=False))
     claim_id: int = Field(foreign_key="claim.id", ondelete="CASCADE", index=True)
-    matched_claim_id: int = Field(foreign_key="claim.id", ondelete="CASCADE")
-    score: float
+    # The claim it repeats (the best-scoring one of a cluster), or the claim that got a verdict.
+    matched_claim_id: int = Field(foreign_key="claim.id", ondelete="CASCADE", index=True)
+    match_key: str = Field(max_length=60)
+    score: float | None = Field(default=None)  # the duplicate score, when a suggestion made it
+    # The verdict the claim now shows (or was found checked with), as it was when raised.
+    verdict: Verdict | None = Field(default=None, sa_column=_enum_column(Verdict, nullable=True))
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    state: AlertState = Field(
+        sa_column=_enum_column(AlertState, nullable=False, default=AlertState.UNREAD)
+    )
     created_at: datetime = Field(default_factory=utcnow)
-    acknowledged_by_id: int | None = _user_ref()
-    acknowledged_at: datetime | None = Field(default=None)
+    handled_by_id: int | None = _user_ref()
+    handled_at: datetime | None = Field(default=None)
+
+
+class Webhook(SQLModel, table=True):
+    """A receiver that every new alert is POSTed to, signed with its secret."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    # Kept as given (whsec_<base64>): signing needs the secret itself, so it cannot be hashed.
+    secret: str = Field(max_length=200)
+    format: WebhookFormat = Field(
+        sa_column=_enum_column(WebhookFormat, nullable=False, default=WebhookFormat.STANDARD)
+    )
+    is_active: bool = Field(default=True)
+    disabled_reason: str | None = Field(default=None, max_length=500)
+    created_by_id: int | None = _user_ref()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    """The durable outbox: one row per alert and webhook, written with the alert.
+
+    `message_id` is the webhook-id header; it is the same on every attempt so that receivers can
+    drop repeats (a worker killed after sending but before recording sends again).
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("alert_id", "webhook_id", name="uq_delivery_alert_webhook"),
+        sa.Index("ix_delivery_state_next_attempt_at", "state", "next_attempt_at"),
+        sa.Index("ix_delivery_webhook_state_id", "webhook_id", "state", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id", ondelete="CASCADE", index=True)
+    webhook_id: int = Field(foreign_key="webhook.id", ondelete="CASCADE")
+    message_id: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
+    state: DeliveryState = Field(
+        sa_column=_enum_column(DeliveryState, nullable=False, default=DeliveryState.PENDING)
+    )
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_status: int | None = Field(default=None)
+    last_error: str | None = Field(default=None, max_length=500)
+    delivered_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Alias(SQLModel, table=True):

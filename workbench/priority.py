@@ -47,11 +47,15 @@ def recount_repeats(session: Session, claim_ids: Iterable[int]) -> None:
             sa.update(Claim)
             .where(Claim.id.in_(chunk))
             .values(
+                # PostgreSQL rounds to places only as numeric (no round(double, int)).
                 priority=sa.func.round(
-                    Claim.check_worthiness
-                    + REPEAT_WEIGHT
-                    * sa.case(
-                        (Claim.repeat_count > REPEAT_CAP, REPEAT_CAP), else_=Claim.repeat_count
+                    sa.cast(
+                        Claim.check_worthiness
+                        + REPEAT_WEIGHT
+                        * sa.case(
+                            (Claim.repeat_count > REPEAT_CAP, REPEAT_CAP), else_=Claim.repeat_count
+                        ),
+                        sa.Numeric,
                     ),
                     6,
                 )

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from workbench import alerts
 from workbench.audit import record
 from workbench.models import (
     AuditEvent,
@@ -185,6 +186,7 @@ def set_verdict(
         before=before,
         after=_snapshot(claim, *names),
     )
+    alerts.raise_for_verdict(session, claim)
     return _save(session, claim, actor_id)
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
-from workbench import search_index
+from workbench import alerts, search_index
 from workbench.matching import (
     DUPLICATE_THRESHOLD,
     IDENTICAL_SCORE,
@@ -239,6 +239,7 @@ def suggest_duplicates(
             ],
         )
         recount_repeats(session, {i for s in suggestions for i in (s.claim_id, s.candidate_id)})
+        alerts.raise_for_suggestions(session, suggestions)
     return suggestions
 
 

@@ -38,7 +38,18 @@ REQUIRED_ROLE: dict[str, Role | None] = {
     "admin.alias_apply": Role.ADMIN,
     "admin.alias_delete": Role.ADMIN,
     "api.similar_claims": Role.VIEWER,
+    "alerts.inbox": Role.VIEWER,
+    "alerts.handle": Role.EDITOR,
+    "alerts.feed": None,  # a feed reader has no session: the view asks for an API token
+    "alerts.webhook_list": Role.ADMIN,
+    "alerts.webhook_add": Role.ADMIN,
+    "alerts.webhook_switch": Role.ADMIN,
+    "alerts.delivery_retry": Role.ADMIN,
+    "alerts_api.alert_list": Role.VIEWER,
 }
+
+# Open in the table because they check an API token themselves (401 without one).
+TOKEN_ROUTES = {"alerts.feed"}
 
 ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 

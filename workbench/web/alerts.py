@@ -1,0 +1,242 @@
+"""Alerts: the inbox (everyone reads, editors acknowledge or dismiss), the Atom feed for feed
+readers (token only), and the admin screens for webhooks and their failed deliveries.
+
+The JSON endpoint lives in its own small blueprint below (`api_bp`, under /api/alerts), so it
+shares the API's JSON errors without sharing a file with the rest of the API.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from workbench import alerts, webhooks
+from workbench.db import get_session
+from workbench.egress import Allowance
+from workbench.models import AlertKind, AlertState, Role, User, WebhookFormat
+from workbench.tokens import user_for_token
+from workbench.web.api import error
+from workbench.web.auth import bearer_token, login_required, role_required
+
+bp = Blueprint("alerts", __name__, url_prefix="/alerts")
+api_bp = Blueprint("alerts_api", __name__, url_prefix="/api/alerts")
+
+FEED_SIZE = 50
+API_MAX_LIMIT = 200
+# Characters XML 1.0 cannot carry at all, even escaped; a claim pasted from a PDF may hold them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@bp.app_context_processor
+def unread_alerts() -> dict[str, Any]:
+    """The header's unread count, read only on pages that show it to a logged-in user."""
+
+    def count() -> int:
+        return alerts.unread_count(get_session()) if g.get("user") else 0
+
+    return {"unread_alert_count": count}
+
+
+# --- The inbox -----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@login_required
+def inbox() -> str:
+    # No state asked for means unread: the inbox opens on what still needs someone.
+    state = request.args.get("state", AlertState.UNREAD.value)
+    filters = alerts.AlertFilters.parse(request.args.get("kind"), state)
+    page = alerts.list_alerts(get_session(), filters, before=request.args.get("before", type=int))
+    return render_template(
+        "alerts/inbox.html",
+        page=page,
+        filters=filters,
+        kinds=list(AlertKind),
+        states=list(AlertState),
+        all_states=state == "all",
+    )
+
+
+@bp.post("/<int:alert_id>/<any(acknowledge, dismiss):action>")
+@role_required(Role.EDITOR)
+def handle(alert_id: int, action: str) -> Response:
+    state = AlertState.ACKNOWLEDGED if action == "acknowledge" else AlertState.DISMISSED
+    try:
+        alerts.handle(get_session(), alert_id, g.user.id, state)
+    except alerts.AlertNotFound:
+        abort(404)
+    flash(f"Alert #{alert_id} {state.value}.", "success")
+    back = {k: v for k, v in request.form.items() if k in ("kind", "state") and v}
+    return redirect(url_for("alerts.inbox", **back))
+
+
+# --- The Atom feed -------------------------------------------------------------------------------
+
+
+def _token_user(*, in_query: bool = False) -> User | None:
+    """The user of the token in `Authorization: Bearer`, or, for feed readers that cannot set
+    headers, in ?token= (a token in a URL can end up in logs: make one just for the feed)."""
+    raw = bearer_token()
+    if not raw and in_query:
+        raw = request.args.get("token", "")
+    return user_for_token(get_session(), raw) if raw else None
+
+
+@bp.get("/feed.atom")
+def feed() -> Response | tuple[str, int, dict[str, str]]:
+    user = _token_user(in_query=True)
+    if user is None:
+        return (
+            "This feed needs an API token: ?token=... or Authorization: Bearer ...\n",
+            401,
+            {"WWW-Authenticate": 'Bearer realm="alerts"', "Content-Type": "text/plain"},
+        )
+    page = alerts.list_alerts(get_session(), alerts.AlertFilters(), limit=FEED_SIZE)
+    body = render_template(
+        "alerts/feed.xml",
+        page=page,
+        updated=page.items[0].alert.created_at if page.items else None,
+        kind_text=webhooks.KIND_TEXT,
+    )
+    return Response(_NOT_XML.sub("", body), mimetype="application/atom+xml")
+
+
+# --- Webhooks (admins) ---------------------------------------------------------------------------
+
+
+def _allowance() -> Allowance:
+    return Allowance.parse(current_app.config["WORKBENCH_SETTINGS"].webhook_allow)
+
+
+def _webhooks_page(form: Any, status: int = 200) -> tuple[str, int]:
+    db = get_session()
+    return render_template(
+        "alerts/webhooks.html",
+        hooks=webhooks.list_webhooks(db),
+        failed=webhooks.undelivered(db),
+        formats=list(WebhookFormat),
+        form=form,
+    ), status
+
+
+@bp.get("/webhooks")
+@role_required(Role.ADMIN)
+def webhook_list() -> tuple[str, int]:
+    return _webhooks_page({})
+
+
+@bp.post("/webhooks")
+@role_required(Role.ADMIN)
+def webhook_add() -> Response | tuple[str, int]:
+    form = request.form
+    try:
+        made = webhooks.register(
+            get_session(),
+            g.user.id,
+            form.get("url", ""),
+            secret=form.get("secret", ""),
+            format=form.get("format", WebhookFormat.STANDARD.value),
+            allow=_allowance(),
+        )
+    except webhooks.WebhookError as exc:
+        flash(str(exc), "error")
+        return _webhooks_page(form, 400)
+    flash(
+        f"Webhook #{made.webhook.id} added; every new alert is sent to it. Its signing secret "
+        "is shown in the list below (admins only).",
+        "success",
+    )
+    if made.warning:
+        flash(made.warning, "info")
+    return redirect(url_for("alerts.webhook_list"))
+
+
+@bp.post("/webhooks/<int:webhook_id>/<any(enable, disable):action>")
+@role_required(Role.ADMIN)
+def webhook_switch(webhook_id: int, action: str) -> Response:
+    try:
+        webhooks.set_active(get_session(), g.user.id, webhook_id, action == "enable")
+    except webhooks.WebhookNotFound:
+        abort(404)
+    flash(
+        f"Webhook #{webhook_id} switched on: new alerts go to it."
+        if action == "enable"
+        else f"Webhook #{webhook_id} switched off: its waiting deliveries are stopped.",
+        "success",
+    )
+    return redirect(url_for("alerts.webhook_list"))
+
+
+@bp.post("/deliveries/<int:delivery_id>/retry")
+@role_required(Role.ADMIN)
+def delivery_retry(delivery_id: int) -> Response:
+    db = get_session()
+    try:
+        webhooks.retry(db, g.user.id, delivery_id)
+    except webhooks.DeliveryNotFound:
+        abort(404)
+    except webhooks.WebhookError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(f"Delivery #{delivery_id} will be sent again shortly.", "success")
+    return redirect(url_for("alerts.webhook_list"))
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+
+@api_bp.before_request
+def require_user() -> tuple[Response, int] | None:
+    """A logged-in browser, or another tool with an API token."""
+    if g.get("user") is None:
+        g.user = _token_user()
+    if g.user is None:
+        return error(401, "unauthorized", "Log in, or send an API token as Authorization: Bearer.")
+    return None
+
+
+@api_bp.get("")
+def alert_list() -> Any:
+    """Alerts newest first; ?kind=, ?state=, ?limit= (1-200, default 50), ?before=<id> pages."""
+    args = request.args
+    for name, allowed in (("kind", AlertKind), ("state", AlertState)):
+        if args.get(name) and args[name] not in set(allowed):
+            choices = ", ".join(v.value for v in allowed)
+            return error(400, f"bad_{name}", f"{name} must be one of {choices}.")
+    limit = _whole_number(args.get("limit", str(alerts.PAGE_SIZE)))
+    if limit is None or not 1 <= limit <= API_MAX_LIMIT:
+        return error(400, "bad_limit", f"limit must be a whole number from 1 to {API_MAX_LIMIT}.")
+    before = args.get("before")
+    before_id = _whole_number(before) if before is not None else None
+    if before is not None and before_id is None:
+        return error(400, "bad_before", "before must be an alert id.")
+    filters = alerts.AlertFilters.parse(args.get("kind"), args.get("state"))
+    page = alerts.list_alerts(get_session(), filters, before=before_id, limit=limit)
+    return jsonify(
+        {
+            "alerts": [view.document() for view in page.items],
+            "next_before": page.next_before,
+        }
+    )
+
+
+def _whole_number(text: str) -> int | None:
+    # ASCII digits only, and few: int() would take "²" or a run of thousands of digits.
+    if text.isascii() and text.isdigit() and len(text) <= 12:
+        return int(text)
+    return None
