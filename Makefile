@@ -51,7 +51,7 @@ bench: install-test
 	$(BIN)/python benchmarks/claim_matching.py
 	$(BIN)/python benchmarks/matching.py
 	$(BIN)/python benchmarks/alerts.py
-	$(BIN)/python benchmarks/queue.py
+	$(BIN)/python benchmarks/review_queue.py
 
 lint format:
 	$(BIN)/ruff check --fix .

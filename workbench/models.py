@@ -146,7 +146,7 @@ class Claim(SQLModel, table=True):
         sa.UniqueConstraint("article_id", "position", name="uq_claim_article_position"),
         # The review queue reads claims in priority order, filtered or not, and counts them per
         # status; each filter has an index that gives its claims already in that order, so a
-        # page at a million claims reads 51 index entries (benchmarks/queue.py).
+        # page at a million claims reads 51 index entries (benchmarks/review_queue.py).
         sa.Index("ix_claim_priority", "priority", "id"),
         sa.Index("ix_claim_status_priority", "status", "priority", "id"),
         sa.Index("ix_claim_verdict_priority", "verdict", "priority", "id"),

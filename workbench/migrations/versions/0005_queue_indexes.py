@@ -1,5 +1,5 @@
 """Queue indexes: one per queue filter, each in priority order, so pages and per-status counts
-stay fast at a million claims (measured by benchmarks/queue.py).
+stay fast at a million claims (measured by benchmarks/review_queue.py).
 
 `claim.article_id` and `claim.assignee_id` lose their single-column indexes: the new composite
 ones start with the same column and serve the same look-ups.

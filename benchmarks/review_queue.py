@@ -53,31 +53,25 @@ on 2 cores, plus about 4 minutes the first time to build the 1M archive), ``--si
 
 from __future__ import annotations
 
+import argparse
+import hashlib
+import html
+import json
+import multiprocessing as mp
+import os
+import random
+import re
+import sqlite3
+import statistics
 import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
-
-# Run as a script, this file's folder comes first on sys.path, and the file is called queue.py:
-# it would shadow the standard library's `queue`, which multiprocessing (among others) imports.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
-
-import argparse  # noqa: E402
-import hashlib  # noqa: E402
-import html  # noqa: E402
-import json  # noqa: E402
-import multiprocessing as mp  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import sqlite3  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Iterator, Sequence  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import datetime, timedelta  # noqa: E402
-from typing import Any  # noqa: E402
-from urllib.parse import quote, urlsplit  # noqa: E402
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
