@@ -77,13 +77,13 @@ def index() -> str:
 
 @bp.get("/<int:claim_id>")
 @login_required
-def detail(claim_id: int) -> str:
+def detail(claim_id: int) -> tuple[str, int]:
     return _workspace(claim_id)
 
 
 def _workspace(
     claim_id: int, *, problem: str | None = None, draft: MultiDict | None = None, status: int = 200
-) -> Any:
+) -> tuple[str, int]:
     """The claim page; after a refused change it shows why and keeps what the editor typed."""
     db = get_session()
     try:
