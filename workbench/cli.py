@@ -15,11 +15,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import select
 
-from workbench import accounts
+from workbench import accounts, export
 from workbench.aliases import claim_count, renormalize
 from workbench.claim_archive import import_archive, parse_archive
 from workbench.config import Settings
 from workbench.db import get_engine, migrate, read_session, write_session
+from workbench.filter_args import FilterError, filters_from_args
 from workbench.ingest import (
     ARTICLE_SUFFIXES,
     ArticleInput,
@@ -28,7 +29,8 @@ from workbench.ingest import (
     ingest_batch,
     read_article_file,
 )
-from workbench.models import Role, User
+from workbench.models import ClaimStatus, Role, User, Verdict
+from workbench.queue import count_claims
 from workbench.similar import find_similar, load_aliases
 
 Reader = Callable[[int], bytes]
@@ -38,7 +40,7 @@ claims = AppGroup("claims", help="Load an archive of checked claims and search i
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, setup, ingest, load_demo):
+    for command in (init_db, setup, ingest, load_demo, export_claims):
         app.cli.add_command(command)
     app.cli.add_command(users)
     app.cli.add_command(claims)
@@ -287,3 +289,55 @@ def renormalize_claims() -> None:
         with bar:
             changed = renormalize(session, progress=bar.update)
     click.echo(f"{changed} of {total} claim(s) now match differently.")
+
+
+@click.command("export")
+@with_appcontext
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(list(export.FORMATS)),
+    default="csv",
+    show_default=True,
+)
+@click.option("--status", type=click.Choice([s.value for s in ClaimStatus]))
+@click.option("--verdict", type=click.Choice([v.value for v in Verdict]))
+@click.option("--outlet", help="Only claims from articles of this outlet (exact name).")
+@click.option("--cluster", "cluster_id", help="Only claims in this cluster (its id).")
+@click.option("--ingested-from", help="Claims ingested on or after this date or time (UTC).")
+@click.option("--ingested-until", help="Claims ingested before this date or time (UTC).")
+@click.option("--changed-from", help="Claims last changed on or after this date or time (UTC).")
+@click.option("--changed-until", help="Claims last changed before this date or time (UTC).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="File to write (default: stdout).",
+)
+def export_claims(format_name: str, output: str | None, **filter_values: str | None) -> None:
+    """Export claims as CSV, JSON Lines or schema.org ClaimReview (JSON-LD), filtered like the
+    queue. Streams: memory stays flat however many claims there are."""
+    try:
+        filters = filters_from_args({k: v for k, v in filter_values.items() if v is not None})
+    except FilterError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    settings = _settings()
+    publisher = export.Publisher(
+        settings.publisher_name, settings.publisher_url, settings.public_url
+    )
+    with read_session(get_engine()) as session:
+        if output is None:
+            for chunk in export.export(session, format_name, filters, publisher):
+                click.echo(chunk, nl=False)
+            return
+        total = count_claims(session, filters, cap=sys.maxsize - 1)
+        # newline="" keeps the CSV's own CRLF line ends as they are.
+        with (
+            open(output, "w", encoding="utf-8", newline="") as handle,
+            click.progressbar(length=total, label="Reading claims", file=sys.stderr) as bar,
+        ):
+            for chunk in export.export(
+                session, format_name, filters, publisher, progress=bar.update
+            ):
+                handle.write(chunk)
+    click.echo(f"Wrote {output} from {total} matching claim(s).", err=True)

@@ -24,6 +24,10 @@ class Settings:
     `max_upload_bytes`: the largest article file or request body we accept; bigger ones are refused
     before they are read into memory.
     `sqlite_busy_timeout_ms`: how long a writer waits for another writer before giving up.
+    `publisher_name`, `publisher_url`: the organisation that publishes the fact checks, named as
+    the `author` of every exported ClaimReview.
+    `public_url`: where the published fact checks live; a ClaimReview's `url` is this with
+    `{id}` replaced by the claim id, or with `/claims/<id>` appended when it has no `{id}`.
     """
 
     instance_dir: Path = PROJECT_DIR / "instance"
@@ -33,6 +37,9 @@ class Settings:
     sqlite_busy_timeout_ms: int = 15_000
     demo_fixtures: Path = PROJECT_DIR / "fixtures"
     session_cookie_secure: bool = False
+    publisher_name: str = "Claim workbench"
+    publisher_url: str = "http://127.0.0.1:5000/"
+    public_url: str = "http://127.0.0.1:5000"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -49,6 +56,9 @@ class Settings:
             ),
             demo_fixtures=Path(env.get("WORKBENCH_FIXTURES", defaults.demo_fixtures)),
             session_cookie_secure=env.get("WORKBENCH_SECURE_COOKIES", "") in {"1", "true", "yes"},
+            publisher_name=env.get("WORKBENCH_PUBLISHER_NAME", defaults.publisher_name),
+            publisher_url=env.get("WORKBENCH_PUBLISHER_URL", defaults.publisher_url),
+            public_url=env.get("WORKBENCH_PUBLIC_URL", defaults.public_url),
         )
 
     @property

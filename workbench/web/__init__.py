@@ -6,12 +6,12 @@ from flask import Flask, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from workbench.web import admin, api, articles, auth, claims, security
+from workbench.web import admin, api, articles, auth, claims, export, security
 
 
 def init_app(app: Flask) -> None:
     security.init_app(app)
-    for blueprint in (auth.bp, articles.bp, claims.bp, admin.bp, api.bp):
+    for blueprint in (auth.bp, articles.bp, claims.bp, admin.bp, api.bp, export.bp):
         app.register_blueprint(blueprint)
 
     @app.get("/")
