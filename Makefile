@@ -45,6 +45,7 @@ bench: install-test
 	$(BIN)/python benchmarks/msrp.py
 	$(BIN)/python benchmarks/claim_matching.py
 	$(BIN)/python benchmarks/matching.py
+	$(BIN)/python benchmarks/export.py
 
 lint format:
 	$(BIN)/ruff check --fix .
