@@ -38,6 +38,8 @@ def filters_from_args(args: Mapping[str, str]) -> ClaimFilters:
 
 
 def _parse(name: str, raw: str) -> object:
+    if "\x00" in raw:
+        raise FilterError(f"{name} cannot contain NUL characters.")
     if name == "status":
         return _choice(name, raw, ClaimStatus)
     if name == "verdict":

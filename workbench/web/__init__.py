@@ -6,13 +6,27 @@ from flask import Flask, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from workbench.web import admin, api, articles, auth, claims, export, security
+from workbench.web import (
+    account,
+    admin,
+    api,
+    api_claims,  # noqa: F401  (its routes are on api.bp)
+    api_records,  # noqa: F401  (its routes are on api.bp)
+    articles,
+    auth,
+    claims,
+    export,
+    openapi,  # noqa: F401  (its route is on api.bp)
+    security,
+)
 
 
 def init_app(app: Flask) -> None:
     security.init_app(app)
-    for blueprint in (auth.bp, articles.bp, claims.bp, admin.bp, api.bp, export.bp):
+    for blueprint in (auth.bp, articles.bp, claims.bp, admin.bp, api.bp, export.bp, account.bp):
         app.register_blueprint(blueprint)
+    # The API checks CSRF itself: token requests need none, session requests do (see api.py).
+    app.extensions["csrf"].exempt(api.bp)
 
     @app.get("/")
     def home() -> Response:
