@@ -231,6 +231,14 @@ def _operation(
     return operation
 
 
+def _exactly_one_source(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """Evidence names a library source or describes a new one, never both."""
+    return {
+        **_object(properties, required),
+        "oneOf": [{"required": ["source_id"]}, {"required": ["source"]}],
+    }
+
+
 VERSION = {"version": {"type": "integer", "description": "The claim's version you last saw."}}
 WRITE_ERRORS = ("400", "401", "403", "404", "409", "422")
 
@@ -318,7 +326,7 @@ def document() -> dict[str, Any]:
                     "Linked",
                 ),
                 parameters=claim_path,
-                body=_object(
+                body=_exactly_one_source(
                     {
                         **VERSION,
                         "stance": {"type": "string", "enum": [s.value for s in Stance]},
