@@ -273,11 +273,13 @@ def export_batches(
     )
     # Core execution: plain row tuples, without the ORM's per-row bookkeeping. stream_results
     # is a server-side cursor on PostgreSQL; SQLite's cursor steps through rows as they are read.
-    connection = session.connection().execution_options(
-        stream_results=True, max_row_buffer=batch_size
+    # The options go on this statement only: set on the connection they would stay there and
+    # turn the session's later statements (an INSERT) into server-side cursors too.
+    result = session.connection().execute(
+        statement, execution_options={"stream_results": True, "max_row_buffer": batch_size}
     )
     names: dict[int, str] = {}
-    for chunk in connection.execute(statement).partitions(batch_size):
+    for chunk in result.partitions(batch_size):
         rows = [ExportRow(values) for values in chunk]
         _add_evidence(session, rows)
         _add_clusters(session, rows)

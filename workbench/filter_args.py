@@ -17,9 +17,10 @@ from workbench.queue import UNASSIGNED, ClaimFilters
 FILTER_NAMES = tuple(f.name for f in fields(ClaimFilters))
 TEXT_MAX = 500
 OUTLET_MAX = 200
-# Ids are database integers; a longer run of digits is a typo, and int() of thousands of digits
-# is refused by Python itself.
-ID_DIGITS_MAX = 18
+# Ids are 32-bit INTEGER columns on PostgreSQL (SQLite's are wider): a bigger number can name no
+# record, and sent to the database it is an error (a 500) instead of "nothing found".
+ID_MAX = 2**31 - 1
+ID_DIGITS_MAX = len(str(ID_MAX))
 
 
 class FilterError(ValueError):
@@ -69,8 +70,10 @@ def _choice(name: str, raw: str, enum: type[ClaimStatus] | type[Verdict]) -> obj
 
 def parse_id(name: str, raw: str) -> int:
     """A positive whole number in ASCII digits (str.isdigit() also passes "²")."""
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= ID_DIGITS_MAX) or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= ID_DIGITS_MAX):
         raise FilterError(f"{name} must be a positive whole number.")
+    if not 1 <= int(raw) <= ID_MAX:
+        raise FilterError(f"{name} must be a whole number from 1 to {ID_MAX}.")
     return int(raw)
 
 

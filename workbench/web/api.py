@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 from workbench import duplicates, review
 from workbench.articles import ArticleNotFound
 from workbench.db import get_session
-from workbench.filter_args import FilterError
+from workbench.filter_args import ID_MAX, FilterError
 from workbench.ingest import DuplicateArticle, IngestError
 from workbench.models import Role
 from workbench.similar import find_similar
@@ -40,16 +40,13 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_LIMIT = 100
 QUERY_MAX = 5_000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# The largest id a route accepts: SQLite and PostgreSQL keep ids in 64-bit integers, and a bigger
-# number in a URL would be a database error (a 500) rather than the 404 it deserves.
-ID_MAX = 2**63 - 1
 View = TypeVar("View", bound=Callable[..., Any])
 
 
 class IdConverter(BaseConverter):
     """`<id:claim_id>`: a positive whole number that fits the database's integer ids."""
 
-    regex = r"[1-9][0-9]{0,18}"
+    regex = r"[1-9][0-9]{0,9}"
 
     def to_python(self, value: str) -> int:
         number = int(value)

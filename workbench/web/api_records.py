@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from workbench import duplicates, review
 from workbench.articles import article_claims, get_article
 from workbench.db import get_session
-from workbench.filter_args import ID_DIGITS_MAX
+from workbench.filter_args import ID_DIGITS_MAX, ID_MAX
 from workbench.ingest import ArticleInput, ingest_article
 from workbench.models import Alert, Article, Claim, Cluster, Role
 from workbench.web.api import (
@@ -43,7 +43,8 @@ def _after_id() -> int | None:
         return None
     if not (text.isascii() and text.isdigit() and len(text) <= ID_DIGITS_MAX):
         raise BadRequest("bad_cursor", "after must be a next_cursor from an earlier page.")
-    return int(text)
+    after = int(text)
+    return after if after <= ID_MAX else None  # past every id: the first page
 
 
 def _keyset(statement: sa.Select[Any], id_column: Any) -> tuple[list[Any], str | None]:
