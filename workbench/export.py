@@ -459,13 +459,9 @@ CSV_COLUMNS = (
 _FORMULA_CHARS = frozenset("=+-@\t\r")
 
 
-def neutralise(value: str) -> str:
-    """A text cell a spreadsheet will show as text: a leading quote defuses formula starters."""
-    return "'" + value if value and value[0] in _FORMULA_CHARS else value
-
-
-def _text_cell(value: str | None) -> str | None:
-    # csv writes None as an empty cell; only text can start like a formula.
+def neutralise(value: str | None) -> str | None:
+    """A text cell a spreadsheet will show as text: a leading quote defuses formula starters.
+    (None stays None: csv writes it as an empty cell.)"""
     if value and value[0] in _FORMULA_CHARS:
         return "'" + value
     return value
@@ -477,7 +473,7 @@ def write_csv(batches: Iterable[list[ExportRow]]) -> Iterator[str]:
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     yield _drain(buffer)
-    text = _text_cell
+    text = neutralise
     for rows in batches:
         for row in rows:
             supports, conflicts, context = row.stance_counts_tuple()
