@@ -29,7 +29,6 @@ from workbench.models import (
     Article,
     AuditEvent,
     Claim,
-    ClaimStatus,
     Cluster,
     Evidence,
     Source,
@@ -98,12 +97,18 @@ def _raw_time(column: Any) -> Any:
     return sa.type_coerce(column, sa.String)
 
 
+def _raw_text(column: Any) -> Any:
+    """A status or verdict as its stored text: the writers print the value, and building an
+    enum member per row only to print its value again is time spent for nothing."""
+    return sa.type_coerce(column, sa.String)
+
+
 _COLUMNS = (
     Claim.id,
     Claim.external_id,
     Claim.text,
-    Claim.status,
-    Claim.verdict,
+    _raw_text(Claim.status),
+    _raw_text(Claim.verdict),
     Claim.verdict_summary,
     Claim.cluster_id,
     Claim.assignee_id,
@@ -183,8 +188,8 @@ class ExportRow:
     id: int
     external_id: str | None
     text: str
-    status: ClaimStatus
-    verdict: Verdict | None
+    status: str  # a ClaimStatus value
+    verdict: str | None  # a Verdict value
     verdict_summary: str | None
     cluster_id: int | None
     assignee_id: int | None
@@ -199,7 +204,7 @@ class ExportRow:
     evidence: list[EvidenceItem] | tuple[EvidenceItem, ...]
     canonical_claim_id: int | None
     # The canonical claim's verdict, for a claim in a cluster that has none of its own.
-    inherited_verdict: Verdict | None
+    inherited_verdict: str | None
     assignee: str | None
     updated_by: str | None
     # ClaimReview only: when the current verdict was given, and where the claim appeared.
@@ -311,7 +316,7 @@ _EVIDENCE = (
 )
 _CANONICAL = aliased(Claim)
 _CLUSTERS = (
-    sa.select(Cluster.id, Cluster.canonical_claim_id, _CANONICAL.verdict)
+    sa.select(Cluster.id, Cluster.canonical_claim_id, _raw_text(_CANONICAL.verdict))
     .outerjoin(_CANONICAL, _CANONICAL.id == Cluster.canonical_claim_id)
     .where(Cluster.id.in_(_IDS))
 )
@@ -488,10 +493,10 @@ def write_csv(batches: Iterable[list[ExportRow]]) -> Iterator[str]:
                     text(row.outlet),
                     row.published_at,
                     row.created_at,
-                    row.status.value,
-                    row.verdict.value if row.verdict else None,
+                    row.status,
+                    row.verdict,
                     text(row.verdict_summary),
-                    row.inherited_verdict.value if row.inherited_verdict else None,
+                    row.inherited_verdict,
                     supports,
                     conflicts,
                     context,
@@ -521,10 +526,10 @@ def claim_record(row: ExportRow) -> dict[str, Any]:
         "id": row.id,
         "external_id": row.external_id,
         "text": row.text,
-        "status": row.status.value,
-        "verdict": row.verdict.value if row.verdict else None,
+        "status": row.status,
+        "verdict": row.verdict,
         "verdict_summary": row.verdict_summary,
-        "inherited_verdict": row.inherited_verdict.value if row.inherited_verdict else None,
+        "inherited_verdict": row.inherited_verdict,
         "article": {
             "id": row.article_id,
             "title": row.article_title,
@@ -587,7 +592,7 @@ def claim_review(row: ExportRow, publisher: Publisher) -> dict[str, Any]:
     """A schema.org ClaimReview for a claim with its own verdict, shaped for Google's fact-check
     markup: claimReviewed, reviewRating.alternateName, url, author, datePublished, itemReviewed."""
     assert row.verdict is not None
-    name, value = RATINGS[row.verdict]
+    name, value = RATINGS[Verdict(row.verdict)]
     rating: dict[str, Any] = {"@type": "Rating", "alternateName": name}
     if value is not None:
         rating.update(ratingValue=value, bestRating=BEST_RATING, worstRating=WORST_RATING)
