@@ -321,10 +321,7 @@ def export_claims(format_name: str, output: str | None, **filter_values: str | N
         filters = filters_from_args({k: v for k, v in filter_values.items() if v is not None})
     except FilterError as exc:
         raise click.BadParameter(str(exc)) from exc
-    settings = _settings()
-    publisher = export.Publisher(
-        settings.publisher_name, settings.publisher_url, settings.public_url
-    )
+    publisher = export.Publisher.from_settings(_settings())
     with read_session(get_engine()) as session:
         if output is None:
             for chunk in export.export(session, format_name, filters, publisher):

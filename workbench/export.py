@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from workbench.config import Settings
 from workbench.models import (
     Article,
     AuditEvent,
@@ -80,6 +81,10 @@ class Publisher:
     name: str
     url: str
     public_url: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Publisher:
+        return cls(settings.publisher_name, settings.publisher_url, settings.public_url)
 
     def review_url(self, claim_id: int) -> str:
         if "{id}" in self.public_url:

@@ -29,8 +29,7 @@ bp = Blueprint("export", __name__, url_prefix="/export")
 
 
 def publisher() -> export.Publisher:
-    settings = current_app.config["WORKBENCH_SETTINGS"]
-    return export.Publisher(settings.publisher_name, settings.publisher_url, settings.public_url)
+    return export.Publisher.from_settings(current_app.config["WORKBENCH_SETTINGS"])
 
 
 @bp.app_template_global()
