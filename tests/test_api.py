@@ -46,6 +46,9 @@ class Api:
     def post(self, path: str, body: Any = None, **kwargs: Any):  # type: ignore[no-untyped-def]
         return self.client.post(path, json=body, headers=self.headers, **kwargs)
 
+    def send(self, method: str, path: str, body: Any = None):  # type: ignore[no-untyped-def]
+        return self.client.open(path, method=method, json=body, headers=self.headers)
+
 
 @pytest.fixture
 def api(app: Flask, api_tokens: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -57,7 +60,8 @@ def api(app: Flask, api_tokens: dict[str, str]):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def data(session: Session, users: dict[str, int]) -> dict[str, int]:
-    """Two articles, a checked claim, its pending duplicate, a plain claim, a source."""
+    """Two articles, a checked claim, its pending duplicate (with one piece of evidence, so at
+    version 2), a plain claim, a source."""
     first = add_article(session, "First", url="https://a.example/1", outlet="Daily")
     second = add_article(session, "Second", outlet="Weekly")
     checked = add_claim(session, first, "Prices rose by twenty percent", priority=0.9)
@@ -67,6 +71,9 @@ def data(session: Session, users: dict[str, int]) -> dict[str, int]:
     review.set_verdict(session, checked.id, users["editor"], checked.version, "refuted", "No.")
     source = review.add_source(session, users["editor"], review.SourceInput("Stats office"))
     session.commit()
+    evidence = review.link_evidence(
+        session, repeat.id, users["editor"], 1, stance="context", source_id=source.id
+    )
     ids = {
         "first": first.id,
         "second": second.id,
@@ -75,6 +82,7 @@ def data(session: Session, users: dict[str, int]) -> dict[str, int]:
         "plain": plain.id,
         "suggestion": suggestion,
         "source": source.id,
+        "evidence": evidence.id,
     }
     session.close()  # hand SQLite's write lock back before the app writes
     return ids  # type: ignore[return-value]
@@ -156,13 +164,16 @@ def test_a_token_wins_over_a_session_cookie(
 
 
 WRITES = [
-    ("/api/claims/{plain}/take", {"version": 1}),
-    ("/api/claims/{plain}/verdict", {"version": 1, "verdict": "mixed", "summary": "Half."}),
-    ("/api/claims/{checked}/reopen", {"version": 2}),
-    ("/api/claims/{plain}/evidence", {"version": 1, "stance": "supports", "source_id": 1}),
-    ("/api/suggestions/{suggestion}/confirm", None),
-    ("/api/suggestions/{suggestion}/reject", None),
-    ("/api/articles", {"text": "A new article says the river rose by two metres overnight."}),
+    ("POST", "/api/claims/{plain}/take", {"version": 1}),
+    ("POST", "/api/claims/{plain}/verdict", {"version": 1, "verdict": "mixed", "summary": "H."}),
+    ("POST", "/api/claims/{checked}/reopen", {"version": 2}),
+    ("POST", "/api/claims/{plain}/evidence", {"version": 1, "stance": "supports", "source_id": 1}),
+    ("PATCH", "/api/claims/{repeat}/evidence/{evidence}", {"version": 2, "stance": "supports"}),
+    ("DELETE", "/api/claims/{repeat}/evidence/{evidence}?version=2", None),
+    ("POST", "/api/suggestions/{suggestion}/confirm", None),
+    ("POST", "/api/suggestions/{suggestion}/reject", None),
+    ("POST", "/api/articles", {"text": "A new article says the river rose by two metres."}),
+    ("POST", "/api/sources", {"title": "Met office", "url": "https://met.example/"}),
 ]
 READS = [
     "/api/claims",
@@ -178,18 +189,20 @@ READS = [
 ]
 
 
-@pytest.mark.parametrize(("path", "body"), WRITES)
-def test_viewers_may_not_write(api, data: dict[str, int], path: str, body: Any) -> None:  # type: ignore[no-untyped-def]
-    response = api("viewer").post(path.format(**data), body)
+@pytest.mark.parametrize(("method", "path", "body"), WRITES)
+def test_viewers_may_not_write(
+    api, data: dict[str, int], method: str, path: str, body: Any
+) -> None:  # type: ignore[no-untyped-def]
+    response = api("viewer").send(method, path.format(**data), body)
     assert response.status_code == 403 and _error(response) == "forbidden"
 
 
-@pytest.mark.parametrize(("path", "body"), WRITES)
+@pytest.mark.parametrize(("method", "path", "body"), WRITES)
 def test_every_route_needs_credentials(
-    app: Flask, data: dict[str, int], path: str, body: Any
+    app: Flask, data: dict[str, int], method: str, path: str, body: Any
 ) -> None:
     client = app.test_client()
-    assert client.post(path.format(**data), json=body).status_code == 401
+    assert client.open(path.format(**data), method=method, json=body).status_code == 401
     for read in READS:
         assert client.get(read.format(**data)).status_code == 401, read
 
@@ -204,24 +217,27 @@ def test_every_role_reads(api, data: dict[str, int], role: str, path: str) -> No
 def test_editors_and_admins_write(  # type: ignore[no-untyped-def]
     api, engine: sa.Engine, data: dict[str, int], role: str
 ) -> None:
-    for path, body in WRITES:
+    for method, path, body in WRITES:
         if path.endswith("/reject"):
             continue  # decided by the confirm before it
-        if body and "version" in body:
-            claim_id = int(path.format(**data).split("/")[3])
-            body = {**body, "version": _version(engine, claim_id)}
-        response = api(role).post(path.format(**data), body)
-        assert response.status_code in (200, 201), (path, response.get_json())
+        url = path.format(**data)
+        if url.startswith("/api/claims/"):
+            version = _version(engine, int(url.split("/")[3]))
+            url = url.replace("version=2", f"version={version}")
+            body = {**body, "version": version} if body else None
+        response = api(role).send(method, url, body)
+        assert response.status_code in (200, 201), (method, path, response.get_json())
 
 
 def test_every_write_route_is_covered_by_the_permission_tests(app: Flask) -> None:
-    written = {re.sub(r"\{\w+\}", "ID", path) for path, _ in WRITES}
+    written = {(m, re.sub(r"\{\w+\}", "ID", p).split("?")[0]) for m, p, _ in WRITES}
     routes = set()
     for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/api/") and "POST" in rule.methods:
-            path = rule.rule.replace("<any(confirm, reject):decision>", "{decision}")
-            path = re.sub(r"<[^>]+>", "ID", path)
-            routes |= {path.format(decision=d) for d in ("confirm", "reject")}
+        for method in rule.methods & {"POST", "PATCH", "DELETE", "PUT"}:
+            if rule.rule.startswith("/api/"):
+                path = rule.rule.replace("<any(confirm, reject):decision>", "{decision}")
+                path = re.sub(r"<[^>]+>", "ID", path)
+                routes |= {(method, path.format(decision=d)) for d in ("confirm", "reject")}
     assert routes == written
 
 
@@ -588,3 +604,35 @@ def test_nobody_revokes_anothers_token(
 
 def test_account_page_needs_a_log_in(client: FlaskClient) -> None:
     assert client.get("/account/").status_code == 302
+
+
+def test_editing_and_removing_evidence(api, engine: sa.Engine, data: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    editor = api("editor")
+    path = f"/api/claims/{data['repeat']}/evidence/{data['evidence']}"
+    edited = editor.send("PATCH", path, {"version": 2, "stance": "conflicts", "note": "Older."})
+    assert edited.status_code == 200
+    assert edited.get_json()["evidence"]["stance"] == "conflicts"
+    assert edited.get_json()["claim_version"] == 3
+    stale = editor.send("PATCH", path, {"version": 2, "stance": "supports"})
+    assert stale.status_code == 409 and _error(stale) == "stale_version"
+    elsewhere = f"/api/claims/{data['plain']}/evidence/{data['evidence']}"
+    assert editor.send("PATCH", elsewhere, {"version": 1, "stance": "supports"}).status_code == 404
+    assert editor.send("DELETE", path).status_code == 400  # no version
+    assert editor.send("DELETE", path + "?version=2").status_code == 409
+    removed = editor.send("DELETE", path + "?version=3")
+    assert removed.status_code == 200 and removed.get_json() == {"claim_version": 4}
+    assert editor.get(f"/api/claims/{data['repeat']}").get_json()["evidence"] == []
+    assert editor.send("DELETE", path + "?version=4").status_code == 404
+
+
+def test_adding_a_source_to_the_library(api, data: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    editor = api("editor")
+    body = {"title": "Met office", "url": "https://met.example/rain", "kind": "dataset"}
+    added = editor.post("/api/sources", body)
+    assert added.status_code == 201 and added.get_json()["kind"] == "dataset"
+    again = editor.post("/api/sources", {**body, "title": "Another title"})
+    assert again.status_code == 200 and again.get_json()["id"] == added.get_json()["id"]
+    assert editor.get(f"/api/sources/{added.get_json()['id']}").get_json()["title"] == "Met office"
+    for bad in ({"title": ""}, {"title": "x", "kind": "rumour"}, {"title": "x", "url": "a b"}):
+        response = editor.post("/api/sources", bad)
+        assert response.status_code == 422 and _error(response) == "invalid", bad

@@ -146,6 +146,41 @@ def link_evidence(claim_id: int) -> tuple[Response, int]:
     return jsonify(body), 201
 
 
+@bp.patch("/claims/<id:claim_id>/evidence/<id:evidence_id>")
+@role_required(Role.EDITOR)
+def update_evidence(claim_id: int, evidence_id: int) -> Response:
+    """Change a piece of evidence's stance, quote or note (its source stays)."""
+    data = json_body()
+    db = get_session()
+    evidence = review.update_evidence(
+        db,
+        claim_id,
+        evidence_id,
+        g.user.id,
+        _version(data),
+        stance=field(data, "stance", str, required=True),
+        quote=field(data, "quote", str) or "",
+        note=field(data, "note", str) or "",
+    )
+    source = review.get_source(db, evidence.source_id)
+    body = {
+        "evidence": evidence_json(evidence, source, None),
+        "claim_version": review.get_claim(db, claim_id).version,
+    }
+    return jsonify(body)
+
+
+@bp.delete("/claims/<id:claim_id>/evidence/<id:evidence_id>")
+@role_required(Role.EDITOR)
+def remove_evidence(claim_id: int, evidence_id: int) -> Response:
+    """Unlink a piece of evidence; `version` is a query argument (a DELETE has no body)."""
+    text = request.args.get("version", "")
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        raise BadRequest("bad_field", "Give the claim's version as ?version=N.")
+    claim_row = review.remove_evidence(get_session(), claim_id, evidence_id, g.user.id, int(text))
+    return jsonify({"claim_version": claim_row.version})
+
+
 @bp.post("/suggestions/<id:suggestion_id>/<any(confirm, reject):decision>")
 @role_required(Role.EDITOR)
 def decide(suggestion_id: int, decision: str) -> Response:

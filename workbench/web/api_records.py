@@ -15,7 +15,7 @@ from workbench.articles import article_claims, get_article
 from workbench.db import get_session
 from workbench.filter_args import ID_DIGITS_MAX, ID_MAX
 from workbench.ingest import ArticleInput, ingest_article
-from workbench.models import Alert, Article, Claim, Cluster, Role
+from workbench.models import Alert, Article, Claim, Cluster, Role, Source
 from workbench.web.api import (
     BadRequest,
     RecordNotFound,
@@ -143,6 +143,29 @@ def sources() -> Response:
         raise BadRequest("query_too_long", f"q may be at most {SOURCE_QUERY_MAX} characters.")
     found = review.find_sources(get_session(), query, limit_arg(default=20))
     return jsonify({"sources": [source_json(source) for source in found]})
+
+
+@bp.post("/sources")
+@role_required(Role.EDITOR)
+def add_source() -> tuple[Response, int]:
+    """Add a source to the library; an address already there gives that source back (200)."""
+    data = json_body()
+    db = get_session()
+    url = field(data, "url", str) or ""
+    # add_source hands back the library's source for a known address; 200 says it was there.
+    known = url.strip() and db.exec(select(Source.id).where(Source.url == url.strip())).first()
+    added = review.add_source(
+        db,
+        g.user.id,
+        review.SourceInput(
+            title=field(data, "title", str, required=True),
+            url=url,
+            publisher=field(data, "publisher", str) or "",
+            kind=field(data, "kind", str) or "web",
+        ),
+    )
+    db.commit()
+    return jsonify(source_json(added)), 200 if known else 201
 
 
 @bp.get("/sources/<id:source_id>")

@@ -247,6 +247,26 @@ def _listing(key: str, item: str) -> dict[str, Any]:
     return _object({key: {"type": "array", "items": _ref(item)}, "next_cursor": _nullable(STRING)})
 
 
+def _add_source() -> dict[str, Any]:
+    operation = _operation(
+        "Add a source to the library (an address already there gives that source back).",
+        _json(_ref("Source"), "Added"),
+        body=_object(
+            {
+                "title": STRING,
+                "url": STRING,
+                "publisher": STRING,
+                "kind": {"type": "string", "enum": list(SOURCE_KINDS)},
+            },
+            ["title"],
+        ),
+        errors=("400", "401", "403", "422"),
+        status="201",
+    )
+    operation["responses"]["200"] = _json(_ref("Source"), "Already in the library")
+    return operation
+
+
 def document() -> dict[str, Any]:
     claim_path = [_path_id("claim_id")]
     paths: dict[str, Any] = {
@@ -350,6 +370,36 @@ def document() -> dict[str, Any]:
             )
         },
     }
+    evidence_path = [_path_id("claim_id"), _path_id("evidence_id")]
+    paths["/api/claims/{claim_id}/evidence/{evidence_id}"] = {
+        "patch": _operation(
+            "Change a piece of evidence's stance, quote or note.",
+            _json(_object({"evidence": _ref("Evidence"), "claim_version": {"type": "integer"}})),
+            parameters=evidence_path,
+            body=_object(
+                {
+                    **VERSION,
+                    "stance": {"type": "string", "enum": [s.value for s in Stance]},
+                    "quote": STRING,
+                    "note": STRING,
+                },
+                ["version", "stance"],
+            ),
+            errors=WRITE_ERRORS,
+        ),
+        "delete": _operation(
+            "Unlink a piece of evidence from the claim.",
+            _json(_object({"claim_version": {"type": "integer"}})),
+            parameters=[
+                *evidence_path,
+                {
+                    **_param("version", {"type": "integer"}, "The claim's version you last saw."),
+                    "required": True,
+                },
+            ],
+            errors=WRITE_ERRORS,
+        ),
+    }
     for decision, summary in (
         ("confirm", "The two claims are the same: they join one cluster."),
         ("reject", "Not the same claim: the pair is never suggested again."),
@@ -446,7 +496,8 @@ def document() -> dict[str, Any]:
             "Sources whose title, address or publisher contains q, newest first.",
             _json(_object({"sources": {"type": "array", "items": _ref("Source")}})),
             parameters=[_param("q", {"type": "string", "maxLength": 500}, "Search text."), LIMIT],
-        )
+        ),
+        "post": _add_source(),
     }
     paths["/api/sources/{source_id}"] = {
         "get": _operation(
