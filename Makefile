@@ -52,6 +52,7 @@ bench: install-test
 	$(BIN)/python benchmarks/matching.py
 	$(BIN)/python benchmarks/alerts.py
 	$(BIN)/python benchmarks/review_queue.py
+	$(BIN)/python benchmarks/export.py
 
 lint format:
 	$(BIN)/ruff check --fix .

@@ -12,16 +12,15 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from workbench import review
+from workbench.filter_args import FilterError, filters_from_args
 from workbench.ingest import ArticleInput, ingest_article
 from workbench.models import Claim, ClaimStatus, Verdict
 from workbench.priority import REPEAT_CAP, REPEAT_WEIGHT, priority, recount_repeats
 from workbench.queue import (
     UNASSIGNED,
     ClaimFilters,
-    FilterError,
     claims_query,
     count_claims,
-    filters_from_args,
     list_claims,
     neighbours,
     status_counts,
@@ -284,3 +283,13 @@ def test_a_broad_text_search_leaves_the_status_split_unknown(
     monkeypatch.setattr(queue, "COUNT_CAP", 5)
     assert status_counts(session, ClaimFilters(text="district")) == dict.fromkeys(ClaimStatus)
     assert status_counts(session, ClaimFilters(text="district 3"))[ClaimStatus.NEW] is not None
+
+
+def test_the_filtered_queue_offers_an_export_of_the_same_claims(
+    editor: FlaskClient, session: Session
+) -> None:
+    _ingest(session, ROADS[:3], "Roads", outlet="Daily Two")
+    page = editor.get("/claims/?outlet=Daily+Two&status=new").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)">Export these claims', page)
+    assert link and "outlet=Daily+Two" in link.group(1) and "status=new" in link.group(1)
+    assert editor.get(link.group(1).replace("&amp;", "&")).status_code == 200

@@ -17,13 +17,14 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlmodel import select
 
-from workbench import accounts
+from workbench import accounts, export
 from workbench.aliases import claim_count, renormalize
 from workbench.claim_archive import import_archive, parse_archive
 from workbench.config import Settings
 from workbench.db import get_engine, migrate, read_session, write_session
 from workbench.delivery import DeliveryConfig, deliver_once
 from workbench.delivery import run as run_deliveries
+from workbench.filter_args import FilterError, filters_from_args
 from workbench.ingest import (
     ARTICLE_SUFFIXES,
     ArticleInput,
@@ -32,7 +33,8 @@ from workbench.ingest import (
     ingest_batch,
     read_article_file,
 )
-from workbench.models import Role, User
+from workbench.models import ClaimStatus, Role, User, Verdict
+from workbench.queue import count_claims
 from workbench.similar import find_similar, load_aliases
 
 Reader = Callable[[int], bytes]
@@ -43,7 +45,7 @@ alerts = AppGroup("alerts", help="Send duplicate-claim alerts to webhooks.")
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, setup, ingest, load_demo):
+    for command in (init_db, setup, ingest, load_demo, export_claims):
         app.cli.add_command(command)
     app.cli.add_command(users)
     app.cli.add_command(claims)
@@ -317,3 +319,52 @@ def deliver_alerts(once: bool) -> None:
         on_pass=lambda report: _err(f"Deliveries: {report.summary()}."),
         on_error=_err,
     )
+
+
+@click.command("export")
+@with_appcontext
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(list(export.FORMATS)),
+    default="csv",
+    show_default=True,
+)
+@click.option("--status", type=click.Choice([s.value for s in ClaimStatus]))
+@click.option("--verdict", type=click.Choice([v.value for v in Verdict]))
+@click.option("--outlet", help="Only claims from articles of this outlet (exact name).")
+@click.option("--cluster", "cluster_id", help="Only claims in this cluster (its id).")
+@click.option("--ingested-from", help="Claims ingested on or after this date or time (UTC).")
+@click.option("--ingested-until", help="Claims ingested before this date or time (UTC).")
+@click.option("--changed-from", help="Claims last changed on or after this date or time (UTC).")
+@click.option("--changed-until", help="Claims last changed before this date or time (UTC).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="File to write (default: stdout).",
+)
+def export_claims(format_name: str, output: str | None, **filter_values: str | None) -> None:
+    """Export claims as CSV, JSON Lines or schema.org ClaimReview (JSON-LD), filtered like the
+    queue. Streams: memory stays flat however many claims there are."""
+    try:
+        filters = filters_from_args({k: v for k, v in filter_values.items() if v is not None})
+    except FilterError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    publisher = export.Publisher.from_settings(_settings())
+    with read_session(get_engine()) as session:
+        if output is None:
+            for chunk in export.export(session, format_name, filters, publisher):
+                click.echo(chunk, nl=False)
+            return
+        total = count_claims(session, filters, cap=sys.maxsize - 1)
+        # newline="" keeps the CSV's own CRLF line ends as they are.
+        with (
+            open(output, "w", encoding="utf-8", newline="") as handle,
+            click.progressbar(length=total, label="Reading claims", file=sys.stderr) as bar,
+        ):
+            for chunk in export.export(
+                session, format_name, filters, publisher, progress=bar.update
+            ):
+                handle.write(chunk)
+    click.echo(f"Wrote {output} from {total} matching claim(s).", err=True)

@@ -31,6 +31,10 @@ class Settings:
     `webhook_backoff_s`: the wait after the first failed attempt; it doubles after each failure,
     up to `webhook_backoff_max_s`.
     `webhook_poll_s`: how often the delivery worker looks for new deliveries when idle.
+    `publisher_name`, `publisher_url`: the organisation that publishes the fact checks, named as
+    the `author` of every exported ClaimReview.
+    `public_url`: where the published fact checks live; a ClaimReview's `url` is this with
+    `{id}` replaced by the claim id, or with `/claims/<id>` appended when it has no `{id}`.
     """
 
     instance_dir: Path = PROJECT_DIR / "instance"
@@ -46,6 +50,9 @@ class Settings:
     webhook_backoff_s: float = 30.0
     webhook_backoff_max_s: float = 3600.0
     webhook_poll_s: float = 1.0
+    publisher_name: str = "Claim workbench"
+    publisher_url: str = "http://127.0.0.1:5000/"
+    public_url: str = "http://127.0.0.1:5000"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -76,6 +83,9 @@ class Settings:
                 env.get("WORKBENCH_WEBHOOK_BACKOFF_MAX_S", defaults.webhook_backoff_max_s)
             ),
             webhook_poll_s=float(env.get("WORKBENCH_WEBHOOK_POLL_S", defaults.webhook_poll_s)),
+            publisher_name=env.get("WORKBENCH_PUBLISHER_NAME", defaults.publisher_name),
+            publisher_url=env.get("WORKBENCH_PUBLISHER_URL", defaults.publisher_url),
+            public_url=env.get("WORKBENCH_PUBLIC_URL", defaults.public_url),
         )
 
     @property

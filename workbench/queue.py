@@ -11,10 +11,8 @@ JSON API all call it, so a filter means the same thing everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -258,60 +256,3 @@ def outlets(session: Session) -> list[str]:
         .order_by(Article.outlet)
     )
     return [row[0] for row in rows]
-
-
-class FilterError(ValueError):
-    """A filter value that cannot be understood; the message names the filter and what it takes."""
-
-
-def filters_from_args(args: Mapping[str, str]) -> ClaimFilters:
-    """ClaimFilters from URL query arguments (the queue page, the export, the API); empty values
-    mean "no filter"; unknown arguments are left to the caller."""
-
-    def value(name: str) -> str:
-        return (args.get(name) or "").strip()
-
-    def choice(name: str, enum: type[StrEnum]) -> Any:
-        text = value(name)
-        if not text:
-            return None
-        try:
-            return enum(text)
-        except ValueError:
-            choices = ", ".join(member.value for member in enum)
-            raise FilterError(f"{name} must be one of: {choices}.") from None
-
-    def number(name: str) -> int | None:
-        text = value(name)
-        if not text:
-            return None
-        if not (text.isascii() and text.isdigit() and len(text) <= 18):
-            raise FilterError(f"{name} must be a whole number.")
-        return int(text)
-
-    def moment(name: str) -> datetime | None:
-        text = value(name)
-        if not text:
-            return None
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise FilterError(f"{name} must be a date like 2026-11-25.") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-    assignee: int | str | None = value("assignee") or None
-    if assignee is not None and assignee != UNASSIGNED:
-        assignee = number("assignee")
-    return ClaimFilters(
-        status=choice("status", ClaimStatus),
-        verdict=choice("verdict", Verdict),
-        outlet=value("outlet")[:200] or None,
-        article_id=number("article_id"),
-        assignee=assignee,
-        text=value("text")[:500] or None,
-        cluster_id=number("cluster_id"),
-        ingested_from=moment("ingested_from"),
-        ingested_until=moment("ingested_until"),
-        changed_from=moment("changed_from"),
-        changed_until=moment("changed_until"),
-    )

@@ -6,14 +6,31 @@ from flask import Flask, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from workbench.web import admin, alerts, api, articles, auth, claims, permissions, security
+from workbench.web import (
+    account,
+    admin,
+    alerts,
+    api,
+    api_claims,  # noqa: F401  (its routes are on api.bp)
+    api_records,  # noqa: F401  (its routes are on api.bp)
+    articles,
+    auth,
+    claims,
+    export,
+    openapi,  # noqa: F401  (its route is on api.bp)
+    permissions,
+    security,
+)
 
 
 def init_app(app: Flask) -> None:
     security.init_app(app)
-    for blueprint in (auth.bp, articles.bp, claims.bp, admin.bp, api.bp, alerts.bp, alerts.api_bp):
+    blueprints = (auth.bp, articles.bp, claims.bp, admin.bp, api.bp, alerts.bp)
+    for blueprint in (*blueprints, export.bp, account.bp):
         app.register_blueprint(blueprint)
     permissions.init_app(app)
+    # The API checks CSRF itself: token requests need none, session requests do (see api.py).
+    app.extensions["csrf"].exempt(api.bp)
 
     @app.get("/")
     def home() -> Response:

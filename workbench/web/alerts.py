@@ -1,8 +1,7 @@
 """Alerts: the inbox (everyone reads, editors acknowledge or dismiss), the Atom feed for feed
 readers (token only), and the admin screens for webhooks and their failed deliveries.
 
-The JSON endpoint lives in its own small blueprint below (`api_bp`, under /api/alerts), so it
-shares the API's JSON errors without sharing a file with the rest of the API.
+The JSON list of alerts is part of the API (`GET /api/alerts`, in api_records.py).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from flask import (
     current_app,
     flash,
     g,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -29,14 +27,11 @@ from workbench.db import get_session
 from workbench.egress import Allowance
 from workbench.models import AlertKind, AlertState, Role, User, WebhookFormat
 from workbench.tokens import user_for_token
-from workbench.web.api import error
 from workbench.web.auth import bearer_token, login_required, role_required
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
-api_bp = Blueprint("alerts_api", __name__, url_prefix="/api/alerts")
 
 FEED_SIZE = 50
-API_MAX_LIMIT = 200
 # Characters XML 1.0 cannot carry at all, even escaped; a claim pasted from a PDF may hold them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -195,48 +190,3 @@ def delivery_retry(delivery_id: int) -> Response:
     else:
         flash(f"Delivery #{delivery_id} will be sent again shortly.", "success")
     return redirect(url_for("alerts.webhook_list"))
-
-
-# --- JSON ----------------------------------------------------------------------------------------
-
-
-@api_bp.before_request
-def require_user() -> tuple[Response, int] | None:
-    """A logged-in browser, or another tool with an API token."""
-    if g.get("user") is None:
-        g.user = _token_user()
-    if g.user is None:
-        return error(401, "unauthorized", "Log in, or send an API token as Authorization: Bearer.")
-    return None
-
-
-@api_bp.get("")
-def alert_list() -> Any:
-    """Alerts newest first; ?kind=, ?state=, ?limit= (1-200, default 50), ?before=<id> pages."""
-    args = request.args
-    for name, allowed in (("kind", AlertKind), ("state", AlertState)):
-        if args.get(name) and args[name] not in set(allowed):
-            choices = ", ".join(v.value for v in allowed)
-            return error(400, f"bad_{name}", f"{name} must be one of {choices}.")
-    limit = _whole_number(args.get("limit", str(alerts.PAGE_SIZE)))
-    if limit is None or not 1 <= limit <= API_MAX_LIMIT:
-        return error(400, "bad_limit", f"limit must be a whole number from 1 to {API_MAX_LIMIT}.")
-    before = args.get("before")
-    before_id = _whole_number(before) if before is not None else None
-    if before is not None and before_id is None:
-        return error(400, "bad_before", "before must be an alert id.")
-    filters = alerts.AlertFilters.parse(args.get("kind"), args.get("state"))
-    page = alerts.list_alerts(get_session(), filters, before=before_id, limit=limit)
-    return jsonify(
-        {
-            "alerts": [view.document() for view in page.items],
-            "next_before": page.next_before,
-        }
-    )
-
-
-def _whole_number(text: str) -> int | None:
-    # ASCII digits only, and few: int() would take "²" or a run of thousands of digits.
-    if text.isascii() and text.isdigit() and len(text) <= 12:
-        return int(text)
-    return None

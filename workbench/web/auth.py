@@ -14,7 +14,6 @@ from workbench import throttle
 from workbench.accounts import authenticate
 from workbench.db import get_session
 from workbench.models import Role, User
-from workbench.tokens import user_for_token
 from workbench.web.permissions import allows
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -47,10 +46,6 @@ login_required = role_required(Role.VIEWER)
 def load_logged_in_user() -> None:
     """Trust the cookie only while the account is active and the session epoch still matches."""
     g.user = None
-    if request.path.startswith("/api/") and (token := bearer_token()):
-        # Another tool, not a browser: the token stands for its user, no cookie involved.
-        g.user = user_for_token(get_session(), token)
-        return
     user_id = session.get("user_id")
     if user_id is None:
         return

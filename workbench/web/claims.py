@@ -18,14 +18,13 @@ from werkzeug.wrappers import Response
 from workbench import duplicates, review
 from workbench.articles import claim_context
 from workbench.db import get_session
+from workbench.filter_args import FilterError, filters_from_args
 from workbench.matching import shared_word_spans
 from workbench.models import Article, ClaimStatus, Role, Stance, Verdict
 from workbench.queue import (
     UNASSIGNED,
     ClaimFilters,
-    FilterError,
     count_claims,
-    filters_from_args,
     list_claims,
     neighbours,
     outlets,

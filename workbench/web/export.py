@@ -1,0 +1,89 @@
+"""The export screen: pick filters and a format, download the claims as a streamed file.
+
+The download is a GET (it changes nothing), so its address can be bookmarked or handed to a
+script; the same filters in the same arguments work on the queue and the JSON API.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from workbench import export
+from workbench.db import get_session
+from workbench.filter_args import FilterError, filters_from_args
+from workbench.models import ClaimStatus, Verdict
+from workbench.queue import ClaimFilters, count_claims, outlets
+from workbench.web.auth import login_required
+
+bp = Blueprint("export", __name__, url_prefix="/export")
+
+
+def publisher() -> export.Publisher:
+    return export.Publisher.from_settings(current_app.config["WORKBENCH_SETTINGS"])
+
+
+@bp.app_template_global()
+def export_url(filters: ClaimFilters, format_name: str | None = None) -> str:
+    """The export page (or, with a format, the download) for these filters, e.g. from the queue."""
+    if format_name is None:
+        return url_for("export.index", **filters.as_query())
+    return url_for("export.download", format=format_name, **filters.as_query())
+
+
+@bp.get("/")
+@login_required
+def index() -> str | tuple[str, int]:
+    try:
+        filters = filters_from_args(request.args)
+    except FilterError as exc:
+        return _page(ClaimFilters(), error=str(exc)), 400
+    return _page(filters)
+
+
+def _page(filters: ClaimFilters, error: str | None = None) -> str:
+    db = get_session()
+    return render_template(
+        "export/index.html",
+        filters=filters,
+        query=filters.as_query(),
+        error=error,
+        formats=export.FORMATS.values(),
+        statuses=list(ClaimStatus),
+        verdicts=list(Verdict),
+        outlets=outlets(db),
+        matching=None if error else count_claims(db, filters),
+    )
+
+
+@bp.get("/download")
+@login_required
+def download() -> Response | tuple[str, int]:
+    format_name = request.args.get("format", "csv")
+    try:
+        filters = filters_from_args(request.args)
+    except FilterError as exc:
+        return _page(ClaimFilters(), error=str(exc)), 400
+    if format_name not in export.FORMATS:
+        return _page(filters, error=f"Choose a format: one of {', '.join(export.FORMATS)}."), 400
+    return stream_export(format_name, filters)
+
+
+def stream_export(format_name: str, filters: ClaimFilters) -> Response:
+    """The export as a streamed attachment: rows are written as the database hands them over."""
+    chunks = export.export(get_session(), format_name, filters, publisher())
+    name = export.file_name(format_name, filters, datetime.now(UTC))
+    response = Response(
+        stream_with_context(chunks), mimetype=export.FORMATS[format_name].media_type
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
