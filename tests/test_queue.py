@@ -293,3 +293,30 @@ def test_the_filtered_queue_offers_an_export_of_the_same_claims(
     link = re.search(r'href="([^"]+)">Export these claims', page)
     assert link and "outlet=Daily+Two" in link.group(1) and "status=new" in link.group(1)
     assert editor.get(link.group(1).replace("&amp;", "&")).status_code == 200
+
+
+def test_ingest_counts_repeats_and_a_rejection_takes_them_back(
+    session: Session, users: dict[str, int]
+) -> None:
+    from workbench import duplicates
+    from workbench.models import DuplicateSuggestion
+
+    (first,) = _ingest(
+        session, ["Defense minister Sergei Shoigu met the delegation in Moscow on Friday."], "One"
+    )
+    (second,) = _ingest(
+        session,
+        ["Russian defense minister Sergei Shoygu met the delegation in Moscow on Friday."],
+        "Two",
+    )
+    suggestion = session.exec(select(DuplicateSuggestion)).one()
+    for claim_id in (first, second):
+        claim = session.get(Claim, claim_id)
+        assert claim.repeat_count == 1
+        assert claim.priority == pytest.approx(priority(claim.check_worthiness, 1))
+    duplicates.reject(session, suggestion.id, users["editor"])
+    session.expire_all()
+    assert [session.get(Claim, i).repeat_count for i in (first, second)] == [0, 0]
+    assert session.get(Claim, first).priority == pytest.approx(
+        priority(session.get(Claim, first).check_worthiness, 0)
+    )

@@ -7,6 +7,7 @@ only those candidates are scored, so a query never scans the archive.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -35,7 +36,7 @@ from workbench.models import (
     SuggestionState,
     utcnow,
 )
-from workbench.priority import recount_repeats
+from workbench.priority import add_repeats
 
 CANDIDATES = 400  # claims scored per query; enough for the brute-force top 10 (benchmarks)
 TITLE_WEIGHT = 5.0  # a checked claim's own title says what it is about (BM25 column weight)
@@ -238,7 +239,7 @@ def suggest_duplicates(
                 for s in suggestions
             ],
         )
-        recount_repeats(session, {i for s in suggestions for i in (s.claim_id, s.candidate_id)})
+        add_repeats(session, Counter(i for s in suggestions for i in (s.claim_id, s.candidate_id)))
         alerts.raise_for_suggestions(session, suggestions)
     return suggestions
 
