@@ -200,14 +200,14 @@ def _not_found(exc: Exception) -> tuple[Response, int]:
 # --- Reading arguments and bodies ----------------------------------------------------------------
 
 
-def limit_arg(default: int = 50) -> int:
+def limit_arg(default: int = 50, maximum: int = MAX_LIMIT) -> int:
     text = request.args.get("limit", str(default))
     # ASCII digits, and few of them: str.isdigit() also passes "²" and int() refuses a run of
     # thousands of digits; either would be a 500 instead of this 400.
-    digits = text.isascii() and text.isdigit() and len(text) <= 3
+    digits = text.isascii() and text.isdigit() and len(text) <= len(str(maximum))
     limit = int(text) if digits else 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BadRequest("bad_limit", f"limit must be a whole number from 1 to {MAX_LIMIT}.")
+    if not 1 <= limit <= maximum:
+        raise BadRequest("bad_limit", f"limit must be a whole number from 1 to {maximum}.")
     return limit
 
 

@@ -225,13 +225,9 @@ def alerts() -> Response | tuple[Response, int]:
         if args.get(name) and args[name] not in set(allowed):
             choices = ", ".join(v.value for v in allowed)
             return error(400, f"bad_{name}", f"{name} must be one of {choices}.")
-    limit = _alert_number(args.get("limit", str(alert_rules.PAGE_SIZE)))
-    if limit is None or not 1 <= limit <= ALERTS_MAX_LIMIT:
-        return error(
-            400, "bad_limit", f"limit must be a whole number from 1 to {ALERTS_MAX_LIMIT}."
-        )
+    limit = limit_arg(default=alert_rules.PAGE_SIZE, maximum=ALERTS_MAX_LIMIT)
     before = args.get("before")
-    before_id = _alert_number(before) if before is not None else None
+    before_id = _alert_id(before) if before is not None else None
     if before is not None and before_id is None:
         return error(400, "bad_before", "before must be an alert id.")
     filters = alert_rules.AlertFilters.parse(args.get("kind"), args.get("state"))
@@ -241,7 +237,7 @@ def alerts() -> Response | tuple[Response, int]:
     )
 
 
-def _alert_number(text: str) -> int | None:
+def _alert_id(text: str) -> int | None:
     # ASCII digits only, and few: int() would take "²" or a run of thousands of digits.
     if text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= ID_MAX:
         return int(text)
