@@ -129,8 +129,8 @@ def _where(
 
 def _outlet_size(session: Session, outlet: str) -> int:
     """Articles from this outlet, counted up to one past BIG_OUTLET_ARTICLES."""
-    inner = sa.select(Article.id).where(Article.outlet == outlet).limit(BIG_OUTLET_ARTICLES + 1)
-    return session.execute(sa.select(sa.func.count()).select_from(inner.subquery())).scalar_one()
+    articles = sa.select(Article.id).where(Article.outlet == outlet)
+    return _count_up_to(session, articles, BIG_OUTLET_ARTICLES)
 
 
 def _text_condition(session: Session, text: str, *, in_order: bool) -> sa.ColumnElement[bool]:
@@ -210,8 +210,14 @@ def list_claims(
 
 def count_claims(session: Session, filters: ClaimFilters, cap: int = COUNT_CAP) -> int:
     """How many claims match, counted up to `cap` (a result of cap + 1 means "more than cap")."""
-    inner = _where(session, sa.select(Claim.id), filters, in_order=False).limit(cap + 1)
-    return session.execute(sa.select(sa.func.count()).select_from(inner.subquery())).scalar_one()
+    return _count_up_to(session, _where(session, sa.select(Claim.id), filters, in_order=False), cap)
+
+
+def _count_up_to(session: Session, statement: sa.Select[Any], cap: int) -> int:
+    """Rows of `statement`, counted up to one past `cap`: enough to say "more than cap" without
+    reading a million rows."""
+    inner = statement.limit(cap + 1).subquery()
+    return session.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one()
 
 
 def status_counts(session: Session, filters: ClaimFilters) -> dict[ClaimStatus, int | None]:
