@@ -34,6 +34,7 @@ from workbench.ingest import DuplicateArticle, IngestError
 from workbench.models import Role
 from workbench.similar import find_similar
 from workbench.tokens import user_for_token
+from workbench.web.auth import bearer_token
 from workbench.web.permissions import ROLE_RANK
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -92,14 +93,13 @@ def authenticate() -> tuple[Response, int] | None:
     g.api_token = False
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    header = request.headers.get("Authorization")
-    if header is not None:
-        scheme, _, raw = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not raw.strip():
+    if "Authorization" in request.headers:
+        raw = bearer_token()
+        if not raw:
             return _unauthorized(
                 "bad_authorization", "Send the token as the header 'Authorization: Bearer wbt_…'."
             )
-        user = user_for_token(get_session(), raw.strip())
+        user = user_for_token(get_session(), raw)
         if user is None:
             return _unauthorized(
                 "invalid_token",

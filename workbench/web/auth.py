@@ -58,8 +58,8 @@ def load_logged_in_user() -> None:
 
 def bearer_token() -> str:
     """The token in `Authorization: Bearer ...`, or an empty string."""
-    header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+    scheme, _, raw = request.headers.get("Authorization", "").strip().partition(" ")
+    return raw.strip() if scheme.lower() == "bearer" else ""
 
 
 @bp.route("/login", methods=["GET", "POST"])
