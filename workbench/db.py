@@ -73,6 +73,26 @@ def write_session(engine: Engine) -> Session:
 
 
 @contextmanager
+def snapshot(bind: Engine | sa.Connection) -> Iterator[Session]:
+    """A read-only transaction of its own that sees one snapshot and takes no write lock, even
+    when `bind` is a write session's (whose transactions would begin IMMEDIATE on SQLite).
+
+    Ingest reads and matches in one of these before it takes the write lock, so other writers
+    wait only for the short transaction that stores the article.
+    """
+    if is_sqlite(bind.engine):
+        options: dict[str, str] = {"sqlite_begin": "DEFERRED"}
+    else:
+        # READ COMMITTED would give each statement a snapshot of its own.
+        options = {"isolation_level": "REPEATABLE READ"}
+    with Session(bind.engine.execution_options(**options), expire_on_commit=False) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+@contextmanager
 def writing(engine: Engine) -> Iterator[Session]:
     """One write transaction: committed when the block ends, rolled back if it raises."""
     with write_session(engine) as session, session.begin():

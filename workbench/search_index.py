@@ -37,10 +37,8 @@ def candidate_ids(
     """
     if not words:
         return []
-    groups = _pairs(words) if pairs and len(words) > 1 else [[w] for w in words]
     if is_sqlite(session):
-        # Words come from normalize(): letters, digits and dots only, so quoting is enough.
-        match = " OR ".join("(" + " AND ".join(f'"{w}"' for w in group) + ")" for group in groups)
+        match = _sqlite_two_of(words) if pairs else _sqlite_any_of(words)
         rows = session.execute(
             sa.text(
                 "SELECT rowid FROM claim_fts WHERE claim_fts MATCH :match "
@@ -49,20 +47,70 @@ def candidate_ids(
             {"match": match, "limit": limit, "title_weight": title_weight},
         )
     else:
+        query = _pg_two_of(words) if pairs else _pg_any_of(words)
         rows = session.execute(
             sa.text(
                 f"SELECT id FROM claim WHERE {PG_VECTOR} @@ to_tsquery('simple', :query) "
                 f"ORDER BY ts_rank({PG_VECTOR}, to_tsquery('simple', :query)) DESC, id "
                 "LIMIT :limit"
             ),
-            {
-                "query": " | ".join(
-                    "(" + " & ".join(_pg_lexeme(w) for w in group) + ")" for group in groups
-                ),
-                "limit": limit,
-            },
+            {"query": query, "limit": limit},
         )
     return [row[0] for row in rows]
+
+
+def claims_sharing(session: Session, queries: list[list[str]]) -> list[sa.Row]:
+    """Every claim holding two words of one of the queries (any word of a query of one or two
+    words), unranked and unlimited: (id, article_id, normalized_text, normalized_title, text).
+
+    One index query answers a whole article's claims at once; the caller keeps it to rare words
+    (whose matches are few), and ranks with `candidate_ids` where they are not.
+    """
+    queries = [query for query in queries if query]
+    if not queries:
+        return []
+    columns = "id, article_id, normalized_text, coalesce(normalized_title, ''), text"
+    if is_sqlite(session):
+        match = " OR ".join(
+            f"({_sqlite_two_of(q) if len(q) > 2 else _sqlite_any_of(q)})" for q in queries
+        )
+        statement = sa.text(
+            f"SELECT {columns} FROM claim WHERE id IN "
+            "(SELECT rowid FROM claim_fts WHERE claim_fts MATCH :match)"
+        )
+        return list(session.execute(statement, {"match": match}))
+    query = " | ".join(f"({_pg_two_of(q) if len(q) > 2 else _pg_any_of(q)})" for q in queries)
+    statement = sa.text(
+        f"SELECT {columns} FROM claim WHERE {PG_VECTOR} @@ to_tsquery('simple', :query)"
+    )
+    return list(session.execute(statement, {"query": query}))
+
+
+def _two_of(terms: list[str], both: str, either: str) -> str:
+    """ "Any two of these terms", factored as (a AND (b OR c OR d)) OR (b AND (c OR d)) OR ...:
+    the same matches as the OR of every pair, with each word's list read fewer times."""
+    if len(terms) < 2:
+        return either.join(terms)
+    return either.join(
+        f"({term} {both} ({either.join(terms[i + 1 :])}))" for i, term in enumerate(terms[:-1])
+    )
+
+
+def _sqlite_any_of(words: list[str]) -> str:
+    # Words come from normalize(): letters, digits and dots only, so quoting is enough.
+    return " OR ".join(f'"{w}"' for w in words)
+
+
+def _sqlite_two_of(words: list[str]) -> str:
+    return _two_of([f'"{w}"' for w in words], "AND", " OR ")
+
+
+def _pg_any_of(words: list[str]) -> str:
+    return " | ".join(_pg_lexeme(w) for w in words)
+
+
+def _pg_two_of(words: list[str]) -> str:
+    return _two_of([_pg_lexeme(w) for w in words], "&", " | ")
 
 
 def all_words_query(session: Session, words: list[str]) -> sa.Select[tuple[int]]:
@@ -83,10 +131,6 @@ def all_words_query(session: Session, words: list[str]) -> sa.Select[tuple[int]]
         .where(sa.text(f"{PG_VECTOR} @@ to_tsquery('simple', :all_words)"))
         .params(all_words=query)
     )
-
-
-def _pairs(words: list[str]) -> list[list[str]]:
-    return [[a, b] for i, a in enumerate(words) for b in words[i + 1 :]]
 
 
 def _pg_lexeme(word: str) -> str:

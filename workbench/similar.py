@@ -8,9 +8,9 @@ only those candidates are scored, so a query never scans the archive.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz, process
@@ -56,6 +56,14 @@ COMMON_WORD_MIN_DOCS = 200  # ...unless the archive is small
 # Below this token-sort ratio no MSRP pair reaches the threshold (lowest seen: 59; checked by
 # benchmarks/msrp.py), so such candidates skip the full scoring.
 CUT_OFF = 55
+# A claim whose word groups can match at most this many claims (the sum of each group's rarest
+# word's count) is answered by its article's one shared index query, and all its candidates (up
+# to SHARED_CANDIDATES_MAX) are weighed; claims with commoner words ask the index one by one for
+# its BM25-best SUGGESTION_CANDIDATES, so no query reads a large share of the archive.
+SHARED_QUERY_MATCHES = 2_000
+SHARED_CANDIDATES_MAX = 300
+# More claims than this stored since an article's candidates were read: read them again instead.
+LATER_CLAIMS_READ = 5_000
 
 
 class Suggested(NamedTuple):
@@ -161,69 +169,220 @@ def find_similar(
     ]
 
 
+# id -> (normalized_text, text): what the duplicate decision reads of each candidate.
+CandidateTexts = dict[int, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class ArchiveCandidates:
+    """The archived claims an article's claims might repeat, read before the article is stored.
+
+    Reading them is most of what matching costs, so it is done outside the write transaction: in
+    a worker process's read-only snapshot during a batch import, or before the request takes the
+    write lock. The storing transaction then only looks at claims stored after `watermark` (the
+    highest claim id the snapshot held), so nothing committed in between is missed.
+    """
+
+    watermark: int
+    counts: dict[str, int]  # claims holding each word, this article's own claims included
+    per_claim: list[CandidateTexts]  # one per claim, in the article's order
+
+
+def find_candidates(
+    session: Session,
+    normalized: Sequence[str],
+    *,
+    stored_in: Collection[int] = (),
+    word_counts: dict[str, int] | None = None,
+) -> ArchiveCandidates:
+    """The candidates for each of an article's normalised claims (reads only).
+
+    A candidate shares two of the claim's four rarest words (any one when it has two or fewer).
+    Claims whose rare words are rare enough share one index query for the whole article, their
+    candidates picked out here; a claim with more than `SUGGESTION_CANDIDATES` of them, or with
+    only common words, asks the index for its best-ranked ones on its own, as before. `stored_in`
+    names the articles of claims already stored (they are in the counts and never candidates).
+    A batch import passes one `word_counts` memo for all its articles: counts only weigh words,
+    so a batch-old count is good enough and saves most index look-ups.
+    """
+    watermark = search_index.archive_size(session)
+    words_of = [set(content_words(text)) for text in normalized]
+    words = set().union(*words_of)
+    memo = {} if word_counts is None else word_counts
+    missing = [w for w in words if w not in memo]
+    if missing:
+        found = search_index.document_counts(session, missing)
+        memo.update({w: found.get(w, 0) for w in missing})
+    counts = {w: memo[w] for w in words}
+    total = watermark
+    if not stored_in:
+        # The article's own claims count as if stored, as they will be when the suggestions are.
+        own = Counter(w for mine in words_of for w in mine)
+        counts = {w: n + own[w] for w, n in counts.items()}
+        total += len(normalized)
+    common = max(COMMON_WORD_MIN_DOCS, total // COMMON_WORD_SHARE)
+    queries = [_query_words(text, counts, common) for text in normalized]
+    groups = [_groups(query) for query in queries]
+    together = {
+        i
+        for i, claim_groups in enumerate(groups)
+        if claim_groups
+        and sum(min(counts[w] for w in group) for group in claim_groups) <= SHARED_QUERY_MATCHES
+    }
+    shared = sorted({tuple(queries[i]) for i in together})
+    rows = [
+        row
+        for row in search_index.claims_sharing(session, [list(query) for query in shared])
+        if row.article_id not in stored_in
+    ]
+    index = _WordIndex(rows, {w for query in shared for w in query})
+    per_claim: list[CandidateTexts] = []
+    ranked: dict[int, list[int]] = {}
+    for i, query in enumerate(queries):
+        offered = index.sharing(groups[i]) if i in together else None
+        if offered is None or len(offered) > SHARED_CANDIDATES_MAX:
+            # Too many to read: the index ranks them (BM25) and hands over the best.
+            ranked[i] = search_index.candidate_ids(
+                session, query, SUGGESTION_CANDIDATES, pairs=len(query) > 2
+            )
+            offered = {}
+        per_claim.append(offered)
+    if ranked:
+        texts = _claim_texts(session, {i for ids in ranked.values() for i in ids}, set(stored_in))
+        for i, ids in ranked.items():
+            per_claim[i] = {other: texts[other] for other in ids if other in texts}
+    return ArchiveCandidates(watermark=watermark, counts=counts, per_claim=per_claim)
+
+
+def _query_words(normalized: str, counts: dict[str, int], common: int) -> list[str]:
+    """The claim's rarest words, which a repeat shares: words in a large share of the archive
+    find everything and tell nothing apart, and a word counted once is only in this claim."""
+    mine = sorted(set(content_words(normalized)), key=lambda w: (counts[w], w))
+    rare = [w for w in mine if 1 < counts[w] <= common] or mine[:3]
+    return rare[:SUGGESTION_WORDS]
+
+
+def _groups(query: list[str]) -> list[tuple[str, ...]]:
+    """The word groups a candidate must hold one of: any two of three or four words, else any."""
+    if len(query) > 2:
+        return [(a, b) for i, a in enumerate(query) for b in query[i + 1 :]]
+    return [(w,) for w in query]
+
+
+class _WordIndex:
+    """Claims read from the database, looked up by word in memory, to pick out each claim's
+    candidates from one shared query (the same test the index applies: every word of a group).
+    Only the `wanted` words are indexed."""
+
+    def __init__(self, rows: Iterable[Sequence[Any]], wanted: set[str]) -> None:
+        self.texts: CandidateTexts = {}
+        self.holding: dict[str, set[int]] = {}
+        for claim_id, _article_id, normalized_text, normalized_title, text in rows:
+            self.texts[claim_id] = (normalized_text, text)
+            words = wanted.intersection(normalized_text.split())
+            if normalized_title:
+                words.update(wanted.intersection(normalized_title.split()))
+            for word in words:
+                self.holding.setdefault(word, set()).add(claim_id)
+
+    def sharing(self, groups: list[tuple[str, ...]]) -> CandidateTexts:
+        ids: set[int] = set()
+        for group in groups:
+            ids |= set.intersection(*(self.holding.get(w, set()) for w in group))
+        return {i: self.texts[i] for i in sorted(ids)}
+
+
+def decide_duplicates(
+    claim_id: int,
+    normalized: str,
+    text: str,
+    candidates: Mapping[int, tuple[str, str]],
+    idf: Idf,
+) -> list[Suggested]:
+    """The suggestions for one claim among its candidates (id -> (normalized_text, text)), best
+    first, at most SUGGESTIONS_PER_CLAIM: the one place that decides whether a pair repeats.
+
+    A cheap token-sort pass (rapidfuzz, in C++) picks the few worth the full score; candidates
+    that cannot reach the threshold skip it.
+    """
+    closest = process.extract(
+        normalized,
+        {other: texts[0] for other, texts in candidates.items()},
+        scorer=fuzz.token_sort_ratio,
+        score_cutoff=CUT_OFF,
+        limit=SCORED_PER_CLAIM,
+    )
+    found: list[Suggested] = []
+    for other_text, _quick, other in closest:
+        if other_text == normalized:  # the same words: no need to weigh them
+            found.append(Suggested(claim_id, other, IDENTICAL_SCORE))
+            continue
+        score = duplicate_score(normalized, other_text, idf)
+        if score >= DUPLICATE_THRESHOLD:
+            found.append(Suggested(claim_id, other, score))
+    found.sort(key=lambda s: (-s.score, s.candidate_id))
+    return found[:SUGGESTIONS_PER_CLAIM]
+
+
 def suggest_duplicates(
     session: Session,
     claims: Sequence[Claim],
     *,
     fresh: bool = True,
     word_counts: dict[str, int] | None = None,
+    found: ArchiveCandidates | None = None,
 ) -> list[Suggested]:
     """Suggest, for each claim, the archived claims it repeats (in the caller's transaction).
 
     Claims of the same article are not suggested (an article restating itself is not news), nor is
     a pair already suggested or rejected, in either direction (`fresh` claims, just stored, cannot
-    have any). Word counts are read once for all the claims; a cheap token-sort cut-off skips the
-    full scoring of candidates that cannot reach the threshold. A batch import passes one
-    `word_counts` memo for all its articles: counts only weigh words, so a batch-old count is
-    good enough and saves most index look-ups.
+    have any). `found` holds the candidates read before the claims were stored (in the same
+    order); the claims stored since are read here and picked out in memory, so two articles of
+    one batch that repeat each other are still suggested. Without it, the candidates are read
+    now. Priority and alerts follow in the same transaction.
     """
     if not claims:
         return []
-    memo = {} if word_counts is None else word_counts
-    words = {w for claim in claims for w in content_words(claim.normalized_text)}
-    missing = [w for w in words if w not in memo]
-    found = search_index.document_counts(session, missing)
-    memo.update({w: found.get(w, 0) for w in missing})
-    counts = {w: memo[w] for w in words}
+    articles = {claim.article_id for claim in claims}
+    if found is None or _stored_since(session, found.watermark) > LATER_CLAIMS_READ:
+        found = find_candidates(
+            session,
+            [claim.normalized_text for claim in claims],
+            stored_in=articles,
+            word_counts=word_counts,
+        )
+    later = _WordIndex(
+        session.execute(
+            sa.select(
+                Claim.id,
+                Claim.article_id,
+                Claim.normalized_text,
+                Claim.normalized_title,
+                Claim.text,
+            ).where(Claim.id > found.watermark, Claim.article_id.not_in(articles))
+        ),
+        set(found.counts),
+    )
+    counts = found.counts
+    if later.texts:
+        counts = {w: n + len(later.holding.get(w, ())) for w, n in counts.items()}
     total = search_index.archive_size(session)
     idf = idf_from_counts(counts, total)
-
     common = max(COMMON_WORD_MIN_DOCS, total // COMMON_WORD_SHARE)
-    wanted: dict[int, list[int]] = {}
-    for claim in claims:
-        mine = sorted(set(content_words(claim.normalized_text)), key=lambda w: (counts[w], w))
-        # Words in a large share of the archive find everything and tell nothing apart; a word
-        # counted once is only in this claim (it is stored already) and finds nothing else.
-        rare = [w for w in mine if 1 < counts[w] <= common] or mine[:3]
-        query = rare[:SUGGESTION_WORDS]
-        wanted[claim.id] = search_index.candidate_ids(
-            session, query, SUGGESTION_CANDIDATES, pairs=len(query) > 2
-        )
-    articles = {claim.article_id for claim in claims}
-    texts = _claim_texts(session, {i for ids in wanted.values() for i in ids}, articles)
 
     suggestions: list[Suggested] = []
-    for claim in claims:
-        others = [i for i in wanted[claim.id] if i in texts]
-        known = set() if fresh else _suggested_partners(session, claim.id, others)
-        found: list[Suggested] = []
-        # A cheap token-sort pass (rapidfuzz, in C++) picks the few worth the full score.
-        closest = process.extract(
-            claim.normalized_text,
-            {other: texts[other] for other in others if other not in known},
-            scorer=fuzz.token_sort_ratio,
-            score_cutoff=CUT_OFF,
-            limit=SCORED_PER_CLAIM,
+    for claim, offered in zip(claims, found.per_claim, strict=True):
+        candidates = dict(offered)
+        if later.texts:
+            candidates.update(
+                later.sharing(_groups(_query_words(claim.normalized_text, counts, common)))
+            )
+        if not fresh:
+            known = _suggested_partners(session, claim.id, list(candidates))
+            candidates = {i: t for i, t in candidates.items() if i not in known}
+        suggestions.extend(
+            decide_duplicates(claim.id, claim.normalized_text, claim.text, candidates, idf)
         )
-        for text, _quick, other in closest:
-            if text == claim.normalized_text:  # the same words: no need to weigh them
-                found.append(Suggested(claim.id, other, IDENTICAL_SCORE))
-                continue
-            score = duplicate_score(claim.normalized_text, text, idf)
-            if score >= DUPLICATE_THRESHOLD:
-                found.append(Suggested(claim.id, other, score))
-        found.sort(key=lambda s: (-s.score, s.candidate_id))
-        suggestions.extend(found[:SUGGESTIONS_PER_CLAIM])
     if suggestions:
         session.execute(
             sa.insert(DuplicateSuggestion),
@@ -244,16 +403,21 @@ def suggest_duplicates(
     return suggestions
 
 
-def _claim_texts(session: Session, ids: set[int], skip_articles: set[int]) -> dict[int, str]:
-    """id -> normalised text, for candidates outside the given articles."""
+def _stored_since(session: Session, watermark: int) -> int:
+    """About how many claims were stored after the watermark (ids are handed out in order)."""
+    return search_index.archive_size(session) - watermark
+
+
+def _claim_texts(session: Session, ids: set[int], skip_articles: set[int]) -> CandidateTexts:
+    """id -> (normalised text, text), for candidates outside the given articles."""
     if not ids:
         return {}
     rows = session.execute(
-        sa.select(Claim.id, Claim.normalized_text).where(
+        sa.select(Claim.id, Claim.normalized_text, Claim.text).where(
             Claim.id.in_(ids), Claim.article_id.not_in(skip_articles)
         )
     )
-    return {claim_id: text for claim_id, text in rows}
+    return {claim_id: (normalized, text) for claim_id, normalized, text in rows}
 
 
 def _suggested_partners(session: Session, claim_id: int, others: list[int]) -> set[int]:
