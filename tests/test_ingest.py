@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 import workbench.ingest
+from workbench.db import snapshot
 from workbench.ingest import (
     ArticleInput,
     BatchReport,
@@ -24,10 +25,14 @@ from workbench.ingest import (
     decode_text,
     ingest_article,
     ingest_batch,
+    match_article,
     parse_jsonl,
+    prepare_article,
     read_article_file,
+    store_article,
 )
-from workbench.models import Article, Claim
+from workbench.models import Article, Claim, DuplicateSuggestion
+from workbench.similar import load_aliases
 from workbench.splitting import find_claims
 
 NEWS = (
@@ -628,3 +633,56 @@ def test_a_duplicate_stored_by_another_writer_meanwhile_is_reported(
     assert len(calls) == 2
     assert duplicate.value.existing.id == first.article.id
     assert count(session, Article) == 1 and count(session, Claim) == len(NEWS_CLAIMS)
+
+
+# --- Matching before the write transaction ------------------------------------------------------
+
+REPEATED = "The Vorhaven council approved a 14 million kroner budget for the Quillmoor tramway."
+
+
+def suggested_pairs(session: Session) -> set[frozenset[int]]:
+    rows = session.exec(select(DuplicateSuggestion.claim_id, DuplicateSuggestion.candidate_id))
+    return {frozenset(pair) for pair in rows}
+
+
+def claim_ids_with_text(session: Session, text: str) -> list[int]:
+    return list(session.exec(select(Claim.id).where(Claim.text == text).order_by(Claim.id)))
+
+
+def test_a_claim_stored_after_the_candidates_were_read_is_still_matched(
+    session: Session,
+) -> None:
+    # The candidates of the first article are read (as a worker or the request would), then
+    # another writer stores a repeat before the first article is stored: the storing
+    # transaction reads the claims stored after the snapshot, so the pair is still suggested.
+    aliases = load_aliases(session)
+    first = prepare_article(ArticleInput(body=REPEATED + " It opens in May."), aliases)
+    with snapshot(session.get_bind()) as reader:
+        found = match_article(reader, first)
+    assert not any(found.per_claim)  # nothing in the archive yet
+    other = ingest_article(session, ArticleInput(body="Wire copy. " + REPEATED))
+    stored = store_article(session, first, found=found)
+    assert stored.suggestions == 1
+    new, old = claim_ids_with_text(session, REPEATED)[::-1]
+    assert suggested_pairs(session) == {frozenset((new, old))}
+    assert other.article.id != stored.article.id
+
+
+def test_a_batch_with_workers_suggests_repeats_between_its_own_articles(session: Session) -> None:
+    filler = [
+        ArticleInput(body=f"Article {n} reports that the harbour crane number {n} was repaired.")
+        for n in range(20)
+    ]
+    articles = [
+        *filler[:10],
+        ArticleInput(body=REPEATED, title="First"),
+        ArticleInput(body="Also today. " + REPEATED, title="Second"),
+        *filler[10:],
+    ]
+    report = ingest_batch(session, articles, BatchReport(), workers=3)
+    assert len(report.imported) == len(articles)
+    first, second = claim_ids_with_text(session, REPEATED)
+    assert frozenset((first, second)) in suggested_pairs(session)
+    # Same-article pairs are never suggested: every pair joins two articles.
+    articles_of = dict(session.exec(select(Claim.id, Claim.article_id)).all())
+    assert all(len({articles_of[i] for i in pair}) == 2 for pair in suggested_pairs(session))

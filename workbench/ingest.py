@@ -6,14 +6,14 @@ ends in `ingest_article`, so the rules for what is accepted are written once.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.pool
 import re
 import unicodedata
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import PurePath
@@ -21,13 +21,21 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 import trafilatura
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from workbench.config import Settings
+from workbench.db import make_engine, snapshot
 from workbench.matching import AliasTable, normalize
 from workbench.models import Article, Claim, utcnow
 from workbench.priority import priority
-from workbench.similar import load_aliases, suggest_duplicates
+from workbench.similar import (
+    ArchiveCandidates,
+    find_candidates,
+    load_aliases,
+    suggest_duplicates,
+)
 from workbench.splitting import find_claims
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
@@ -359,10 +367,23 @@ def ingest_article(
     """Store an article, its claims and their duplicate suggestions in one transaction, committed
     here: all of it or nothing.
 
+    Splitting and the search for duplicate candidates come first, in a read-only snapshot, so the
+    write transaction (SQLite's one write lock) lasts only as long as storing does.
     Raises IngestError (nothing stored) for empty text or an article already in the archive.
     """
-    prepared = prepare_article(article, aliases or load_aliases(session))
-    return store_article(session, prepared, user_id=user_id, match=match)
+    with snapshot(session.get_bind()) as reader:
+        prepared = prepare_article(article, aliases or load_aliases(reader))
+        found = match_article(reader, prepared) if match else None
+    return store_article(session, prepared, user_id=user_id, match=match, found=found)
+
+
+def match_article(
+    session: Session, prepared: PreparedArticle, *, word_counts: dict[str, int] | None = None
+) -> ArchiveCandidates:
+    """The archived claims each of the article's claims might repeat (reads only; see
+    similar.find_candidates)."""
+    texts = [str(claim["normalized_text"]) for claim in prepared.claims]
+    return find_candidates(session, texts, word_counts=word_counts)
 
 
 def store_article(
@@ -372,8 +393,12 @@ def store_article(
     user_id: int | None = None,
     match: bool = True,
     word_counts: dict[str, int] | None = None,
+    found: ArchiveCandidates | None = None,
 ) -> IngestResult:
-    """The database half of ingest_article: one transaction, committed or rolled back here."""
+    """The database half of ingest_article: one transaction, committed or rolled back here.
+
+    `found` are the candidates read before (match_article); without them they are read now.
+    """
     record = prepared.record
     existing = find_duplicate(session, record.body)
     if existing is not None:
@@ -393,9 +418,11 @@ def store_article(
         if rows:
             session.execute(sa.insert(Claim), rows)
             if match:
-                stored = session.exec(select(Claim).where(Claim.article_id == record.id)).all()
-                found = suggest_duplicates(session, stored, word_counts=word_counts)
-                suggestions = len(found)
+                stored = session.exec(
+                    select(Claim).where(Claim.article_id == record.id).order_by(Claim.position)
+                ).all()
+                made = suggest_duplicates(session, stored, word_counts=word_counts, found=found)
+                suggestions = len(made)
         session.commit()
     except IntegrityError as exc:
         session.rollback()
@@ -435,6 +462,11 @@ class BatchReport:
 
 
 PARALLEL_MIN_ARTICLES = 16  # below this, starting worker processes costs more than it saves
+# Articles prepared ahead of the one being stored, per worker process: enough to keep the workers
+# busy, few enough that the claims stored since a worker's snapshot stay a short read.
+AHEAD_PER_WORKER = 3
+
+Prepared = tuple[PreparedArticle, ArchiveCandidates | None] | str
 
 
 def ingest_batch(
@@ -451,46 +483,116 @@ def ingest_batch(
 
     A failure in one article (or a crash) never undoes the articles before it, and a rerun of the
     same batch skips what is already in: so a long import can be killed and simply started again.
-    With `workers` > 1, other processes clean, split and normalise while this one stores and
-    matches (the database work stays in one process, in order).
+    With `workers` > 1, other processes clean, split and normalise, and search the archive for
+    each article's duplicate candidates in a read-only snapshot of their own, while this one
+    stores (in order) and matches only the claims stored since that snapshot.
     """
-    aliases = load_aliases(session)
+    bind = session.get_bind()
+    with snapshot(bind) as reader:
+        aliases = load_aliases(reader)
     articles = list(articles) if workers > 1 else articles
-    parallel = workers > 1 and len(articles) >= PARALLEL_MIN_ARTICLES  # type: ignore[arg-type]
-    prepare = functools.partial(_prepare_or_refuse, aliases=aliases)
+    parallel = (
+        workers > 1
+        and len(articles) >= PARALLEL_MIN_ARTICLES  # type: ignore[arg-type]
+        and _shareable(bind)
+    )
     if parallel:
-        with multiprocessing.get_context("fork").Pool(workers - 1) as pool:
-            prepared = pool.imap(prepare, articles, chunksize=4)
+        url = bind.engine.url.render_as_string(hide_password=False)
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers - 1, _start_worker, (url, aliases, match)) as pool:
+            prepared = _ahead(pool, _prepare_in_worker, articles, (workers - 1) * AHEAD_PER_WORKER)
             _store_all(session, prepared, report, user_id, progress, match)
     else:
+        word_counts: dict[str, int] = {}
+
+        def prepare(article: ArticleInput) -> Prepared:
+            with snapshot(bind) as reader:
+                return _prepare_and_match(reader, article, aliases, match, word_counts)
+
         _store_all(session, map(prepare, articles), report, user_id, progress, match)
     return report
 
 
-def _prepare_or_refuse(article: ArticleInput, aliases: AliasTable) -> PreparedArticle | str:
+def _shareable(bind: Engine | sa.Connection) -> bool:
+    """Whether another process can open the same database (not an in-memory SQLite one)."""
+    url = bind.engine.url
+    return url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:")
+
+
+def _prepare_and_match(
+    reader: Session,
+    article: ArticleInput,
+    aliases: AliasTable,
+    match: bool,
+    word_counts: dict[str, int],
+) -> Prepared:
     try:
-        return prepare_article(article, aliases)
+        prepared = prepare_article(article, aliases)
     except IngestError as exc:
         return str(exc)
+    found = match_article(reader, prepared, word_counts=word_counts) if match else None
+    return prepared, found
+
+
+@dataclass
+class _Worker:
+    """What a batch worker process keeps between articles: its own engine (connections are not
+    shared across a fork), the aliases, and its memo of word counts."""
+
+    engine: Engine
+    aliases: AliasTable
+    match: bool
+    word_counts: dict[str, int] = field(default_factory=dict)
+
+
+_worker: _Worker | None = None  # set in each worker process by _start_worker, never in the parent
+
+
+def _start_worker(url: str, aliases: AliasTable, match: bool) -> None:
+    global _worker
+    _worker = _Worker(make_engine(Settings(database_url=url)), aliases, match)
+
+
+def _prepare_in_worker(article: ArticleInput) -> Prepared:
+    assert _worker is not None, "runs only in a pool started with _start_worker"
+    with snapshot(_worker.engine) as reader:
+        return _prepare_and_match(
+            reader, article, _worker.aliases, _worker.match, _worker.word_counts
+        )
+
+
+def _ahead(
+    pool: multiprocessing.pool.Pool,
+    func: Callable[[ArticleInput], Prepared],
+    articles: Iterable[ArticleInput],
+    window: int,
+) -> Iterator[Prepared]:
+    """pool.imap in order, but never more than `window` articles ahead of the consumer (imap
+    would prepare the whole batch ahead, and every snapshot would grow old)."""
+    pending: deque[multiprocessing.pool.AsyncResult[Prepared]] = deque()
+    for article in articles:
+        pending.append(pool.apply_async(func, (article,)))
+        if len(pending) > window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
 
 
 def _store_all(
     session: Session,
-    prepared: Iterable[PreparedArticle | str],
+    prepared: Iterable[Prepared],
     report: BatchReport,
     user_id: int | None,
     progress: Callable[[int], None] | None,
     match: bool,
 ) -> None:
-    word_counts: dict[str, int] = {}
     for item in prepared:
         if isinstance(item, str):
             report.refused.append(item)
         else:
+            article, found = item
             try:
-                stored = store_article(
-                    session, item, user_id=user_id, match=match, word_counts=word_counts
-                )
+                stored = store_article(session, article, user_id=user_id, match=match, found=found)
                 report.imported.append(stored)
             except DuplicateArticle as exc:
                 report.duplicates.append(exc)
