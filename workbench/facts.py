@@ -95,7 +95,8 @@ class Fact:
 class ClaimFacts:
     facts: tuple[Fact, ...]
     negations: int
-    directions: dict[str, str]  # opposite pair -> "up" or "down", when a claim takes one side
+    # opposite pair -> how many words of each side the claim has ("rose ... gained": 2 up)
+    directions: dict[str, tuple[int, int]]
     tokens: tuple[str, ...]  # lower-case words, for aligning names
     token_spans: tuple[tuple[int, int], ...]
     written: tuple[str, ...] = ()  # the same words as written, for the editor
@@ -286,11 +287,11 @@ def _quantities(text: str) -> list[Fact]:
         token = tokens[i]
         start = token.start()
         currency: str | None = None
-        if token.lastgroup == "sign":
+        if _kind(token) == "sign":
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if (
                 nxt is None
-                or nxt.lastgroup not in ("digits", "word")
+                or _kind(nxt) not in ("digits", "word")
                 or not _adjacent(text, token, nxt)
             ):
                 i += 1
@@ -298,19 +299,19 @@ def _quantities(text: str) -> list[Fact]:
             currency = _CURRENCY_SIGNS[token.group().casefold()]
             i += 1
             token = tokens[i]
-        if token.lastgroup == "ordinal":
+        if _kind(token) == "ordinal":
             value = _ORDINAL_WORDS[token.group().casefold()]
             facts.append(
                 Fact("ordinal", str(value), token.group(), token.start(), token.end(), value)
             )
             i += 1
             continue
-        if token.lastgroup not in ("digits", "word"):
+        if _kind(token) not in ("digits", "word"):
             i += 1
             continue
         # The number itself: digits, or a run of number words.
         unit: float | None
-        if token.lastgroup == "digits":
+        if _kind(token) == "digits":
             digits = token.group("digits")
             suffix = (token.group("suffix") or "").casefold()
             value = float(digits.replace(",", ""))
@@ -326,20 +327,30 @@ def _quantities(text: str) -> list[Fact]:
             words: list[str] = []
             end = token.end()
             j = i
-            while j < len(tokens) and tokens[j].lastgroup in ("word", "magnitude"):
+            while j < len(tokens) and _kind(tokens[j]) in ("word", "magnitude"):
                 if j > i and not _adjacent(text, tokens[j - 1], tokens[j]):
                     break
                 words.append(tokens[j].group())
                 end = tokens[j].end()
                 j += 1
+            # "and" joins number words, "a" stands for one before a scale ("a million"):
+            # neither starts or ends a number ("and a one million dollar fine").
+            lead = 0
+            while lead < len(words) and (
+                words[lead].casefold() == "and"
+                or words[lead].casefold() in ("a", "an")
+                and (lead + 1 == len(words) or words[lead + 1].casefold() not in _SCALE_WORDS)
+            ):
+                lead += 1
+            words = words[lead:]
             while words and words[-1].casefold() in ("a", "an", "and"):
                 words.pop()
                 j -= 1
-                end = tokens[j - 1].end() if j > i else token.end()
             parsed = _word_value(words) if words else None
-            if parsed is None or all(w.casefold() in ("a", "an", "and") for w in words):
-                i = max(j, i + 1)
+            if parsed is None:
+                i += 1  # no number starts here; the next token may start one
                 continue
+            start, end = tokens[i + lead].start(), tokens[j - 1].end()
             i = j
             value, unit, magnitude = parsed, None, 1.0
             # "a million", "one hundred" say a round number: exact.
@@ -347,7 +358,7 @@ def _quantities(text: str) -> list[Fact]:
         kind = "number"
         while i < len(tokens) and _adjacent_end(text, end, tokens[i]):
             follower = tokens[i]
-            group = follower.lastgroup
+            group = _kind(follower)
             word = follower.group().casefold()
             if group == "word" and word in _MAGNITUDES and magnitude == 1.0:
                 group = "magnitude"  # "2.5 million": the scale word of a number in digits
@@ -366,10 +377,15 @@ def _quantities(text: str) -> list[Fact]:
         if currency is not None:
             kind = "money"
         elif kind == "number" and _looks_like_year(text, start, end, value):
-            kind = "year"
+            kind, unit = "year", None  # 1950 is not 1951, however many digits are round
         key = f"{currency}:{_fmt(value)}" if currency else _fmt(value)
         facts.append(Fact(kind, key, text[start:end], start, end, value, unit))
     return _with_dates(text, facts)
+
+
+def _kind(token: re.Match[str]) -> str | None:
+    """Which part of _TOKEN matched ("7m" ends in its suffix group, but is digits)."""
+    return "digits" if token.group("digits") else token.lastgroup
 
 
 def _adjacent(text: str, left: re.Match[str], right: re.Match[str]) -> bool:
@@ -524,7 +540,12 @@ def _not_a_name(word: str, index: int, words: FactWords) -> bool:
 
 def _name_words(written: str, aliases: AliasTable, words: FactWords) -> frozenset[str]:
     """The words that identify a name, through the aliases, without titles ("Mr", "Minister")."""
-    through = aliases.apply(written)
+    through = written
+    # "U.S" (a dot lost) and "US" read as "U.S." does, when the alias list knows one of them.
+    for spelling in (written, written + ".", written.replace(".", "")):
+        if aliases.apply(spelling) != spelling:
+            through = aliases.apply(spelling)
+            break
     folded = unicodedata.normalize("NFKD", through)
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
     parts = re.findall(r"\w+", plain.replace("'s", "").replace("’s", ""))
@@ -537,8 +558,8 @@ def _same_word(a: str, b: str) -> bool:
     "Ron" = "Ronald"."""
     if a == b:
         return True
-    if len(a) >= 3 and len(b) >= 3 and (a.startswith(b) or b.startswith(a)):
-        return True
+    if len(a) >= 2 and len(b) >= 2 and (a.startswith(b) or b.startswith(a)):
+        return True  # "Ron" is "Ronald", "Va." is "Virginia"
     shared = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
@@ -588,12 +609,12 @@ def extract(
         facts.append(Fact("name", " ".join(sorted(key_words)), name.text, name.start, name.end))
     normal_words = normalized.split()
     negations = sum(1 for w in normal_words if w in words.negation)
-    present = set(normal_words)
-    directions: dict[str, str] = {}
+    directions: dict[str, tuple[int, int]] = {}
     for pair, (up, down) in words.opposites.items():
-        has_up, has_down = bool(present & up), bool(present & down)
-        if has_up != has_down:
-            directions[pair] = "up" if has_up else "down"
+        ups = sum(1 for w in normal_words if w in up)
+        downs = sum(1 for w in normal_words if w in down)
+        if ups or downs:
+            directions[pair] = (ups, downs)
     # A fact said twice ("the U.S." ... "United States officials") is one fact.
     unique = {(f.kind, f.key): f for f in sorted(facts, key=lambda f: -f.start)}
     return ClaimFacts(
@@ -713,13 +734,20 @@ def compare(ours: ClaimFacts, theirs: ClaimFacts) -> FactComparison:
                 span if added else None,
             )
         )
-    for pair, side in ours.directions.items():
-        other_side = theirs.directions.get(pair)
-        if other_side is not None and other_side != side:
-            up, down = words.opposites[pair]
-            mine, my_span = _word_in(ours, up if side == "up" else down, pair)
-            their, their_span = _word_in(theirs, up if other_side == "up" else down, pair)
-            comparison.conflicts.append(Difference("direction", mine, their, my_span, their_span))
+    for pair, (my_ups, my_downs) in ours.directions.items():
+        their_ups, their_downs = theirs.directions.get(pair, (0, 0))
+        # One says "up" where the other says "down"; a direction only one of them adds (a
+        # clause more) is not a conflict.
+        if my_ups > their_ups and their_downs > my_downs:
+            side, other_side = "up", "down"
+        elif my_downs > their_downs and their_ups > my_ups:
+            side, other_side = "down", "up"
+        else:
+            continue
+        up, down = words.opposites[pair]
+        mine, my_span = _word_in(ours, up if side == "up" else down, pair)
+        their, their_span = _word_in(theirs, up if other_side == "up" else down, pair)
+        comparison.conflicts.append(Difference("direction", mine, their, my_span, their_span))
     return comparison
 
 
