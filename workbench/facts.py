@@ -31,6 +31,7 @@ import functools
 import json
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -47,7 +48,7 @@ from workbench.matching import (
 WORDS_FILE = Path(__file__).with_name("fact_words.json")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity, like the alias table
 class FactWords:
     """The word lists polarity and names are read with (see fact_words.json for the defaults)."""
 
@@ -218,6 +219,12 @@ _RELATIVE = re.compile(
 )
 
 _NUMBER_WORD = "|".join([*_UNIT_WORDS, *_TENS_WORDS, *_SCALE_WORDS])
+_SCALE = "|".join(_SCALE_WORDS)
+# A claim without a digit, a currency sign or a number word has no quantity: most claims skip the
+# token scan below.
+_MAY_HAVE_QUANTITY = re.compile(
+    rf"[\d$£€¥₹]|\b(?:{_NUMBER_WORD}|{'|'.join(_ORDINAL_WORDS)})\b", re.IGNORECASE
+)
 # One token of a quantity: a currency sign, digits (with separators, decimals and an attached
 # magnitude or ordinal suffix), or a number word (hyphenated tens-units included).
 _TOKEN = re.compile(
@@ -225,7 +232,7 @@ _TOKEN = re.compile(
     r"|(?P<digits>(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?)"
     r"(?P<suffix>st|nd|rd|th|k|m|mn|bn|b|tn)?(?![\w])"
     rf"|(?P<word>\b(?:{'|'.join(_TENS_WORDS)})-(?:{'|'.join(list(_UNIT_WORDS)[1:10])})\b"
-    rf"|\b(?:{_NUMBER_WORD}|a|an|and)\b)"
+    rf"|\b(?:{_NUMBER_WORD}|an?(?=\s+(?:{_SCALE}))|and(?=\s+(?:{_NUMBER_WORD})))\b)"
     r"|(?P<percent>%|\bper\s*cent\b|\bpercent\b|\bpct\b|\bpercentage points?\b)"
     r"|(?P<magnitude>\b(?:thousand|millions?|billions?|trillion|bn|mn|mln)\b)"
     r"|(?P<currency>\b(?:" + "|".join(sorted(_CURRENCY_WORDS, key=len, reverse=True)) + r")\b)"
@@ -280,6 +287,8 @@ def _precision(digits: str, magnitude: float) -> float | None:
 
 def _quantities(text: str) -> list[Fact]:
     """Numbers, money, percentages, years, ordinals and dates, in the order they are written."""
+    if not _MAY_HAVE_QUANTITY.search(text):
+        return _with_dates(text, [])
     tokens = list(_TOKEN.finditer(text))
     facts: list[Fact] = []
     i = 0
@@ -538,6 +547,7 @@ def _not_a_name(word: str, index: int, words: FactWords) -> bool:
     return index == 0 and folded in words.sentence_starters
 
 
+@functools.lru_cache(maxsize=50_000)
 def _name_words(written: str, aliases: AliasTable, words: FactWords) -> frozenset[str]:
     """The words that identify a name, through the aliases, without titles ("Mr", "Minister")."""
     through = written
@@ -590,6 +600,7 @@ def _joined(one: frozenset[str], parts: frozenset[str]) -> bool:
 # --- Extraction and comparison -------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # a claim that many repeat is compared again and again
 def extract(
     text: str,
     normalized: str,
@@ -607,12 +618,12 @@ def extract(
             continue
         key_words = _name_words(name.text, aliases, words)
         facts.append(Fact("name", " ".join(sorted(key_words)), name.text, name.start, name.end))
-    normal_words = normalized.split()
-    negations = sum(1 for w in normal_words if w in words.negation)
+    counts = Counter(normalized.split())
+    negations = sum(n for w, n in counts.items() if w in words.negation)
     directions: dict[str, tuple[int, int]] = {}
     for pair, (up, down) in words.opposites.items():
-        ups = sum(1 for w in normal_words if w in up)
-        downs = sum(1 for w in normal_words if w in down)
+        ups = sum(n for w, n in counts.items() if w in up)
+        downs = sum(n for w, n in counts.items() if w in down)
         if ups or downs:
             directions[pair] = (ups, downs)
     # A fact said twice ("the U.S." ... "United States officials") is one fact.

@@ -122,7 +122,7 @@ DEFAULT_SYNONYMS: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a table is built once and read often
 class AliasTable:
     """Compiled aliases (one regular expression for all phrases, longest first), and the
     synonyms that are read the same way once the words are stemmed."""
