@@ -55,6 +55,7 @@ from workbench.models import (
     Delivery,
     DeliveryState,
     DuplicateSuggestion,
+    SuggestionKind,
     SuggestionState,
     User,
     Verdict,
@@ -113,31 +114,55 @@ def _targets(session: Session, ids: Iterable[int]) -> dict[int, _Target]:
 
 
 def raise_for_suggestions(session: Session, suggestions: Sequence[Any]) -> list[int]:
-    """Alerts for new claims suggested as repeats of checked or in-review claims (the caller's
-    transaction). `suggestions` are (claim_id, candidate_id, score) rows; returns new alert ids."""
+    """Alerts for new claims suggested as repeats of checked or in-review claims, or as variants
+    of checked claims (the caller's transaction). `suggestions` are `similar.Suggested` rows
+    (claim_id, candidate_id, score, kind, changed); returns new alert ids."""
     if not suggestions:
         return []
     targets = _targets(session, (s[1] for s in suggestions))
     best: dict[tuple[int, str], dict[str, Any]] = {}
-    for claim_id, candidate_id, score in suggestions:
+    for suggestion in suggestions:
+        claim_id, candidate_id, score = suggestion[:3]
         target = targets.get(candidate_id)
-        kind = target.kind if target else None
-        if target is None or kind is None:
+        if target is None:
             continue
+        variant = getattr(suggestion, "kind", SuggestionKind.DUPLICATE) == SuggestionKind.VARIANT
+        if variant:
+            # A changed fact makes another claim: never "previously checked", and only worth an
+            # alert when the claim it varies was checked (a mutated copy of a checked claim).
+            if target.verdict is None:
+                continue
+            kind, key = AlertKind.VARIANT_OF_CHECKED, f"variant:{target.key}"
+            note = (
+                f"Same wording as checked claim #{candidate_id} ({target.verdict.value}), but "
+                f"a fact differs: {suggestion.changed}. Check it as a new claim."
+            )
+        else:
+            kind, key, note = target.kind, target.key, None
+            if kind is None:
+                continue
         row = {
             "kind": kind,
             "claim_id": claim_id,
             "matched_claim_id": candidate_id,
-            "match_key": target.key,
+            "match_key": key,
             "score": score,
             "verdict": target.verdict,
-            "note": None,
+            "note": note,
         }
         rank = (kind == AlertKind.PREVIOUSLY_CHECKED, score, -candidate_id)
-        held = best.get((claim_id, target.key))
+        held = best.get((claim_id, key))
         if held is None or rank > held["rank"]:
-            best[(claim_id, target.key)] = {**row, "rank": rank}
-    rows = [{k: v for k, v in row.items() if k != "rank"} for row in best.values()]
+            best[(claim_id, key)] = {**row, "rank": rank}
+    # A claim that repeats one member of a cluster and varies another (an editor confirmed a
+    # variant into it with the override) hears once about that cluster: the repeat wins, since
+    # the editor has said the cluster's claims are one claim.
+    repeated = {(claim_id, key) for claim_id, key in best if not key.startswith("variant:")}
+    rows = [
+        {k: v for k, v in row.items() if k != "rank"}
+        for (claim_id, key), row in best.items()
+        if not (key.startswith("variant:") and (claim_id, key.removeprefix("variant:")) in repeated)
+    ]
     return _add(session, sorted(rows, key=lambda r: (r["claim_id"], r["match_key"])))
 
 
@@ -205,6 +230,8 @@ def raise_for_verdict(session: Session, claim: Claim) -> list[int]:
             DuplicateSuggestion.score,
         ).where(
             DuplicateSuggestion.state == SuggestionState.PENDING,
+            # A verdict is never inherited across a variant: its claim is another claim.
+            DuplicateSuggestion.kind == SuggestionKind.DUPLICATE,
             sa.or_(
                 DuplicateSuggestion.claim_id.in_(matched),
                 DuplicateSuggestion.candidate_id.in_(matched),

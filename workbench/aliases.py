@@ -1,4 +1,5 @@
-"""The alias list that matching reads names through, as admins keep it.
+"""The alias list that matching reads names through, and the synonym list it reads words
+through, as admins keep them.
 
 Claims store their normalised text, so an edit applies to new claims at once and to the archive
 after `renormalize` (the admin page offers it; `flask --app app claims renormalize` does it in
@@ -15,7 +16,7 @@ from sqlmodel import Session, select
 
 from workbench.audit import record
 from workbench.matching import normalize
-from workbench.models import Alias, Claim
+from workbench.models import Alias, Claim, Synonym
 from workbench.similar import load_aliases
 
 PHRASE_MAX = 200
@@ -26,44 +27,58 @@ class AliasError(ValueError):
     """The alias cannot be saved; the message says why."""
 
 
-def list_aliases(session: Session) -> list[Alias]:
-    return list(session.exec(select(Alias).order_by(Alias.canonical, Alias.phrase)).all())
+# The two lists matching reads through: names (aliases) and words (synonyms). Both are a phrase
+# and what it reads as; synonyms are compared after stemming ("vowed" finds "vows").
+LISTS: dict[str, type[Alias] | type[Synonym]] = {"alias": Alias, "synonym": Synonym}
+A_KIND = {"alias": "an alias", "synonym": "a synonym"}
 
 
-def add_alias(session: Session, phrase: str, canonical: str, actor_id: int | None) -> Alias:
+def list_aliases(session: Session, kind: str = "alias") -> list[Alias] | list[Synonym]:
+    model = LISTS[kind]
+    return list(session.exec(select(model).order_by(model.canonical, model.phrase)).all())
+
+
+def add_alias(
+    session: Session, phrase: str, canonical: str, actor_id: int | None, kind: str = "alias"
+) -> Alias | Synonym:
+    """Add an alias (a way of writing a name) or a synonym (a word read as another)."""
     phrase, canonical = " ".join(phrase.split()), " ".join(canonical.split())
     if not phrase or not canonical:
-        raise AliasError("Give both the way of writing and the name it stands for.")
+        raise AliasError("Give both the way of writing and what it stands for.")
     if len(phrase) > PHRASE_MAX or len(canonical) > PHRASE_MAX:
-        raise AliasError(f"Aliases are at most {PHRASE_MAX} characters.")
+        raise AliasError(f"Both parts are at most {PHRASE_MAX} characters.")
     if phrase == canonical:
-        raise AliasError("An alias must differ from the name it stands for.")
-    alias = Alias(phrase=phrase, canonical=canonical)
-    session.add(alias)
+        raise AliasError(f"{A_KIND[kind].capitalize()} must differ from what it stands for.")
+    entry = LISTS[kind](phrase=phrase, canonical=canonical)
+    session.add(entry)
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise AliasError(f"“{phrase}” is already an alias; delete it first to change it.") from None
+        raise AliasError(
+            f"“{phrase}” is already {A_KIND[kind]}; delete it first to change it."
+        ) from None
     after = {"phrase": phrase, "to": canonical}
-    record(session, actor_id, "alias.add", "alias", alias.id, after=after)
+    record(session, actor_id, f"{kind}.add", kind, entry.id, after=after)
     session.commit()
-    return alias
+    return entry
 
 
-def delete_alias(session: Session, alias_id: int, actor_id: int | None) -> None:
-    alias = session.get(Alias, alias_id)
-    if alias is None:
-        raise AliasError("That alias no longer exists.")
+def delete_alias(
+    session: Session, alias_id: int, actor_id: int | None, kind: str = "alias"
+) -> None:
+    entry = session.get(LISTS[kind], alias_id)
+    if entry is None:
+        raise AliasError(f"That {kind} no longer exists.")
     record(
         session,
         actor_id,
-        "alias.delete",
-        "alias",
+        f"{kind}.delete",
+        kind,
         alias_id,
-        before={"phrase": alias.phrase, "to": alias.canonical},
+        before={"phrase": entry.phrase, "to": entry.canonical},
     )
-    session.delete(alias)
+    session.delete(entry)
     session.commit()
 
 

@@ -257,7 +257,8 @@ def import_claims(file: IO[str]) -> None:
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 def similar_claims(input_file: IO[str], limit: int) -> None:
     """For each {"id", "text"} line, print {"query_id", "results": [{"claim_id", "score",
-    "duplicate"}]}, best first; claim_id is the claim's external id when it has one."""
+    "duplicate_score", "duplicate", "kind", "changed"}]}, best first, as the API reports them;
+    claim_id is the claim's external id when it has one."""
     engine = get_engine()
     with read_session(engine) as session:
         aliases = load_aliases(session)
@@ -278,7 +279,10 @@ def similar_claims(input_file: IO[str], limit: int) -> None:
                 {
                     "claim_id": hit.claim.external_id or hit.claim.id,
                     "score": hit.score,
+                    "duplicate_score": hit.duplicate_score,
                     "duplicate": hit.duplicate,
+                    "kind": hit.kind,
+                    "changed": hit.facts.summary() or None,
                 }
                 for hit in found
             ]

@@ -14,17 +14,20 @@ from sqlmodel import Session, select
 
 from workbench import alerts
 from workbench.audit import record
+from workbench.facts import FactComparison, compare_texts
 from workbench.models import (
     Article,
     AuditEvent,
     Claim,
     Cluster,
     DuplicateSuggestion,
+    SuggestionKind,
     SuggestionState,
     Verdict,
     utcnow,
 )
 from workbench.priority import recount_repeats
+from workbench.similar import load_aliases
 
 
 class SuggestionNotFound(LookupError):
@@ -37,6 +40,11 @@ class SuggestionAlreadyDecided(Exception):
 
 class UndoOutOfOrder(SuggestionAlreadyDecided):
     """A later confirmation built on this one; it has to be undone first."""
+
+
+class VariantNeedsOverride(Exception):
+    """A variant states another fact: confirming it as the same claim takes an explicit override,
+    or the claim would inherit a verdict it never earned."""
 
 
 def get_suggestion(session: Session, suggestion_id: int) -> DuplicateSuggestion:
@@ -55,12 +63,35 @@ def _pending(session: Session, suggestion_id: int) -> DuplicateSuggestion:
     return suggestion
 
 
-def confirm(session: Session, suggestion_id: int, actor_id: int | None) -> Cluster:
-    """The two claims are the same claim: put them (and their clusters) in one cluster."""
+def confirm(
+    session: Session, suggestion_id: int, actor_id: int | None, *, override: bool = False
+) -> Cluster:
+    """The two claims are the same claim: put them (and their clusters) in one cluster.
+
+    A variant (a fact differs) is confirmed only with `override`: the editor says the difference
+    does not matter (a typo, a rounding), and the history records that they said so.
+    """
     suggestion = _pending(session, suggestion_id)
     claim = session.get(Claim, suggestion.claim_id)
     other = session.get(Claim, suggestion.candidate_id)
     assert claim is not None and other is not None  # foreign keys
+    changed = None
+    if suggestion.kind == SuggestionKind.VARIANT:
+        changed = (
+            compare_texts(
+                claim.text,
+                claim.normalized_text,
+                other.text,
+                other.normalized_text,
+                load_aliases(session),
+            ).summary()
+            or "a fact differs"
+        )
+        if not override:
+            raise VariantNeedsOverride(
+                f"These claims state different facts ({changed}). Confirm them as the same "
+                "claim only with the override, if the difference does not change the claim."
+            )
 
     target = _cluster_to_keep(session, claim, other)
     moved: dict[str, int | None] = {}
@@ -77,7 +108,8 @@ def confirm(session: Session, suggestion_id: int, actor_id: int | None) -> Clust
         "suggestion",
         suggestion.id,
         before={"state": "pending", "clusters": moved, "deleted_clusters": emptied},
-        after={"state": "confirmed", "cluster": target.id},
+        after={"state": "confirmed", "cluster": target.id}
+        | ({"override": f"variant confirmed although {changed}"} if changed else {}),
     )
     alerts.raise_for_confirm(session, target, [int(i) for i in moved], suggestion.score)
     session.commit()
@@ -308,6 +340,11 @@ class SuggestionView:
     suggestion: DuplicateSuggestion
     other: Claim
     other_article: Article
+    facts: FactComparison  # this claim's facts against the other's
+
+    @property
+    def variant(self) -> bool:
+        return self.suggestion.kind == SuggestionKind.VARIANT
 
 
 def suggestions_for(session: Session, claim: Claim) -> list[SuggestionView]:
@@ -321,6 +358,7 @@ def suggestions_for(session: Session, claim: Claim) -> list[SuggestionView]:
         )
     ).all()
     views = []
+    aliases = load_aliases(session) if rows else None
     for suggestion in rows:
         other_id = (
             suggestion.candidate_id if suggestion.claim_id == claim.id else suggestion.claim_id
@@ -330,7 +368,10 @@ def suggestions_for(session: Session, claim: Claim) -> list[SuggestionView]:
             continue
         article = session.get(Article, other.article_id)
         assert article is not None
-        views.append(SuggestionView(suggestion, other, article))
+        facts = compare_texts(
+            claim.text, claim.normalized_text, other.text, other.normalized_text, aliases
+        )
+        views.append(SuggestionView(suggestion, other, article, facts))
     order = {SuggestionState.PENDING: 0, SuggestionState.CONFIRMED: 1, SuggestionState.REJECTED: 2}
     views.sort(key=lambda v: (order[v.suggestion.state], -v.suggestion.score, v.other.id))
     return views

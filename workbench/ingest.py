@@ -372,9 +372,12 @@ def ingest_article(
     Raises IngestError (nothing stored) for empty text or an article already in the archive.
     """
     with snapshot(session.get_bind()) as reader:
-        prepared = prepare_article(article, aliases or load_aliases(reader))
+        aliases = aliases or load_aliases(reader)
+        prepared = prepare_article(article, aliases)
         found = match_article(reader, prepared) if match else None
-    return store_article(session, prepared, user_id=user_id, match=match, found=found)
+    return store_article(
+        session, prepared, user_id=user_id, match=match, found=found, aliases=aliases
+    )
 
 
 def match_article(
@@ -394,10 +397,12 @@ def store_article(
     match: bool = True,
     word_counts: dict[str, int] | None = None,
     found: ArchiveCandidates | None = None,
+    aliases: AliasTable | None = None,
 ) -> IngestResult:
     """The database half of ingest_article: one transaction, committed or rolled back here.
 
     `found` are the candidates read before (match_article); without them they are read now.
+    `aliases` are the ones the article was normalised with (read again when not given).
     """
     record = prepared.record
     existing = find_duplicate(session, record.body)
@@ -421,7 +426,9 @@ def store_article(
                 stored = session.exec(
                     select(Claim).where(Claim.article_id == record.id).order_by(Claim.position)
                 ).all()
-                made = suggest_duplicates(session, stored, word_counts=word_counts, found=found)
+                made = suggest_duplicates(
+                    session, stored, word_counts=word_counts, found=found, aliases=aliases
+                )
                 suggestions = len(made)
         session.commit()
     except IntegrityError as exc:
@@ -501,7 +508,7 @@ def ingest_batch(
         context = multiprocessing.get_context("fork")
         with context.Pool(workers - 1, _start_worker, (url, aliases, match)) as pool:
             prepared = _ahead(pool, _prepare_in_worker, articles, (workers - 1) * AHEAD_PER_WORKER)
-            _store_all(session, prepared, report, user_id, progress, match)
+            _store_all(session, prepared, report, user_id, progress, match, aliases)
     else:
         word_counts: dict[str, int] = {}
 
@@ -509,7 +516,7 @@ def ingest_batch(
             with snapshot(bind) as reader:
                 return _prepare_and_match(reader, article, aliases, match, word_counts)
 
-        _store_all(session, map(prepare, articles), report, user_id, progress, match)
+        _store_all(session, map(prepare, articles), report, user_id, progress, match, aliases)
     return report
 
 
@@ -585,6 +592,7 @@ def _store_all(
     user_id: int | None,
     progress: Callable[[int], None] | None,
     match: bool,
+    aliases: AliasTable,
 ) -> None:
     for item in prepared:
         if isinstance(item, str):
@@ -592,7 +600,9 @@ def _store_all(
         else:
             article, found = item
             try:
-                stored = store_article(session, article, user_id=user_id, match=match, found=found)
+                stored = store_article(
+                    session, article, user_id=user_id, match=match, found=found, aliases=aliases
+                )
                 report.imported.append(stored)
             except DuplicateArticle as exc:
                 report.duplicates.append(exc)

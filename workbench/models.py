@@ -81,8 +81,15 @@ class SuggestionState(StrEnum):
     REJECTED = "rejected"
 
 
+class SuggestionKind(StrEnum):
+    DUPLICATE = "duplicate"  # the same claim, facts and all
+    VARIANT = "variant"  # the same wording with a fact changed: a different claim
+
+
 class AlertKind(StrEnum):
     PREVIOUSLY_CHECKED = "previously_checked"  # a new claim repeats one that has a verdict
+    # A new claim copies a checked claim's wording with a fact changed: check it anew.
+    VARIANT_OF_CHECKED = "variant_of_checked"
     BEING_CHECKED = "being_checked"  # a new claim repeats one an editor is checking
     VERDICT_REACHED = "verdict_reached"  # a claim now shows a verdict reached elsewhere
 
@@ -228,6 +235,9 @@ class DuplicateSuggestion(SQLModel, table=True):
     candidate_id: int = Field(foreign_key="claim.id", ondelete="CASCADE", index=True)
     score: float
     method: str = Field(max_length=40)
+    kind: SuggestionKind = Field(
+        sa_column=_enum_column(SuggestionKind, nullable=False, default=SuggestionKind.DUPLICATE)
+    )
     state: SuggestionState = Field(
         sa_column=_enum_column(SuggestionState, nullable=False, default=SuggestionState.PENDING)
     )
@@ -313,6 +323,15 @@ class Delivery(SQLModel, table=True):
 
 class Alias(SQLModel, table=True):
     """One way of writing a name, and the name matching should read it as."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    phrase: str = Field(max_length=200, sa_column_kwargs={"unique": True}, nullable=False)
+    canonical: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Synonym(SQLModel, table=True):
+    """A word or phrase, and the word matching reads it as ("vowed" -> "promised")."""
 
     id: int | None = Field(default=None, primary_key=True)
     phrase: str = Field(max_length=200, sa_column_kwargs={"unique": True}, nullable=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
 from workbench import alerts, search_index
+from workbench.facts import ClaimFacts, FactComparison, compare, compare_texts, extract
 from workbench.matching import (
     DUPLICATE_THRESHOLD,
     IDENTICAL_SCORE,
@@ -26,14 +27,16 @@ from workbench.matching import (
     duplicate_score,
     idf_from_counts,
     normalize,
-    scores,
+    similarity_score,
 )
 from workbench.models import (
     Alias,
     Article,
     Claim,
     DuplicateSuggestion,
+    SuggestionKind,
     SuggestionState,
+    Synonym,
     utcnow,
 )
 from workbench.priority import add_repeats
@@ -45,6 +48,9 @@ SEARCH_COMMON_MIN_DOCS = 200  # ...unless the archive is small...
 SEARCH_MIN_WORDS = 4  # ...or too few words would be left
 SUGGESTION_CANDIDATES = 20  # a duplicate shares most rare words, so it ranks high in the index
 QUERY_WORDS = 32  # a long text is searched with its rarest words
+# A query of at most this many words is also read as keywords: a claim containing all of them
+# scores 100 (see _keyword_score).
+KEYWORD_WORDS = 6
 SUGGESTION_METHOD = "index+fuzzy"
 # An editor reads the best few; a claim repeated in dozens of articles should not bury the page
 # (once confirmed, the cluster links the rest).
@@ -53,9 +59,9 @@ SCORED_PER_CLAIM = 10  # candidates given the full score, best token-sort ratio 
 SUGGESTION_WORDS = 4  # a repeat shares its rarest words: any two of these four find it
 COMMON_WORD_SHARE = 50  # a word in more than 1/50 of the claims is left out of the query...
 COMMON_WORD_MIN_DOCS = 200  # ...unless the archive is small
-# Below this token-sort ratio no MSRP pair reaches the threshold (lowest seen: 59; checked by
-# benchmarks/msrp.py), so such candidates skip the full scoring.
-CUT_OFF = 55
+# Below this token-sort ratio no MSRP pair reaches the threshold (lowest seen: 37.3 with the
+# alignment features; checked by benchmarks/msrp.py), so such candidates skip the full scoring.
+CUT_OFF = 35
 # A claim whose word groups can match at most this many claims (the sum of each group's rarest
 # word's count) is answered by its article's one shared index query, and all its candidates (up
 # to SHARED_CANDIDATES_MAX) are weighed; claims with commoner words ask the index one by one for
@@ -67,11 +73,14 @@ LATER_CLAIMS_READ = 5_000
 
 
 class Suggested(NamedTuple):
-    """A duplicate suggestion as stored: the new claim, the archived one it repeats, the score."""
+    """A suggestion as stored: the new claim, the archived one it repeats (or varies), the score,
+    and for a variant the facts that differ ("3.2 percent ≠ 2.3 percent")."""
 
     claim_id: int
     candidate_id: int
     score: float
+    kind: SuggestionKind = SuggestionKind.DUPLICATE
+    changed: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,17 +88,48 @@ class SimilarClaim:
     claim: Claim
     article: Article
     score: float  # 0-100, ranks the results
-    duplicate_score: float  # 0-100, decides "duplicate"
+    duplicate_score: float  # 0-100, with the facts decides "duplicate"
+    facts: FactComparison  # the query's facts against the claim's (compared when worded alike)
 
     @property
     def duplicate(self) -> bool:
-        return self.duplicate_score >= DUPLICATE_THRESHOLD
+        """The same claim: worded alike (at or above the threshold) and no fact differs."""
+        return self.duplicate_score >= DUPLICATE_THRESHOLD and not self.facts.conflicting
+
+    @property
+    def kind(self) -> str:
+        """duplicate, variant (worded alike, a fact differs) or related (only alike)."""
+        if self.duplicate_score >= DUPLICATE_THRESHOLD:
+            return "variant" if self.facts.conflicting else "duplicate"
+        return "related"
 
 
 def load_aliases(session: Session) -> AliasTable:
-    """The aliases as admins left them; read per call so every worker sees an edit at once."""
+    """The aliases and synonyms as admins left them; read per call so every worker sees an edit
+    at once."""
     rows = session.exec(select(Alias.phrase, Alias.canonical)).all()
-    return AliasTable.build((phrase, canonical) for phrase, canonical in rows)
+    synonyms = session.exec(select(Synonym.phrase, Synonym.canonical)).all()
+    return AliasTable.build(
+        ((phrase, canonical) for phrase, canonical in rows),
+        ((phrase, canonical) for phrase, canonical in synonyms),
+    )
+
+
+def judge(
+    claim_text: str,
+    claim_normalized: str,
+    candidate_text: str,
+    candidate_normalized: str,
+    aliases: AliasTable,
+) -> tuple[SuggestionKind, str]:
+    """A pair at or above the duplicate threshold is a duplicate unless a fact differs: then it
+    is a variant, and the differences are said in words for the editor."""
+    comparison = compare_texts(
+        claim_text, claim_normalized, candidate_text, candidate_normalized, aliases
+    )
+    if comparison.conflicting:
+        return SuggestionKind.VARIANT, comparison.summary()
+    return SuggestionKind.DUPLICATE, ""
 
 
 @dataclass(frozen=True)
@@ -146,27 +186,72 @@ def find_similar(
     aliases: AliasTable | None = None,
 ) -> list[SimilarClaim]:
     """The archived claims closest to any text, best first, scored 0-100."""
+    aliases = aliases or load_aliases(session)
     query, candidates = candidates_for(session, text, max(CANDIDATES, limit), aliases=aliases)
-    scored = sorted(
+    keywords = set(content_words(query.normalized))
+    if len(keywords) > KEYWORD_WORDS:
+        keywords = set()
+    ranked = sorted(
         (
-            (*scores(query.normalized, c.normalized_text, c.normalized_title, query.idf), c.id)
+            (
+                max(
+                    similarity_score(
+                        query.normalized, c.normalized_text, c.normalized_title, query.idf
+                    ),
+                    _keyword_score(keywords, c, query.idf),
+                ),
+                c.id,
+            )
             for c in candidates
         ),
-        key=lambda row: (-row[0], -row[1], row[2]),
+        key=lambda row: (-row[0], row[1]),
     )[:limit]
-    # Only the results shown are loaded whole.
+    # Only the results shown are loaded whole, and only they get the duplicate decision (an
+    # alignment and a fact comparison each).
     statement = select(Claim, Article).join(Article, Claim.article_id == Article.id)
     loaded = {
         claim.id: (claim, article)
         for claim, article in session.exec(
-            statement.where(Claim.id.in_([claim_id for _, _, claim_id in scored]))
+            statement.where(Claim.id.in_([claim_id for _, claim_id in ranked]))
         ).all()
     }
-    return [
-        SimilarClaim(*loaded[claim_id], score=score, duplicate_score=duplicate)
-        for score, duplicate, claim_id in scored
-        if claim_id in loaded
-    ]
+    results: list[tuple[float, int, SimilarClaim]] = []
+    query_facts: ClaimFacts | None = None
+    for rank, (score, claim_id) in enumerate(ranked):
+        if claim_id not in loaded:
+            continue
+        claim, article = loaded[claim_id]
+        alike = duplicate_score(query.normalized, claim.normalized_text, query.idf)
+        # Facts decide between duplicate and variant, so only pairs worded alike need them.
+        facts = FactComparison()
+        if alike >= DUPLICATE_THRESHOLD:
+            query_facts = query_facts or extract(text, query.normalized, aliases)
+            facts = compare(query_facts, extract(claim.text, claim.normalized_text, aliases))
+        result = SimilarClaim(
+            claim, article, score=round(score, 1), duplicate_score=alike, facts=facts
+        )
+        if result.duplicate and result.duplicate_score > score:
+            # The same claim ranks at least as high as its duplicate score says.
+            score = result.duplicate_score
+            result = replace(result, score=score)
+        results.append((score, rank, result))
+    # Ranked on the unrounded scores, so a claim worded exactly as the query comes before a
+    # paraphrase that also rounds to 100, whatever the limit.
+    results.sort(key=lambda row: (-row[0], row[1]))
+    return [result for _, _, result in results]
+
+
+def _keyword_score(keywords: set[str], candidate: Candidate, idf: Idf) -> float:
+    """0-100 for a query of a few words: how much of it (weighted by how rare each word is) the
+    claim or its title contains. "Shoigu" scores 100 on every claim that names him; the
+    similarity model, made for sentences, would give such a claim almost nothing."""
+    if not keywords:
+        return 0.0
+    words = set(candidate.normalized_text.split())
+    if candidate.normalized_title:
+        words.update(candidate.normalized_title.split())
+    found = sum(idf(w) for w in keywords & words)
+    return round(100 * found / sum(idf(w) for w in keywords), 1)
 
 
 # id -> (normalized_text, text): what the duplicate decision reads of each candidate.
@@ -298,9 +383,11 @@ def decide_duplicates(
     text: str,
     candidates: Mapping[int, tuple[str, str]],
     idf: Idf,
+    aliases: AliasTable,
 ) -> list[Suggested]:
     """The suggestions for one claim among its candidates (id -> (normalized_text, text)), best
-    first, at most SUGGESTIONS_PER_CLAIM: the one place that decides whether a pair repeats.
+    first, at most SUGGESTIONS_PER_CLAIM: the one place that decides whether a pair repeats (a
+    duplicate) or is worded alike with a fact changed (a variant).
 
     A cheap token-sort pass (rapidfuzz, in C++) picks the few worth the full score; candidates
     that cannot reach the threshold skip it.
@@ -315,11 +402,12 @@ def decide_duplicates(
     found: list[Suggested] = []
     for other_text, _quick, other in closest:
         if other_text == normalized:  # the same words: no need to weigh them
-            found.append(Suggested(claim_id, other, IDENTICAL_SCORE))
-            continue
-        score = duplicate_score(normalized, other_text, idf)
+            score = IDENTICAL_SCORE
+        else:
+            score = duplicate_score(normalized, other_text, idf)
         if score >= DUPLICATE_THRESHOLD:
-            found.append(Suggested(claim_id, other, score))
+            kind, changed = judge(text, normalized, candidates[other][1], other_text, aliases)
+            found.append(Suggested(claim_id, other, score, kind, changed))
     found.sort(key=lambda s: (-s.score, s.candidate_id))
     return found[:SUGGESTIONS_PER_CLAIM]
 
@@ -331,6 +419,7 @@ def suggest_duplicates(
     fresh: bool = True,
     word_counts: dict[str, int] | None = None,
     found: ArchiveCandidates | None = None,
+    aliases: AliasTable | None = None,
 ) -> list[Suggested]:
     """Suggest, for each claim, the archived claims it repeats (in the caller's transaction).
 
@@ -343,6 +432,7 @@ def suggest_duplicates(
     """
     if not claims:
         return []
+    aliases = aliases or load_aliases(session)
     articles = {claim.article_id for claim in claims}
     if found is None or _stored_since(session, found.watermark) > LATER_CLAIMS_READ:
         found = find_candidates(
@@ -381,7 +471,7 @@ def suggest_duplicates(
             known = _suggested_partners(session, claim.id, list(candidates))
             candidates = {i: t for i, t in candidates.items() if i not in known}
         suggestions.extend(
-            decide_duplicates(claim.id, claim.normalized_text, claim.text, candidates, idf)
+            decide_duplicates(claim.id, claim.normalized_text, claim.text, candidates, idf, aliases)
         )
     if suggestions:
         session.execute(
@@ -392,6 +482,7 @@ def suggest_duplicates(
                     "candidate_id": s.candidate_id,
                     "score": s.score,
                     "method": SUGGESTION_METHOD,
+                    "kind": s.kind.value,
                     "state": SuggestionState.PENDING.value,
                     "created_at": utcnow(),
                 }

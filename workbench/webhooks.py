@@ -213,6 +213,7 @@ KIND_TEXT = {
     "previously_checked": "Previously checked",
     "being_checked": "Being checked",
     "verdict_reached": "Verdict reached",
+    "variant_of_checked": "Variant of a checked claim",
 }
 
 
@@ -223,9 +224,10 @@ def payload(view: AlertView, format: WebhookFormat) -> dict[str, Any]:
     del document["state"]
     if format == WebhookFormat.SLACK:
         verdict = f" (verdict: {document['verdict']})" if document["verdict"] else ""
+        verb = "changes a fact of" if document["kind"] == "variant_of_checked" else "repeats"
         text = (
             f"{KIND_TEXT[document['kind']]}{verdict}: claim #{view.claim.id} "
-            f"“{_short(view.claim.text)}” repeats claim #{view.matched.id} "
+            f"“{_short(view.claim.text)}” {verb} claim #{view.matched.id} "
             f"“{_short(view.matched.text)}”."
         )
         if document["note"]:

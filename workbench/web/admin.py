@@ -1,4 +1,4 @@
-"""Admin screens: the alias list that duplicate matching reads names through."""
+"""Admin screens: the alias and synonym lists that duplicate matching reads claims through."""
 
 from __future__ import annotations
 
@@ -24,9 +24,15 @@ def _page(form: object) -> str:
     return render_template(
         "admin/aliases.html",
         aliases=aliases.list_aliases(db),
+        synonyms=aliases.list_aliases(db, "synonym"),
         form=form,
         claims=aliases.claim_count(db),
     )
+
+
+def _kind() -> str:
+    """Which list a form is about: the aliases, or (list=synonym) the synonyms."""
+    return "synonym" if request.form.get("list") == "synonym" else "alias"
 
 
 @bp.post("/aliases")
@@ -35,13 +41,15 @@ def alias_add() -> Response | tuple[str, int]:
     db = get_session()
     form = request.form
     try:
-        alias = aliases.add_alias(db, form.get("phrase", ""), form.get("canonical", ""), g.user.id)
+        alias = aliases.add_alias(
+            db, form.get("phrase", ""), form.get("canonical", ""), g.user.id, _kind()
+        )
     except aliases.AliasError as exc:
         flash(str(exc), "error")
         return _page(form), 400
     flash(
         f"“{alias.phrase}” now reads as “{alias.canonical}” in new claims. "
-        "Re-apply the aliases to the archive when you have finished editing.",
+        "Re-apply the lists to the archive when you have finished editing.",
         "success",
     )
     return redirect(url_for("admin.alias_list"))
@@ -51,11 +59,11 @@ def alias_add() -> Response | tuple[str, int]:
 @role_required(Role.ADMIN)
 def alias_delete(alias_id: int) -> Response:
     try:
-        aliases.delete_alias(get_session(), alias_id, g.user.id)
+        aliases.delete_alias(get_session(), alias_id, g.user.id, _kind())
     except aliases.AliasError as exc:
         flash(str(exc), "error")
     else:
-        flash("Alias deleted.", "success")
+        flash(f"{_kind().capitalize()} deleted.", "success")
     return redirect(url_for("admin.alias_list"))
 
 

@@ -25,7 +25,9 @@ from werkzeug.wrappers import Response
 from workbench import alerts, webhooks
 from workbench.db import get_session
 from workbench.egress import Allowance
+from workbench.facts import compare_texts, marked_pair
 from workbench.models import AlertKind, AlertState, Role, User, WebhookFormat
+from workbench.similar import load_aliases
 from workbench.tokens import user_for_token
 from workbench.web.auth import bearer_token, login_required, role_required
 
@@ -55,10 +57,29 @@ def inbox() -> str:
     # No state asked for means unread: the inbox opens on what still needs someone.
     state = request.args.get("state", AlertState.UNREAD.value)
     filters = alerts.AlertFilters.parse(request.args.get("kind"), state)
-    page = alerts.list_alerts(get_session(), filters, before=request.args.get("before", type=int))
+    db = get_session()
+    page = alerts.list_alerts(db, filters, before=request.args.get("before", type=int))
+    variants = [v for v in page.items if v.alert.kind == AlertKind.VARIANT_OF_CHECKED]
+    aliases = load_aliases(db) if variants else None
     return render_template(
         "alerts/inbox.html",
         page=page,
+        # A variant's alert shows what changed, marked as on the claim page.
+        changes={
+            view.alert.id: marked_pair(
+                view.claim.text,
+                view.matched.text,
+                compare_texts(
+                    view.claim.text,
+                    view.claim.normalized_text,
+                    view.matched.text,
+                    view.matched.normalized_text,
+                    aliases,
+                ),
+                aliases,
+            )
+            for view in variants
+        },
         filters=filters,
         kinds=list(AlertKind),
         states=list(AlertState),

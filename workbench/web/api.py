@@ -187,6 +187,11 @@ def _decided(exc: duplicates.SuggestionAlreadyDecided) -> tuple[Response, int]:
     return error(409, "already_decided", str(exc))
 
 
+@bp.errorhandler(duplicates.VariantNeedsOverride)
+def _variant(exc: duplicates.VariantNeedsOverride) -> tuple[Response, int]:
+    return error(409, "variant_needs_override", str(exc))
+
+
 @bp.errorhandler(review.ClaimNotFound)
 @bp.errorhandler(review.EvidenceNotFound)
 @bp.errorhandler(review.SourceNotFound)
@@ -251,7 +256,9 @@ def field(data: dict[str, Any], name: str, kind: type, *, required: bool = False
 
 @bp.get("/claims/similar")
 def similar_claims() -> Any:
-    """Ranked claims closest to `q`; `duplicate` is true at or above the duplicate threshold."""
+    """Ranked claims closest to `q`; `duplicate` is true at or above the duplicate threshold when
+    no fact differs, `kind` says duplicate, variant (a fact differs: `changed` says which) or
+    related."""
     query = request.args.get("q", "").strip()
     if not query:
         return error(400, "missing_query", "Give the text to search for as ?q=.")
@@ -270,6 +277,8 @@ def similar_claims() -> Any:
                     "score": hit.score,
                     "duplicate_score": hit.duplicate_score,
                     "duplicate": hit.duplicate,
+                    "kind": hit.kind,
+                    "changed": hit.facts.summary() or None,
                     "status": hit.claim.status.value,
                     "verdict": hit.claim.verdict.value if hit.claim.verdict else None,
                     "article": {

@@ -184,10 +184,13 @@ def remove_evidence(claim_id: int, evidence_id: int) -> Response:
 @bp.post("/suggestions/<id:suggestion_id>/<any(confirm, reject):decision>")
 @role_required(Role.EDITOR)
 def decide(suggestion_id: int, decision: str) -> Response:
-    """Confirm (the claims join one cluster) or reject (never suggested again) a suggestion."""
+    """Confirm (the claims join one cluster) or reject (never suggested again) a suggestion; a
+    variant is confirmed only with {"override": true} in the body."""
     db = get_session()
     if decision == "confirm":
-        duplicates.confirm(db, suggestion_id, g.user.id)
+        data = request.get_json(silent=True)
+        override = isinstance(data, dict) and data.get("override") is True
+        duplicates.confirm(db, suggestion_id, g.user.id, override=override)
     else:
         duplicates.reject(db, suggestion_id, g.user.id)
     suggestion = duplicates.get_suggestion(db, suggestion_id)

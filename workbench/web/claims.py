@@ -18,8 +18,8 @@ from werkzeug.wrappers import Response
 from workbench import duplicates, review
 from workbench.articles import claim_context
 from workbench.db import get_session
+from workbench.facts import marked_pair
 from workbench.filter_args import FilterError, filters_from_args
-from workbench.matching import shared_word_spans
 from workbench.models import Article, ClaimStatus, Role, Stance, Verdict
 from workbench.queue import (
     UNASSIGNED,
@@ -103,10 +103,7 @@ def _workspace(
         verdict=duplicates.effective_verdict(db, claim),
         suggestions=suggestions,
         spans={
-            view.suggestion.id: (
-                shared_word_spans(claim.text, view.other.text),
-                shared_word_spans(view.other.text, claim.text),
-            )
+            view.suggestion.id: marked_pair(claim.text, view.other.text, view.facts)
             for view in suggestions
         },
         members=duplicates.cluster_members(db, claim),
@@ -278,12 +275,17 @@ def history(claim_id: int) -> str:
 def decide(suggestion_id: int, decision: str) -> Response:
     """Confirm, reject or undo a duplicate suggestion, then go back to the claim it was seen on."""
     db = get_session()
-    action = {"confirm": duplicates.confirm, "reject": duplicates.reject, "undo": duplicates.undo}
     try:
-        action[decision](db, suggestion_id, g.user.id)
+        if decision == "confirm":
+            override = request.form.get("override") == "1"
+            duplicates.confirm(db, suggestion_id, g.user.id, override=override)
+        else:
+            {"reject": duplicates.reject, "undo": duplicates.undo}[decision](
+                db, suggestion_id, g.user.id
+            )
     except duplicates.SuggestionNotFound:
         abort(404)
-    except duplicates.SuggestionAlreadyDecided as exc:
+    except (duplicates.SuggestionAlreadyDecided, duplicates.VariantNeedsOverride) as exc:
         db.rollback()
         flash(str(exc), "error")
     else:
