@@ -658,8 +658,8 @@ def test_a_claim_stored_after_the_candidates_were_read_is_still_matched(
     aliases = load_aliases(session)
     first = prepare_article(ArticleInput(body=REPEATED + " It opens in May."), aliases)
     with snapshot(session.get_bind()) as reader:
-        found = match_article(reader, first)
-    assert not any(found.per_claim)  # nothing in the archive yet
+        found = match_article(reader, first, aliases)
+    assert found.decided == [[], []]  # nothing in the archive yet
     other = ingest_article(session, ArticleInput(body="Wire copy. " + REPEATED))
     stored = store_article(session, first, found=found)
     assert stored.suggestions == 1

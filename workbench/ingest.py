@@ -32,6 +32,7 @@ from workbench.models import Article, Claim, utcnow
 from workbench.priority import priority
 from workbench.similar import (
     ArchiveCandidates,
+    decide_candidates,
     find_candidates,
     load_aliases,
     suggest_duplicates,
@@ -374,19 +375,25 @@ def ingest_article(
     with snapshot(session.get_bind()) as reader:
         aliases = aliases or load_aliases(reader)
         prepared = prepare_article(article, aliases)
-        found = match_article(reader, prepared) if match else None
+        found = match_article(reader, prepared, aliases) if match else None
     return store_article(
         session, prepared, user_id=user_id, match=match, found=found, aliases=aliases
     )
 
 
 def match_article(
-    session: Session, prepared: PreparedArticle, *, word_counts: dict[str, int] | None = None
+    session: Session,
+    prepared: PreparedArticle,
+    aliases: AliasTable,
+    *,
+    word_counts: dict[str, int] | None = None,
 ) -> ArchiveCandidates:
-    """The archived claims each of the article's claims might repeat (reads only; see
-    similar.find_candidates)."""
-    texts = [str(claim["normalized_text"]) for claim in prepared.claims]
-    return find_candidates(session, texts, word_counts=word_counts)
+    """The archived claims each of the article's claims might repeat, read and weighed (reads
+    only; see similar.find_candidates and decide_candidates)."""
+    texts = [(str(claim["normalized_text"]), str(claim["text"])) for claim in prepared.claims]
+    normalized = [text for text, _ in texts]
+    found = find_candidates(session, normalized, word_counts=word_counts)
+    return decide_candidates(found, texts, aliases)
 
 
 def store_article(
@@ -537,7 +544,7 @@ def _prepare_and_match(
         prepared = prepare_article(article, aliases)
     except IngestError as exc:
         return str(exc)
-    found = match_article(reader, prepared, word_counts=word_counts) if match else None
+    found = match_article(reader, prepared, aliases, word_counts=word_counts) if match else None
     return prepared, found
 
 

@@ -271,6 +271,9 @@ class ArchiveCandidates:
     watermark: int
     counts: dict[str, int]  # claims holding each word, this article's own claims included
     per_claim: list[CandidateTexts]  # one per claim, in the article's order
+    # Once weighed (decide_candidates): each claim's suggestions by its position in the article,
+    # their claim_id being that position until the claims are stored.
+    decided: list[list[Suggested]] | None = None
 
 
 def find_candidates(
@@ -337,6 +340,22 @@ def find_candidates(
         for i, ids in ranked.items():
             per_claim[i] = {other: texts[other] for other in ids if other in texts}
     return ArchiveCandidates(watermark=watermark, counts=counts, per_claim=per_claim)
+
+
+def decide_candidates(
+    found: ArchiveCandidates, claims: Sequence[tuple[str, str]], aliases: AliasTable
+) -> ArchiveCandidates:
+    """The decisions on the candidates read, made before storing as the reading was: `claims`
+    are (normalised text, text) in the article's order. The candidates' texts are dropped once
+    weighed, so a worker process hands back only the suggestions."""
+    idf = idf_from_counts(found.counts, found.watermark + len(claims))
+    decided = [
+        decide_duplicates(position, normalized, text, offered, idf, aliases)
+        for position, ((normalized, text), offered) in enumerate(
+            zip(claims, found.per_claim, strict=True)
+        )
+    ]
+    return replace(found, per_claim=[], decided=decided)
 
 
 def _query_words(normalized: str, counts: dict[str, int], common: int) -> list[str]:
@@ -461,12 +480,23 @@ def suggest_duplicates(
     common = max(COMMON_WORD_MIN_DOCS, total // COMMON_WORD_SHARE)
 
     suggestions: list[Suggested] = []
-    for claim, offered in zip(claims, found.per_claim, strict=True):
-        candidates = dict(offered)
+    for position, claim in enumerate(claims):
+        candidates: CandidateTexts = {}
         if later.texts:
-            candidates.update(
-                later.sharing(_groups(_query_words(claim.normalized_text, counts, common)))
-            )
+            query = _query_words(claim.normalized_text, counts, common)
+            candidates = later.sharing(_groups(query))
+        if found.decided is not None and fresh:
+            # Weighed before the write transaction; only the claims stored since are weighed
+            # here, and the best of both kept.
+            made = [s._replace(claim_id=claim.id) for s in found.decided[position]]
+            if candidates:
+                made += decide_duplicates(
+                    claim.id, claim.normalized_text, claim.text, candidates, idf, aliases
+                )
+                made.sort(key=lambda s: (-s.score, s.candidate_id))
+            suggestions.extend(made[:SUGGESTIONS_PER_CLAIM])
+            continue
+        candidates = {**found.per_claim[position], **candidates}
         if not fresh:
             known = _suggested_partners(session, claim.id, list(candidates))
             candidates = {i: t for i, t in candidates.items() if i not in known}
