@@ -47,6 +47,9 @@ TITLE_MAX = 500
 OUTLET_MAX = 200
 URL_MAX = 2000
 MAX_JSONL_ERRORS_SHOWN = 20
+# An article record nests one level (an object of strings); json.loads recurses once per level
+# and a line nested thousands deep ends in RecursionError, so depth is counted before parsing.
+MAX_JSON_DEPTH = 20
 T = TypeVar("T")
 
 
@@ -202,12 +205,16 @@ def read_jsonl(lines: Iterable[str], name: str, parse: Callable[[object], T], wh
     """Every record of a JSON Lines file, or MalformedJsonLines naming every bad line.
 
     `parse` turns one decoded line into a record, raising ValueError with the reason when it
-    cannot; blank lines are skipped; a file with no records is refused too.
+    cannot; blank lines are skipped; a file with no records is refused too. A line nested deeper
+    than MAX_JSON_DEPTH is refused before it is parsed.
     """
     records: list[T] = []
     errors: list[tuple[int, str]] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
+            continue
+        if json_too_deep(line):
+            errors.append((number, f"nested deeper than {MAX_JSON_DEPTH} levels"))
             continue
         try:
             records.append(parse(json.loads(line)))
@@ -222,6 +229,25 @@ def read_jsonl(lines: Iterable[str], name: str, parse: Callable[[object], T], wh
     return records
 
 
+_JSON_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]')
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether arrays and objects in a JSON text nest deeper than `limit`, found without parsing
+    it (brackets inside strings do not count). Stops at the first level too deep, so a hostile
+    line costs no more than a reasonable one."""
+    depth = 0
+    for match in _JSON_STRING_OR_BRACKET.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in "]}":
+            depth -= 1
+    return False
+
+
 def _article_from_json(record: object) -> ArticleInput:
     if not isinstance(record, dict):
         raise ValueError("each line must be a JSON object")
@@ -231,6 +257,12 @@ def _article_from_json(record: object) -> ArticleInput:
     for key in ("title", "url", "outlet", "published"):
         if record.get(key) is not None and not isinstance(record[key], str):
             raise ValueError(f'"{key}" must be a string')
+    for key in ("text", "title", "url", "outlet", "published"):
+        if record.get(key) and not _encodable(record[key]):
+            raise ValueError(
+                f'"{key}" holds a lone surrogate (such as \\ud800 without its pair), which no '
+                "text can hold; the file was probably converted with the wrong encoding"
+            )
     url = record.get("url") or None
     if url is not None and not re.match(r"https?://", url, re.IGNORECASE):
         raise ValueError('"url" must start with http:// or https://')
@@ -238,7 +270,7 @@ def _article_from_json(record: object) -> ArticleInput:
     published_at = parse_date(published) if published else None
     if published and published_at is None:
         raise ValueError(f'"published" is not an ISO date: {published!r}')
-    return ArticleInput(
+    article = ArticleInput(
         body=body,
         title=record.get("title") or "",
         url=url,
@@ -246,6 +278,36 @@ def _article_from_json(record: object) -> ArticleInput:
         published_at=published_at,
         origin="jsonl",
     )
+    # The checks storing makes, made now: a file is imported whole or not at all.
+    reason = refusal(article)
+    if reason is not None:
+        raise ValueError(reason)
+    return article
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def refusal(article: ArticleInput) -> str | None:
+    """Why this article cannot be stored, or None: the checks prepare_article makes, in one place
+    so that a JSON Lines file is checked whole before its first article is stored."""
+    fields = (article.body, article.title, article.url or "", article.outlet or "")
+    if not all(_encodable(value) for value in fields):
+        return (
+            "The article holds a lone surrogate (half of a character), which cannot be stored; "
+            "it was probably converted with the wrong encoding."
+        )
+    if not clean_text(article.body):
+        return "The article has no text. Paste the article's text or choose a file."
+    url = _one_line(article.url or "")
+    if len(url) > URL_MAX:
+        return f"The article's address is longer than {URL_MAX:,} characters."
+    return None
 
 
 def parse_date(value: str) -> datetime | None:
@@ -317,13 +379,12 @@ class PreparedArticle:
 
 
 def prepare_article(article: ArticleInput, aliases: AliasTable) -> PreparedArticle:
-    """Raises IngestError for an article that cannot be stored (empty text, over-long address)."""
+    """Raises IngestError for an article that cannot be stored (see `refusal`)."""
+    reason = refusal(article)
+    if reason is not None:
+        raise IngestError(reason)
     body = clean_text(article.body)
-    if not body:
-        raise IngestError("The article has no text. Paste the article's text or choose a file.")
     url = _one_line(article.url or "") or None
-    if url is not None and len(url) > URL_MAX:
-        raise IngestError(f"The article's address is longer than {URL_MAX:,} characters.")
     record = Article(
         title=_title_for(_one_line(article.title), body),
         url=url,
