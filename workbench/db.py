@@ -92,6 +92,16 @@ def snapshot(bind: Engine | sa.Connection) -> Iterator[Session]:
             session.rollback()
 
 
+def end_transaction(session: Session) -> None:
+    """Commit what the session has open, if anything. A request's session begins its transaction
+    when the logged-in user is read; for a POST on SQLite that takes the write lock (BEGIN
+    IMMEDIATE) and would keep every other writer waiting through whatever the view does next.
+    Work that reads and computes for long (ingest) ends it first and writes in a short
+    transaction of its own."""
+    if session.in_transaction():
+        session.commit()
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Session]:
     """One write transaction: committed when the block ends, rolled back if it raises."""

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from workbench.config import Settings
-from workbench.db import make_engine, snapshot
+from workbench.db import end_transaction, make_engine, snapshot
 from workbench.matching import AliasTable, normalize
 from workbench.models import Article, Claim, utcnow
 from workbench.priority import priority
@@ -430,9 +430,11 @@ def ingest_article(
     here: all of it or nothing.
 
     Splitting and the search for duplicate candidates come first, in a read-only snapshot, so the
-    write transaction (SQLite's one write lock) lasts only as long as storing does.
+    write transaction (SQLite's one write lock) lasts only as long as storing does; a transaction
+    the caller has open (a request's, begun when it read the logged-in user) is committed first.
     Raises IngestError (nothing stored) for empty text or an article already in the archive.
     """
+    end_transaction(session)
     with snapshot(session.get_bind()) as reader:
         aliases = aliases or load_aliases(reader)
         prepared = prepare_article(article, aliases)
@@ -563,6 +565,7 @@ def ingest_batch(
     stores (in order) and matches only the claims stored since that snapshot.
     """
     bind = session.get_bind()
+    end_transaction(session)
     with snapshot(bind) as reader:
         aliases = load_aliases(reader)
     articles = list(articles) if workers > 1 else articles

@@ -24,7 +24,7 @@ from workbench.articles import (
     get_article,
     list_articles,
 )
-from workbench.db import get_session
+from workbench.db import end_transaction, get_session
 from workbench.ingest import ArticleInput, IngestError, ingest_article, read_article_file
 from workbench.models import Role
 from workbench.web.auth import login_required, role_required
@@ -45,13 +45,16 @@ def new() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template("articles/new.html", form={})
     form = request.form
+    db = get_session()
+    # Reading, decoding and checking an upload takes a while: not under the write lock that
+    # reading the logged-in user began. Each article is then stored in a short transaction.
+    end_transaction(db)
     try:
         articles = _articles_from_request()
     except IngestError as exc:
         flash(str(exc), "error")
         return render_template("articles/new.html", form=form), 400
 
-    db = get_session()
     results, refusals = [], []
     for article in articles:
         try:
