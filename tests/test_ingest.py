@@ -69,6 +69,16 @@ def claims_of(session: Session, article_id: int) -> list[Claim]:
 # --- decode_text ---------------------------------------------------------------------------------
 
 TEXT = "Café “Sergei Shoygu” said 5 € — Straße, naïve.\nSecond line."
+GERMAN = "Der Minister sagte am Freitag, dass die Gespräche nächste Woche in Genf weitergehen."
+RUSSIAN = (
+    "Министр обороны России Сергей Шойгу провёл телефонный разговор с министром обороны США. "
+    "Переговоры продолжатся на следующей неделе."
+)
+CHINESE = (
+    "美国国防部长卡特周五与俄罗斯国防部长绍伊古通电话，双方讨论了叙利亚局势。会谈将于下周继续。"
+)
+TRADITIONAL = "美國國防部長卡特週五與俄羅斯國防部長紹伊古通電話，雙方討論了敘利亞局勢。"
+JAPANESE = "東京都は月曜日、新しい予算案を発表した。来年度から実施される予定だ。"
 
 
 @pytest.mark.parametrize(
@@ -86,6 +96,17 @@ TEXT = "Café “Sergei Shoygu” said 5 € — Straße, naïve.\nSecond line."
         pytest.param(b"\x93Fake news\x94 he said.", "“Fake news” he said.", id="cp1252-quotes"),
         pytest.param("café – 5 €".encode("cp1252"), "café – 5 €", id="cp1252-cafe"),
         pytest.param(b"tab\tseparated\r\nlines\r\n", "tab\tseparated\r\nlines\r\n", id="crlf-tab"),
+        pytest.param(GERMAN.encode("cp1252"), GERMAN, id="cp1252-german"),
+        # Non-Latin text has no NULs to give UTF-16 away: the detector reads it.
+        pytest.param(RUSSIAN.encode("utf-16-le"), RUSSIAN, id="russian-utf-16-le-no-bom"),
+        pytest.param(RUSSIAN.encode("utf-16-be"), RUSSIAN, id="russian-utf-16-be-no-bom"),
+        pytest.param(CHINESE.encode("utf-16-le"), CHINESE, id="chinese-utf-16-le-no-bom"),
+        pytest.param(CHINESE.encode("utf-16-be"), CHINESE, id="chinese-utf-16-be-no-bom"),
+        pytest.param(RUSSIAN.encode("cp1251"), RUSSIAN, id="russian-windows-1251"),
+        pytest.param(RUSSIAN.encode("koi8-r"), RUSSIAN, id="russian-koi8-r"),
+        pytest.param(CHINESE.encode("gb18030"), CHINESE, id="chinese-gb18030"),
+        pytest.param(TRADITIONAL.encode("big5"), TRADITIONAL, id="chinese-big5"),
+        pytest.param(JAPANESE.encode("shift_jis"), JAPANESE, id="japanese-shift-jis"),
     ],
 )
 def test_decode_text_handles_newsroom_encodings(data: bytes, expected: str) -> None:

@@ -19,8 +19,10 @@ from datetime import UTC, date, datetime
 from pathlib import PurePath
 from typing import TypeVar
 
+import charset_normalizer
 import sqlalchemy as sa
 import trafilatura
+from charset_normalizer.md import mess_ratio
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -130,8 +132,12 @@ def decode_text(data: bytes, name: str) -> str:
     """Decode an uploaded file the way newsroom files are really encoded, or refuse it.
 
     Order: a BOM decides (UTF-8 or UTF-16); then strict UTF-8; then UTF-16 when the bytes look
-    like it (NULs in alternate positions); then cp1252, the usual encoding of files saved by older
-    Windows editors. Anything with NUL bytes or many control characters left is binary.
+    like it (NULs in alternate positions, as in English text); then charset-normalizer, a
+    maintained detector that also reads UTF-16 without a BOM in any script and the Cyrillic,
+    Chinese, Japanese and other code pages. For Western text it often names a cousin of
+    Windows-1252 (cp1250 turns "naïve" into "naďve"), so cp1252, the usual encoding of files saved
+    by older Windows editors, is kept whenever it reads the bytes as cleanly. Anything with NUL
+    bytes or many control characters left is binary.
     """
     if data.startswith(b"\xef\xbb\xbf"):
         candidates = ["utf-8-sig"]
@@ -143,7 +149,6 @@ def decode_text(data: bytes, name: str) -> str:
             # The NULs of ASCII-range characters sit in the odd bytes in LE, the even ones in BE.
             little = data[1::2].count(0) >= data[::2].count(0)
             candidates.append("utf-16-le" if little else "utf-16-be")
-        candidates.append("cp1252")
     for encoding in candidates:
         try:
             text = data.decode(encoding)
@@ -151,10 +156,38 @@ def decode_text(data: bytes, name: str) -> str:
             continue
         if not _looks_binary(text):
             return text
+    if not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        text = _detected(data)
+        if text is not None and not _looks_binary(text):
+            return text
     raise IngestError(
-        f"{name}: this does not look like a text file (tried UTF-8, UTF-16 and Windows-1252). "
-        "Save it as plain text, HTML or JSON Lines and try again."
+        f"{name}: this does not look like a text file (tried UTF-8, UTF-16, Windows-1252 and the "
+        "encodings charset-normalizer recognises). Save it as plain text, HTML or JSON Lines "
+        "and try again."
     )
+
+
+DETECTION_SAMPLE = 65_536  # characters of the cp1252 reading weighed against the detector's
+
+
+def _detected(data: bytes) -> str | None:
+    """The text charset-normalizer reads in the bytes (cp1252 when it reads as cleanly), or
+    cp1252 alone when the detector finds no encoding that makes sense of them."""
+    try:
+        western = data.decode("cp1252")
+    except UnicodeDecodeError:
+        western = None
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        return western
+    if western is not None and best.encoding != "cp1252":
+        if mess_ratio(western[:DETECTION_SAMPLE]) <= best.chaos:
+            return western
+        # On a few bytes the detector may guess UTF-16 ("café – 5 €" as five CJK signs); UTF-16
+        # read as cp1252 is full of control characters, text saved as cp1252 has none.
+        if best.encoding.startswith(("utf_16", "utf_32")) and not _CONTROL.search(western):
+            return western
+    return str(best)
 
 
 def _looks_like_utf16(data: bytes) -> bool:
