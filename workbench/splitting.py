@@ -68,11 +68,13 @@ Claim spotting
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import cache
 
 import pysbd
+from pysbd.lang.english import English
 
 __all__ = [
     "ClaimCandidate",
@@ -285,7 +287,49 @@ def _split_block(block: str) -> list[tuple[int, int]]:
     start, end = span
     if _is_one_sentence(block[start:end]):
         return [span]
-    return _post_pass(block, _locate(block, _pysbd_pieces(block)))
+    if end - start <= PYSBD_WINDOW:
+        return _post_pass(block, _locate(block, _pysbd_pieces(block)))
+    spans: list[tuple[int, int]] = []
+    for window_start, window_end in _windows(block, start, end):
+        window = block[window_start:window_end]
+        spans.extend(
+            (window_start + a, window_start + b) for a, b in _locate(window, _pysbd_pieces(window))
+        )
+    return _post_pass(block, spans)
+
+
+# pysbd's cost grows with the square of its input (its abbreviation pass scans the whole block
+# again for every abbreviation it finds: a 10,000-sentence paragraph took minutes), so a longer
+# block is given to it in windows of at most this many characters, cut at sure sentence ends.
+PYSBD_WINDOW = 2_000
+# A sure end: a word of two letters or more that is not an abbreviation pysbd knows ("Dr.",
+# "Calif.", "Sept."), or a number, then . ! or ?, closing quotes, space, and a capital (maybe
+# after an opening quote).
+_SENTENCE_END = re.compile(r"\b([^\W\d_]{2,}|\d+)[.!?][\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z])")
+_ABBREVIATIONS = frozenset(English.Abbreviation.ABBREVIATIONS)
+_SPACE = re.compile(r"\s+")
+
+
+def _windows(block: str, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) of ``block`` cut into windows of at most PYSBD_WINDOW characters: at the last
+    sure sentence end in the second half of each, else at the last space (an over-long sentence,
+    cut again at its clauses later), else anywhere. Linear: each character is looked at once or
+    twice."""
+    windows: list[tuple[int, int]] = []
+    while end - start > PYSBD_WINDOW:
+        limit = start + PYSBD_WINDOW
+        cut = None
+        for found in _SENTENCE_END.finditer(block, start + PYSBD_WINDOW // 2, limit):
+            if found.group(1).lower() not in _ABBREVIATIONS:
+                cut = found.end()
+        if cut is None:
+            for found in _SPACE.finditer(block, start + PYSBD_WINDOW // 2, limit):
+                cut = found.end()
+        cut = cut or limit
+        windows.append((start, cut))
+        start = cut
+    windows.append((start, end))
+    return windows
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -298,8 +342,37 @@ def split_sentences(text: str) -> list[Sentence]:
         for start, end in _split_block(block):
             start += block_start
             end += block_start
-            sentences.append(Sentence(text[start:end], start, end))
+            if end - start > MAX_CLAIM_CHARS:
+                for piece_start, piece_end in _clauses(text, start, end):
+                    sentences.append(Sentence(text[piece_start:piece_end], piece_start, piece_end))
+            else:
+                sentences.append(Sentence(text[start:end], start, end))
     return sentences
+
+
+# The longest sentence taken as a claim: a longer one is cut at its clauses, and a stretch with no
+# clause boundary that is still longer (a megabyte without punctuation) is kept in the article but
+# skipped as "too long", never put in the queue as one claim.
+MAX_CLAIM_CHARS = 1_000
+_CLAUSE_END = re.compile(r"[;:,)\]]\s+|\s+(?=[–—]\s|-\s|(?:and|but|or|while|whereas)\s)")
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) cut at clause boundaries into pieces of at most MAX_CLAIM_CHARS where the
+    boundaries allow it: each piece ends at the last boundary within reach, or, when there is none,
+    at the next one (that piece stays over-long and is skipped)."""
+    bounds = [found.end() for found in _CLAUSE_END.finditer(text, start, end)] + [end]
+    pieces: list[tuple[int, int]] = []
+    here = start
+    while here < end:
+        reach = bisect.bisect_right(bounds, here + MAX_CLAIM_CHARS) - 1
+        if reach < 0 or bounds[reach] <= here:
+            reach = bisect.bisect_right(bounds, here)  # none within reach: the next one
+        cut = bounds[reach]
+        if span := _strip_span(text, here, cut):
+            pieces.append(span)
+        here = cut
+    return pieces
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,9 +416,12 @@ def skip_reason(sentence: str) -> str | None:
     ``"question"`` (ends in ``?``, maybe followed by closing quotes/brackets), ``"byline"``
     (credits, datelines and social boilerplate, which state nothing about the world), and
     ``"fragment"`` (fewer than 4 words, or no alphabetic word of 2+ letters, e.g. list numbers).
+    Before all of them, ``"too long"``: over MAX_CLAIM_CHARS even after cutting at its clauses.
     A headline such as "Kerry: U.S. plans military talks with Russia" is a claim.
     """
     text = sentence.strip()
+    if len(text) > MAX_CLAIM_CHARS:
+        return "too long"
     if _QUESTION.search(text):
         return "question"
     if _BYLINE.fullmatch(text):
