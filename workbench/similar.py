@@ -68,7 +68,8 @@ CUT_OFF = 35
 # its BM25-best SUGGESTION_CANDIDATES, so no query reads a large share of the archive.
 SHARED_QUERY_MATCHES = 2_000
 SHARED_CANDIDATES_MAX = 300
-# More claims than this stored since an article's candidates were read: read them again instead.
+# More claims than this stored by others since an article's candidates were read (ids are handed
+# out in order, so the highest id tells): read the candidates again instead.
 LATER_CLAIMS_READ = 5_000
 
 
@@ -418,17 +419,21 @@ def decide_duplicates(
         score_cutoff=CUT_OFF,
         limit=SCORED_PER_CLAIM,
     )
-    found: list[Suggested] = []
+    scored: list[tuple[float, int, str]] = []
     for other_text, _quick, other in closest:
         if other_text == normalized:  # the same words: no need to weigh them
             score = IDENTICAL_SCORE
         else:
             score = duplicate_score(normalized, other_text, idf)
         if score >= DUPLICATE_THRESHOLD:
-            kind, changed = judge(text, normalized, candidates[other][1], other_text, aliases)
-            found.append(Suggested(claim_id, other, score, kind, changed))
-    found.sort(key=lambda s: (-s.score, s.candidate_id))
-    return found[:SUGGESTIONS_PER_CLAIM]
+            scored.append((score, other, other_text))
+    # The kind does not decide which are kept, so only the kept pairs have their facts compared.
+    scored.sort(key=lambda row: (-row[0], row[1]))
+    found: list[Suggested] = []
+    for score, other, other_text in scored[:SUGGESTIONS_PER_CLAIM]:
+        kind, changed = judge(text, normalized, candidates[other][1], other_text, aliases)
+        found.append(Suggested(claim_id, other, score, kind, changed))
+    return found
 
 
 def suggest_duplicates(
@@ -453,7 +458,10 @@ def suggest_duplicates(
         return []
     aliases = aliases or load_aliases(session)
     articles = {claim.article_id for claim in claims}
-    if found is None or _stored_since(session, found.watermark) > LATER_CLAIMS_READ:
+    others_since = (
+        search_index.archive_size(session) - found.watermark - len(claims) if found else 0
+    )
+    if found is None or others_since > LATER_CLAIMS_READ:
         found = find_candidates(
             session,
             [claim.normalized_text for claim in claims],
@@ -522,11 +530,6 @@ def suggest_duplicates(
         add_repeats(session, Counter(i for s in suggestions for i in (s.claim_id, s.candidate_id)))
         alerts.raise_for_suggestions(session, suggestions)
     return suggestions
-
-
-def _stored_since(session: Session, watermark: int) -> int:
-    """About how many claims were stored after the watermark (ids are handed out in order)."""
-    return search_index.archive_size(session) - watermark
 
 
 def _claim_texts(session: Session, ids: set[int], skip_articles: set[int]) -> CandidateTexts:
