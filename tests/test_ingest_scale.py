@@ -3,15 +3,31 @@ MAX_CLAIM_CHARS. Checked by what each step is given, not by timing it."""
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from conftest import AuthActions, csrf_token
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
+import workbench.ingest
 import workbench.similar
 import workbench.splitting
-from workbench.ingest import ArticleInput, ingest_article
-from workbench.models import Claim
+from workbench import tokens
+from workbench.db import read_session, write_session
+from workbench.ingest import (
+    MAX_HTML_TAGS,
+    ArticleInput,
+    IngestError,
+    ingest_article,
+    read_article_file,
+)
+from workbench.models import Article, Claim
 from workbench.splitting import MAX_CLAIM_CHARS, PYSBD_WINDOW, find_claims, split_sentences
 
 SENTENCES = [
@@ -99,3 +115,116 @@ def test_storing_a_big_article_does_not_search_the_archive_again(
     body = "\n".join(SENTENCES[:40])
     ingest_article(session, ArticleInput(body=body))
     assert calls == []  # read once before storing (by ingest), never again while storing
+
+
+# --- What one request may import ----------------------------------------------------------------
+
+LIMIT = 50
+
+
+@pytest.fixture
+def limited(make_app, users: dict[str, int]):  # type: ignore[no-untyped-def]
+    """A logged-in editor on an app that takes at most LIMIT sentences and 3 articles a request."""
+    app = make_app(max_request_sentences=LIMIT, max_request_articles=3)
+    client = app.test_client()
+    assert AuthActions(client).login("editor").status_code == 302
+    return app, client
+
+
+def post_form(client: FlaskClient, **fields: Any) -> tuple[int, str]:
+    data = {"csrf_token": csrf_token(client, "/articles/new"), **fields}
+    response = client.post("/articles/new", data=data, content_type="multipart/form-data")
+    return response.status_code, response.get_data(as_text=True)
+
+
+def article_count(app: Flask) -> int:
+    with read_session(app.extensions["workbench.engine"]) as db:
+        return db.execute(sa.select(sa.func.count()).select_from(Article)).scalar_one()
+
+
+def sentences(count: int, tag: str = "") -> str:
+    return " ".join(f"Harbour item {n}{tag} was approved by the council." for n in range(count))
+
+
+def test_a_paste_of_more_sentences_than_a_request_may_hold_is_refused(limited) -> None:  # type: ignore[no-untyped-def]
+    app, client = limited
+    status, page = post_form(client, text=sentences(LIMIT + 1))
+    assert status == 400
+    assert f"more than {LIMIT:,} sentences" in page and "flask --app app ingest" in page
+    assert article_count(app) == 0
+    status, _ = post_form(client, text=sentences(LIMIT))
+    assert status == 302 and article_count(app) == 1
+
+
+def test_an_upload_is_refused_whole_when_its_articles_together_are_too_many_sentences(
+    limited,  # type: ignore[no-untyped-def]
+) -> None:
+    app, client = limited
+    lines = [json.dumps({"text": sentences(20, f"-{n}")}) for n in range(3)]  # 60 together
+    status, page = post_form(client, file=(io.BytesIO("\n".join(lines).encode()), "b.jsonl"))
+    assert status == 400 and f"more than {LIMIT:,} sentences" in page
+    assert article_count(app) == 0
+
+
+def test_an_upload_of_more_articles_than_a_request_may_hold_is_refused(limited) -> None:  # type: ignore[no-untyped-def]
+    app, client = limited
+    lines = [json.dumps({"text": f"The harbour council met on day {n} of May."}) for n in range(4)]
+    status, page = post_form(client, file=(io.BytesIO("\n".join(lines).encode()), "b.jsonl"))
+    assert status == 400 and "4 articles, more than the 3" in page
+    assert article_count(app) == 0
+
+
+def test_the_api_refuses_more_sentences_than_a_request_may_hold(
+    make_app,  # type: ignore[no-untyped-def]
+    users: dict[str, int],
+) -> None:
+    app = make_app(max_request_sentences=LIMIT)
+    with write_session(app.extensions["workbench.engine"]) as db:
+        token = tokens.create_token(db, users["editor"], "script")[1]
+        db.commit()
+    response = app.test_client().post(
+        "/api/articles",
+        json={"text": sentences(LIMIT + 1)},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 422
+    assert f"more than {LIMIT:,} sentences" in response.get_json()["error"]["message"]
+    assert article_count(app) == 0
+
+
+def test_the_cli_has_no_request_limit(
+    make_app,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    app = make_app(max_request_sentences=LIMIT)
+    path = tmp_path / "long.txt"
+    path.write_text(sentences(LIMIT * 2))
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["ingest", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"{LIMIT * 2} claim(s)" in result.output
+
+
+def test_finding_claims_with_a_limit_stops_splitting(monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks: list[str] = []
+    real = workbench.splitting._split_block
+
+    def split_block(block: str) -> list[tuple[int, int]]:
+        blocks.append(block)
+        return real(block)
+
+    monkeypatch.setattr(workbench.splitting, "_split_block", split_block)
+    text = "\n\n".join(f"Paragraph {n} says the council met again today." for n in range(1000))
+    assert len(find_claims(text, limit=10)) == 11
+    assert len(blocks) == 11
+
+
+def test_an_html_page_with_too_many_tags_is_refused_unparsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[str] = []
+    monkeypatch.setattr(workbench.ingest.trafilatura, "extract", lambda *a, **k: parsed.append(1))
+    page = "<html><body>" + "<p>Harbour news.</p>" * (MAX_HTML_TAGS // 2 + 1) + "</body></html>"
+    with pytest.raises(IngestError, match="more than 60,000 HTML tags"):
+        read_article_file("page.html", page.encode(), 5 * 1024 * 1024)
+    assert parsed == []

@@ -23,6 +23,9 @@ class Settings:
     unset, so a fresh checkout is safe without anyone choosing a key.
     `max_upload_bytes`: the largest article file or request body we accept; bigger ones are refused
     before they are read into memory.
+    `max_request_sentences`, `max_request_articles`: the most sentences (all articles together)
+    and articles one web or API request may import, so that every request finishes in seconds;
+    bigger imports go through `flask ingest`, which has no such limit.
     `sqlite_busy_timeout_ms`: how long a writer waits for another writer before giving up.
     `webhook_allow`: hosts and CIDRs webhooks may call although they are not public addresses
     (loopback, private, link-local...); empty by default, so webhooks reach only the internet.
@@ -41,6 +44,8 @@ class Settings:
     database_url: str = ""
     secret_key: str = ""
     max_upload_bytes: int = 5 * 1024 * 1024
+    max_request_sentences: int = 5_000
+    max_request_articles: int = 200
     sqlite_busy_timeout_ms: int = 15_000
     demo_fixtures: Path = PROJECT_DIR / "fixtures"
     session_cookie_secure: bool = False
@@ -64,6 +69,12 @@ class Settings:
             database_url=env.get("DATABASE_URL", ""),
             secret_key=env.get("WORKBENCH_SECRET_KEY", ""),
             max_upload_bytes=int(env.get("WORKBENCH_MAX_UPLOAD_BYTES", defaults.max_upload_bytes)),
+            max_request_sentences=int(
+                env.get("WORKBENCH_MAX_REQUEST_SENTENCES", defaults.max_request_sentences)
+            ),
+            max_request_articles=int(
+                env.get("WORKBENCH_MAX_REQUEST_ARTICLES", defaults.max_request_articles)
+            ),
             sqlite_busy_timeout_ms=int(
                 env.get("WORKBENCH_SQLITE_BUSY_TIMEOUT_MS", defaults.sqlite_busy_timeout_ms)
             ),

@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -334,7 +335,11 @@ def _windows(block: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def split_sentences(text: str) -> list[Sentence]:
     """Split an article into sentences with exact offsets (rules in the module docstring)."""
-    sentences: list[Sentence] = []
+    return list(iter_sentences(text))
+
+
+def iter_sentences(text: str) -> Iterator[Sentence]:
+    """split_sentences, a block at a time, so a caller can stop early."""
     for block_start, block_end in _blocks(text):
         block = text[block_start:block_end]
         if _LINE_BREAK.search(block):
@@ -344,10 +349,9 @@ def split_sentences(text: str) -> list[Sentence]:
             end += block_start
             if end - start > MAX_CLAIM_CHARS:
                 for piece_start, piece_end in _clauses(text, start, end):
-                    sentences.append(Sentence(text[piece_start:piece_end], piece_start, piece_end))
+                    yield Sentence(text[piece_start:piece_end], piece_start, piece_end)
             else:
-                sentences.append(Sentence(text[start:end], start, end))
-    return sentences
+                yield Sentence(text[start:end], start, end)
 
 
 # The longest sentence taken as a claim: a longer one is cut at its clauses, and a stretch with no
@@ -531,10 +535,14 @@ def check_worthiness(sentence: str) -> float:
     return _score(text, skip_reason(text))
 
 
-def find_claims(text: str) -> list[ClaimCandidate]:
-    """Every sentence of ``text``, in order, with its skip reason and check-worthiness."""
+def find_claims(text: str, limit: int | None = None) -> list[ClaimCandidate]:
+    """Every sentence of ``text``, in order, with its skip reason and check-worthiness; with a
+    ``limit``, at most ``limit + 1`` of them (enough to tell the text has too many), found
+    without splitting the rest."""
     candidates: list[ClaimCandidate] = []
-    for sentence in split_sentences(text):
+    for sentence in iter_sentences(text):
         reason = skip_reason(sentence.text)
         candidates.append(ClaimCandidate(sentence, reason, _score(sentence.text, reason)))
+        if limit is not None and len(candidates) > limit:
+            break
     return candidates

@@ -114,6 +114,7 @@ def ingest() -> tuple[Response, int]:
             origin="api",
         ),
         user_id=g.user.id,
+        max_sentences=current_app.config["WORKBENCH_SETTINGS"].max_request_sentences,
     )
     body = {
         **article_json(result.article, result.claims),

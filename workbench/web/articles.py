@@ -25,7 +25,7 @@ from workbench.articles import (
     list_articles,
 )
 from workbench.db import end_transaction, get_session
-from workbench.ingest import ArticleInput, IngestError, ingest_article, read_article_file
+from workbench.ingest import ArticleInput, IngestError, ingest_upload, read_article_file
 from workbench.models import Role
 from workbench.web.auth import login_required, role_required
 
@@ -55,12 +55,18 @@ def new() -> str | Response | tuple[str, int]:
         flash(str(exc), "error")
         return render_template("articles/new.html", form=form), 400
 
-    results, refusals = [], []
-    for article in articles:
-        try:
-            results.append(ingest_article(db, article, user_id=g.user.id))
-        except IngestError as exc:
-            refusals.append(str(exc))
+    settings = current_app.config["WORKBENCH_SETTINGS"]
+    try:
+        results, refusals = ingest_upload(
+            db,
+            articles,
+            user_id=g.user.id,
+            max_sentences=settings.max_request_sentences,
+            max_articles=settings.max_request_articles,
+        )
+    except IngestError as exc:
+        flash(str(exc), "error")
+        return render_template("articles/new.html", form=form), 400
     for message in refusals:
         flash(message, "error")
     if not results:
