@@ -546,9 +546,10 @@ def ingest_upload(
         budget -= ready.sentences
         prepared.append(ready)
     results: list[IngestResult] = []
+    word_counts: dict[str, int] = {}  # counts only weigh words: one upload's old ones will do
     for ready in prepared:
         with snapshot(session.get_bind()) as reader:
-            found = match_article(reader, ready, aliases)
+            found = match_article(reader, ready, aliases, word_counts=word_counts)
         try:
             results.append(
                 store_article(session, ready, user_id=user_id, found=found, aliases=aliases)
