@@ -44,8 +44,8 @@ class Settings:
     database_url: str = ""
     secret_key: str = ""
     max_upload_bytes: int = 5 * 1024 * 1024
-    max_request_sentences: int = 5_000
-    max_request_articles: int = 200
+    max_request_sentences: int = 2_000
+    max_request_articles: int = 50
     sqlite_busy_timeout_ms: int = 15_000
     demo_fixtures: Path = PROJECT_DIR / "fixtures"
     session_cookie_secure: bool = False
