@@ -180,17 +180,12 @@ def find_similar(
     """The archived claims closest to any text, best first, scored 0-100."""
     aliases = aliases or load_aliases(session)
     query, candidates = candidates_for(session, text, max(CANDIDATES, limit), aliases=aliases)
-    keywords = set(content_words(query.normalized))
-    if len(keywords) > KEYWORD_WORDS:
-        keywords = set()
+    keywords = query_keywords(query.normalized)
     ranked = sorted(
         (
             (
-                max(
-                    similarity_score(
-                        query.normalized, c.normalized_text, c.normalized_title, query.idf
-                    ),
-                    _keyword_score(keywords, c, query.idf),
+                ranking_score(
+                    query.normalized, c.normalized_text, c.normalized_title, query.idf, keywords
                 ),
                 c.id,
             )
@@ -231,15 +226,31 @@ def find_similar(
     return [result for _, _, result in results]
 
 
-def _keyword_score(keywords: set[str], candidate: Candidate, idf: Idf) -> float:
+def query_keywords(normalized: str) -> set[str]:
+    """The words of a query short enough to be read as keywords too (see _keyword_score)."""
+    keywords = set(content_words(normalized))
+    return keywords if len(keywords) <= KEYWORD_WORDS else set()
+
+
+def ranking_score(
+    normalized: str, text: str, title: str | None, idf: Idf, keywords: set[str]
+) -> float:
+    """What the similar-claims search ranks on (unrounded): the similarity score, or for a query
+    of a few words the keyword score when that is higher."""
+    return max(
+        similarity_score(normalized, text, title, idf), _keyword_score(keywords, text, title, idf)
+    )
+
+
+def _keyword_score(keywords: set[str], text: str, title: str | None, idf: Idf) -> float:
     """0-100 for a query of a few words: how much of it (weighted by how rare each word is) the
     claim or its title contains. "Shoigu" scores 100 on every claim that names him; the
     similarity model, made for sentences, would give such a claim almost nothing."""
     if not keywords:
         return 0.0
-    words = set(candidate.normalized_text.split())
-    if candidate.normalized_title:
-        words.update(candidate.normalized_title.split())
+    words = set(text.split())
+    if title:
+        words.update(title.split())
     found = sum(idf(w) for w in keywords & words)
     return round(100 * found / sum(idf(w) for w in keywords), 1)
 
