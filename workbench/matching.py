@@ -227,21 +227,40 @@ def _stem_phrase(phrase: str) -> str:
 
 # --- Attribution --------------------------------------------------------------------------------
 
+# "told reporters", "told CNN on Friday": whom; never "told him not to ...", which is an order.
+_TOLD = r"told\s+(?!(?:not|to)\b)\w+(?:\s+(?!(?:not|to)\b)\w+){0,4}?"
 _SAY = (
-    r"(?:said|says|say|told\s+[\w\s]{1,30}?|stated|states|claimed|claims|announced|announces|"
+    rf"(?:said|says|say|{_TOLD}|stated|states|claimed|claims|announced|announces|"
     r"added|adds|argued|argues|insisted|insists|warned|warns|noted|notes|reported|reports|"
     r"confirmed|confirms|estimated|estimates)"
 )
 # Only plain reporting verbs introduce a claim with no "that" or colon: in "Kerry said Assad must
 # go" the claim follows, but in "Russia announced a ceasefire" the object is the claim.
-_SAY_BARE = r"(?:said|says|told\s+[\w\s]{1,30}?)"
-# "Dmitry Peskov, the Kremlin's spokesman, said ...": a speaker with one appositive.
-_SPEAKER = r"[A-Z][^,;:\"“”]{0,70}?(?:,[^,;:\"“”]{1,60},)?"
+_SAY_BARE = rf"(?:said|says|{_TOLD})"
+# "... told him not to do it": an order, not a claim; "told reporters Assad must go" is one.
+_NOT_A_CLAIM = r"(?!(?:not\s+)?to\s)"
+# "Dmitry Peskov, the Kremlin's spokesman, said ...": a speaker with one appositive. A speaker is
+# a short name, not a clause: in "Kaepernick kept kneeling even after the NFL told him not to do
+# it" or "As Trump says he will ..." what precedes the verb is part of the claim.
+# (Lower case or capitalised: "WHO" is the World Health Organization.)
+_CLAUSE_WORDS = "(?:{})".format(
+    "|".join(
+        f"{word}|{word.capitalize()}"
+        for word in "as if when whenever while because after before even although though since "
+        "until unless once why how what where who whom whose which that everyone anyone nobody "
+        "someone".split()
+    )
+)
+_SPEAKER = (
+    rf"(?!{_CLAUSE_WORDS}\b)[A-Z][^,;:\"“”\s]*"
+    rf"(?:\s+(?!{_CLAUSE_WORDS}\b)[^,;:\"“”\s]+){{0,6}}?"
+    r"(?:,[^,;:\"“”]{1,60},)?"
+)
 _WHEN = r"(?:\s+(?:on|in|at)\s+\w+)?"
 _LEADING_ATTRIBUTION = re.compile(
     rf"^(?:According to [^,]{{1,80}},\s*"
     rf"|{_SPEAKER}\s{_SAY}{_WHEN}(?:\s*:\s*|\s+that\s+|,\s*)"
-    rf"|{_SPEAKER}\s{_SAY_BARE}{_WHEN}\s+(?=\S))",
+    rf"|{_SPEAKER}\s{_SAY_BARE}{_WHEN}\s+{_NOT_A_CLAIM}(?=\S))",
 )
 _NAME = r"[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}"
 _TRAILING_ATTRIBUTION = re.compile(
