@@ -82,6 +82,7 @@ from workbench.matching import (  # noqa: E402
     normalize,
 )
 from workbench.models import Article, Claim, utcnow  # noqa: E402
+from workbench.social import clean_post  # noqa: E402
 from workbench.splitting import split_sentences  # noqa: E402
 
 MSRP_PATH = REPO_ROOT.parent / "shared" / "data" / "paraphrase" / "msrp-train.tsv"
@@ -400,7 +401,7 @@ def timed_find_similar(engine: Engine, text: str) -> tuple[float, float, Ranked]
 
 
 STEPS = (
-    "load_aliases|normalize query|_prepare (fts5vocab counts, idf)"
+    "load_aliases|clean_post + normalize query|_prepare (fts5vocab counts, idf)"
     "|candidate_ids (FTS MATCH, bm25)|candidate fetch (4 columns)|ranking scores + sort"
     "|load top 10 (Claim+Article)"
 ).split("|")
@@ -429,7 +430,7 @@ def timed_steps(engine: Engine, text: str) -> tuple[Steps, str, Idf]:
     with read_session(engine) as session:
         aliases = similar.load_aliases(session)
         lap()
-        normalized = normalize(text, aliases)
+        normalized = normalize(clean_post(text), aliases)
         lap()
         query = similar._prepare(session, normalized)
         lap()

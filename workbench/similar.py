@@ -40,6 +40,7 @@ from workbench.models import (
     utcnow,
 )
 from workbench.priority import add_repeats
+from workbench.social import clean_post
 
 CANDIDATES = 400  # claims scored per query; enough for the brute-force top 10 (benchmarks)
 TITLE_WEIGHT = 5.0  # a checked claim's own title says what it is about (BM25 column weight)
@@ -156,18 +157,23 @@ class Candidate(NamedTuple):
 def candidates_for(
     session: Session, text: str, limit: int = CANDIDATES, *, aliases: AliasTable | None = None
 ) -> tuple[_Query, list[Candidate]]:
-    """The normalised query and the claims the index offers for it (unscored)."""
+    """The normalised query and the claims the index offers for it (unscored); a post's social
+    noise (links, handles, hashtags, its signature line) is dropped first."""
     aliases = aliases or load_aliases(session)
-    query = _prepare(session, normalize(text, aliases))
+    query = _prepare(session, normalize(clean_post(text), aliases))
+    return query, _candidates(session, query, limit)
+
+
+def _candidates(session: Session, query: _Query, limit: int) -> list[Candidate]:
     ids = search_index.candidate_ids(session, query.words, limit, title_weight=TITLE_WEIGHT)
     if not ids:
-        return query, []
+        return []
     rows = session.execute(
         sa.select(Claim.id, Claim.external_id, Claim.normalized_text, Claim.normalized_title).where(
             Claim.id.in_(ids)
         )
     )
-    return query, [Candidate(*row) for row in rows]
+    return [Candidate(*row) for row in rows]
 
 
 def find_similar(
@@ -179,7 +185,10 @@ def find_similar(
 ) -> list[SimilarClaim]:
     """The archived claims closest to any text, best first, scored 0-100."""
     aliases = aliases or load_aliases(session)
-    query, candidates = candidates_for(session, text, max(CANDIDATES, limit), aliases=aliases)
+    # A pasted post is read as the claim it makes, for the scores and the facts alike.
+    text = clean_post(text)
+    query = _prepare(session, normalize(text, aliases))
+    candidates = _candidates(session, query, max(CANDIDATES, limit))
     keywords = query_keywords(query.normalized)
     ranked = sorted(
         (
