@@ -46,7 +46,8 @@ CANDIDATES = 400  # claims scored per query; enough for the brute-force top 10 (
 TITLE_WEIGHT = 5.0  # a checked claim's own title says what it is about (BM25 column weight)
 SEARCH_COMMON_SHARE = 0.005  # words in more than 0.5% of the claims are left out of the query...
 SEARCH_COMMON_MIN_DOCS = 200  # ...unless the archive is small...
-SEARCH_MIN_WORDS = 4  # ...or too few words would be left
+SEARCH_MIN_WORDS = 4  # ...or too few words would be left...
+SEARCH_POSTINGS = 20_000  # ...or all the query's words appear in fewer claims than this together
 SUGGESTION_CANDIDATES = 20  # a duplicate shares most rare words, so it ranks high in the index
 QUERY_WORDS = 32  # a long text is searched with its rarest words
 # A query of at most this many words is also read as keywords: a claim containing all of them
@@ -140,10 +141,18 @@ def _prepare(session: Session, normalized: str) -> _Query:
     idf = idf_from_counts(counts, total)
     rarest = sorted(words, key=lambda w: (counts[w], w))
     # A word in many claims matches a large share of the archive, and ranking every match is
-    # what a search costs; such words still weigh in the scores, just not in the index query.
+    # what a search costs; such words still weigh in the scores, just not in the index query...
     common = max(SEARCH_COMMON_MIN_DOCS, int(total * SEARCH_COMMON_SHARE))
     telling = [w for w in rarest if counts[w] <= common]
     chosen = telling if len(telling) >= SEARCH_MIN_WORDS else rarest[:SEARCH_MIN_WORDS]
+    # ...unless the index can afford them: on a small archive a "common" word ("Hillary",
+    # "campaign") is often what a short post and its fact-check share, and BM25 weighs it
+    # lightly anyway. The cost of the query is the number of index entries it reads.
+    postings = sum(counts[w] for w in chosen)
+    for word in rarest:
+        if word not in chosen and postings + counts[word] <= SEARCH_POSTINGS:
+            chosen.append(word)
+            postings += counts[word]
     return _Query(normalized=normalized, words=chosen[:QUERY_WORDS], idf=idf)
 
 
@@ -157,8 +166,8 @@ class Candidate(NamedTuple):
 def candidates_for(
     session: Session, text: str, limit: int = CANDIDATES, *, aliases: AliasTable | None = None
 ) -> tuple[_Query, list[Candidate]]:
-    """The normalised query and the claims the index offers for it (unscored); a post's social
-    noise (links, handles, hashtags, its signature line) is dropped first."""
+    """The normalised query and the claims the index offers for it, unscored, in the index's
+    (BM25) order; a post's social noise (links, handles, hashtags) is dropped first."""
     aliases = aliases or load_aliases(session)
     query = _prepare(session, normalize(clean_post(text), aliases))
     return query, _candidates(session, query, limit)
@@ -173,7 +182,8 @@ def _candidates(session: Session, query: _Query, limit: int) -> list[Candidate]:
             Claim.id.in_(ids)
         )
     )
-    return [Candidate(*row) for row in rows]
+    order = {claim_id: rank for rank, claim_id in enumerate(ids)}
+    return sorted((Candidate(*row) for row in rows), key=lambda c: order[c.id])
 
 
 def find_similar(
