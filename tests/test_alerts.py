@@ -606,7 +606,7 @@ def test_a_webhook_added_later_gets_only_later_alerts(
         ("http://0.0.0.0/", "unspecified"),
         ("http://224.0.0.1/", "multicast"),
         ("http://[::ffff:127.0.0.1]/", "loopback"),
-        ("http://100.64.0.1/", "not a public address"),
+        ("http://100.64.0.1/", "carrier-grade NAT"),
         ("ftp://example.com/", "must start with https://"),
         ("file:///etc/passwd", "must start with https://"),
         ("https://user:pw@example.com/", "no user name or password"),

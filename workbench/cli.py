@@ -24,6 +24,7 @@ from workbench.config import Settings
 from workbench.db import get_engine, migrate, read_session, write_session
 from workbench.delivery import DeliveryConfig, deliver_once
 from workbench.delivery import run as run_deliveries
+from workbench.egress import Allowance, judge, printable
 from workbench.filter_args import FilterError, filters_from_args
 from workbench.ingest import (
     ARTICLE_SUFFIXES,
@@ -42,6 +43,7 @@ Reader = Callable[[int], bytes]
 users = AppGroup("users", help="Manage accounts.")
 claims = AppGroup("claims", help="Load an archive of checked claims and search it.")
 alerts = AppGroup("alerts", help="Send duplicate-claim alerts to webhooks.")
+egress = AppGroup("egress", help="The policy for addresses the server calls (webhooks).")
 
 
 def init_app(app: Flask) -> None:
@@ -50,6 +52,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(claims)
     app.cli.add_command(alerts)
+    app.cli.add_command(egress)
 
 
 def _settings() -> Settings:
@@ -319,6 +322,23 @@ def deliver_alerts(once: bool) -> None:
         on_pass=lambda report: _err(f"Deliveries: {report.summary()}."),
         on_error=_err,
     )
+
+
+@egress.command("check")
+@click.argument("urls", nargs=-1, required=True)
+def egress_check(urls: tuple[str, ...]) -> None:
+    """For each address print `allowed` or `refused` and why: an admin's answer to "why is my
+    webhook refused?". The same policy and allow-list (WORKBENCH_EGRESS_ALLOW) as every send;
+    exits 1 when any address is refused."""
+    allow = Allowance.parse(_settings().webhook_allow)
+    refused = 0
+    for url in urls:
+        verdict = judge(url, allow)
+        refused += not verdict.allowed
+        word = "allowed" if verdict.allowed else "refused"
+        click.echo(f"{word}\t{printable(url)}\t{printable(verdict.reason)}")
+    if refused:
+        sys.exit(1)
 
 
 @click.command("export")
