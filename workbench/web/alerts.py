@@ -28,6 +28,7 @@ from workbench.egress import Allowance
 from workbench.models import AlertKind, AlertState, Role, User, WebhookFormat
 from workbench.tokens import user_for_token
 from workbench.web.auth import bearer_token, login_required, role_required
+from workbench.web.converters import record_id
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 
@@ -55,7 +56,8 @@ def inbox() -> str:
     # No state asked for means unread: the inbox opens on what still needs someone.
     state = request.args.get("state", AlertState.UNREAD.value)
     filters = alerts.AlertFilters.parse(request.args.get("kind"), state)
-    page = alerts.list_alerts(get_session(), filters, before=request.args.get("before", type=int))
+    before = request.args.get("before", type=record_id)
+    page = alerts.list_alerts(get_session(), filters, before=before)
     return render_template(
         "alerts/inbox.html",
         page=page,

@@ -35,6 +35,7 @@ from workbench.models import Role
 from workbench.similar import find_similar
 from workbench.tokens import user_for_token
 from workbench.web.auth import bearer_token
+from workbench.web.converters import ID_PATTERN
 from workbench.web.permissions import ROLE_RANK
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -45,9 +46,10 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 class IdConverter(BaseConverter):
-    """`<id:claim_id>`: a positive whole number that fits the database's integer ids."""
+    """`<id:claim_id>`: a positive whole number that fits the database's integer ids; a larger
+    one does not match the rule, so it is the JSON 404 (see converters.py)."""
 
-    regex = r"[1-9][0-9]{0,9}"
+    regex = rf"(?=0*[1-9]){ID_PATTERN}"
 
     def to_python(self, value: str) -> int:
         number = int(value)
