@@ -18,6 +18,7 @@ domain refuses (the message says what to fix).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -213,24 +214,70 @@ def limit_arg(default: int = 50, maximum: int = MAX_LIMIT) -> int:
     return limit
 
 
+# Our bodies are two levels deep; a hundred is generous. JSON nested deeper is refused before it
+# is parsed: the parser recurses, and 100,000 levels was a RecursionError (a 500).
+DEPTH_MAX = 100
+_JSON_TOKEN = re.compile(rb'"(?:[^"\\]+|\\.)*"|[\[\]{}]')
+
+
+def nesting_depth(raw: bytes, stop_at: int = DEPTH_MAX) -> int:
+    """How deep the arrays and objects in a JSON text nest (brackets inside strings do not
+    count), read without parsing; stops counting once past `stop_at`."""
+    if raw.count(b"[") + raw.count(b"{") <= stop_at:
+        return min(raw.count(b"[") + raw.count(b"{"), stop_at)  # cannot nest deeper than that
+    depth = deepest = 0
+    for token in _JSON_TOKEN.finditer(raw):
+        bracket = token.group()
+        if bracket in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > stop_at:
+                break
+        elif bracket in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
 def json_body() -> dict[str, Any]:
+    if nesting_depth(request.get_data(cache=True)) > DEPTH_MAX:
+        raise BadRequest(
+            "too_deep", f"The JSON body nests arrays or objects more than {DEPTH_MAX} deep."
+        )
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise BadRequest("bad_json", "Send a JSON object with Content-Type: application/json.")
-    return _storable(data)
+    _check_text(data, "")
+    return data
 
 
-def _storable(value: Any) -> Any:
-    """JSON may carry what no database column can hold: a lone surrogate ("\\ud800") cannot be
-    encoded as UTF-8, and PostgreSQL text cannot hold NUL. Neither is ever meant; both would fail
-    deep in the driver as a 500, so they are replaced ("?") and dropped here."""
+def _check_text(value: Any, where: str) -> None:
+    """JSON may carry what is not text at all: a lone surrogate ("\\ud800") cannot be encoded as
+    UTF-8, and PostgreSQL text cannot hold NUL. Neither is ever meant, and both would fail deep in
+    the driver as a 500, so the request is refused naming the field (keys are checked too)."""
     if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
-    if isinstance(value, dict):
-        return {key: _storable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_storable(item) for item in value]
-    return value
+        problem = _not_text(value)
+        if problem:
+            name = where or "the body"
+            raise BadRequest("bad_text", f"{name!r} {problem}; send it as plain UTF-8 text.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if _not_text(key):
+                raise BadRequest("bad_text", f"A key {_not_text(key)}; send plain UTF-8 text.")
+            _check_text(item, path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_text(item, f"{where}[{index}]")
+
+
+def _not_text(text: str) -> str | None:
+    if "\x00" in text:
+        return "holds a NUL character (\\u0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"holds a lone surrogate ({text[exc.start]!r}), which is half of a character"
+    return None
 
 
 def field(data: dict[str, Any], name: str, kind: type, *, required: bool = False) -> Any:
