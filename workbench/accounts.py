@@ -13,6 +13,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, func, select
 
+from workbench import tokens
+from workbench.audit import record
 from workbench.models import Role, User
 
 _hasher = PasswordHasher()
@@ -83,11 +85,49 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def set_password(session: Session, user: User, password: str) -> None:
-    """Change a password and end every session the user had."""
+def set_password(session: Session, user: User, password: str, actor_id: int | None = None) -> int:
+    """Change a password, end every session the user had and revoke their API and feed tokens
+    (someone who suspects a leak changes the password and expects every credential to die).
+    Returns how many tokens were revoked; the caller commits."""
     user.password_hash = hash_password(password)
     user.session_epoch += 1
     session.add(user)
+    return tokens.revoke_all(session, actor_id, user.id)  # type: ignore[arg-type]
+
+
+def find_user(session: Session, username: str) -> User:
+    """The account with this name as typed (cleaned as at log-in); AccountError if none."""
+    user = session.exec(select(User).where(User.username == clean_username(username))).first()
+    if user is None:
+        raise AccountError(f"There is no user called {username!r}.")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.username)).all())
+
+
+def set_active(session: Session, actor_id: int | None, user: User, active: bool) -> bool:
+    """Disable an account (every session ends at once, its tokens stop working) or enable it
+    again; returns whether anything changed. An admin cannot disable their own account, so the
+    last admin cannot lock everyone out by a slip. The caller commits."""
+    if not active and actor_id is not None and user.id == actor_id:
+        raise AccountError("You cannot disable your own account; ask another administrator.")
+    if user.is_active == active:
+        return False
+    user.is_active = active
+    if not active:
+        user.session_epoch += 1
+    session.add(user)
+    record(
+        session,
+        actor_id,
+        "user.enable" if active else "user.disable",
+        "user_account",
+        user.id,
+        after={"is_active": active},
+    )
+    return True
 
 
 def generate_password() -> str:

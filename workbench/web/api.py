@@ -32,9 +32,9 @@ from workbench.articles import ArticleNotFound
 from workbench.db import get_session
 from workbench.filter_args import ID_MAX, FilterError
 from workbench.ingest import DuplicateArticle, IngestError
-from workbench.models import Role
+from workbench.models import Role, TokenKind
 from workbench.similar import find_similar
-from workbench.tokens import user_for_token
+from workbench.tokens import PREFIXES, user_for_token
 from workbench.web.auth import bearer_token
 from workbench.web.converters import ID_PATTERN
 from workbench.web.permissions import ROLE_RANK
@@ -103,6 +103,12 @@ def authenticate() -> tuple[Response, int] | None:
                 "bad_authorization", "Send the token as the header 'Authorization: Bearer wbt_…'."
             )
         user = user_for_token(get_session(), raw)
+        if user is None and raw.startswith(PREFIXES[TokenKind.FEED]):
+            return _unauthorized(
+                "feed_token",
+                "This is a feed token: it reads the alert feed and nothing else. Make an API "
+                "token on your account page for scripts.",
+            )
         if user is None:
             return _unauthorized(
                 "invalid_token",
