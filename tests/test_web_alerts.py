@@ -372,7 +372,7 @@ def test_admin_registering_an_unsafe_address_is_told_why(
     assert response.status_code == 400
     page = _text(response)
     assert message in page
-    assert "WORKBENCH_WEBHOOK_ALLOW" in page or "https://" in message
+    assert "WORKBENCH_EGRESS_ALLOW" in page or "https://" in message
     with read_session(engine) as db:
         assert db.exec(select(Webhook)).all() == []
 
