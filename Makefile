@@ -48,6 +48,7 @@ bench: install-test
 	$(BIN)/python benchmarks/splitting_quality.py
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/msrp.py
+	$(BIN)/python benchmarks/fact_pairs.py --timing
 	$(BIN)/python benchmarks/claim_matching.py
 	$(BIN)/python benchmarks/matching.py
 	$(BIN)/python benchmarks/alerts.py

@@ -351,10 +351,77 @@ def report(outcomes: Sequence[Outcome], baseline_name: str) -> bool:
     return ok
 
 
+def timing(pairs: Sequence[Pair], rounds: int = 5) -> None:
+    """Stored per claim, or computed at match time? Both, measured on the pairs' sentences.
+
+    Computed: extract both claims' facts and compare them (what a match costs today). Stored:
+    facts kept as JSON with the claim (paid at ingest for every claim, matched or not), then
+    read back and compared. The alias table and word lists are the defaults for both.
+    """
+    import dataclasses
+    import time
+
+    from workbench.facts import ClaimFacts, Fact, compare, extract
+    from workbench.matching import normalize
+
+    texts = [(p.original, normalize(p.original)) for p in pairs]
+    texts += [(p.variant, normalize(p.variant)) for p in pairs]
+    half = len(pairs)
+
+    def best(run: Callable[[], object]) -> float:
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - started)
+        return min(times)
+
+    def computed() -> None:
+        for i in range(half):
+            compare(extract(*texts[i]), extract(*texts[half + i]))
+
+    def to_json(facts: ClaimFacts) -> str:
+        return json.dumps(dataclasses.asdict(facts))
+
+    def from_json(data: str) -> ClaimFacts:
+        raw = json.loads(data)
+        return ClaimFacts(
+            facts=tuple(Fact(**f) for f in raw["facts"]),
+            negations=raw["negations"],
+            directions={k: tuple(v) for k, v in raw["directions"].items()},  # type: ignore[misc]
+            tokens=tuple(raw["tokens"]),
+            token_spans=tuple(tuple(s) for s in raw["token_spans"]),  # type: ignore[misc]
+            written=tuple(raw["written"]),
+        )
+
+    stored = [to_json(extract(*t)) for t in texts]
+    at_ingest = best(lambda: [to_json(extract(*t)) for t in texts]) / len(texts)
+    match_computed = best(computed) / half
+    match_stored = (
+        best(
+            lambda: [
+                compare(from_json(stored[i]), from_json(stored[half + i])) for i in range(half)
+            ]
+        )
+        / half
+    )
+    size = sum(len(s) for s in stored) / len(stored)
+    print("\nFacts stored per claim or computed at match time (per pair / per claim, best of 5):")
+    print(f"  computed at match time: {1e6 * match_computed:.0f} us a compared pair")
+    print(
+        f"  stored: {1e6 * match_stored:.0f} us a compared pair "
+        f"({match_computed / match_stored:.2f}x faster), plus {1e6 * at_ingest:.0f} us and "
+        f"{size:.0f} bytes of JSON for every claim ingested"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument(
         "--show-misses", action="store_true", help="list every pair that misses its target"
+    )
+    parser.add_argument(
+        "--timing", action="store_true", help="also time stored against computed facts"
     )
     args = parser.parse_args(argv)
 
@@ -371,6 +438,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ok = report(outcomes, baseline_name)
     if args.show_misses:
         show_misses(outcomes)
+    if args.timing:
+        timing(pairs)
     return 0 if ok else 1
 
 

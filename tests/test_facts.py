@@ -30,6 +30,12 @@ SAME = [
     ("Russia sent jets to Syria.", "Russian jets were sent to Syria."),
     ("Officials said he was not aware of it.", "Officials said he was unaware of it."),
     ("Sales rose in March.", "Sales climbed in March."),
+    ("They face a $1 million fine.", "They face a one million dollar fine."),
+    ("The diocese paid $15 million.", "The diocese paid a 15 million dollar sum."),
+    ("Cambone said U.S forces found it.", "US forces found it, Cambone said."),
+    ("Ron Kuby said so.", "Ronald L. Kuby said so."),
+    ("It is written in VisualBasic.", "It is written in Visual Basic."),
+    ("Schools turned away 5,000 applicants.", "Schools rejected 5,000 applicants."),
 ]
 
 
@@ -57,6 +63,32 @@ CHANGED = [
     ("The scheme will cost $5 million.", "The scheme will save $5 million.", "cost", "save"),
     ("Most voters backed the plan.", "Few voters backed the plan.", "Most", "Few"),
     ("It came third in the race.", "It came second in the race.", "third", "second"),
+    ("A total of 114 soldiers died.", "A total of 141 soldiers died.", "114", "141"),
+    ("He was first chosen in 1950.", "He was first chosen in 1951.", "1950", "1951"),
+    (
+        "Shares rose $2.28 and have gained 53 percent this year.",
+        "Shares fell $2.28 and have gained 53 percent this year.",
+        "rose",
+        "fell",
+    ),
+    (
+        "Aspirin can cost less than $10, ticlopidine more than $100.",
+        "Aspirin can cost more than $10, ticlopidine more than $100.",
+        "less",
+        "more",
+    ),
+    (
+        "The airline expects to save $100 million.",
+        "The airline expects to lose $100 million.",
+        "save",
+        "lose",
+    ),
+    (
+        "The Department of Homeland Security chose three firms.",
+        "The Department of Defense chose three firms.",
+        "Homeland Security",
+        "Defense",
+    ),
 ]
 
 

@@ -257,3 +257,18 @@ def test_admins_edit_synonyms_and_matching_reads_them(
         "The mayor swore to act.", table
     )
     assert alerts.unread_count(session) == 0
+
+
+def test_a_claim_repeating_a_cluster_with_an_overridden_variant_hears_once(
+    engine: sa.Engine, story: Story, users: dict[str, int]
+) -> None:
+    # The editor confirmed the variant into the checked claim's cluster with the override; a new
+    # claim repeating the variant word for word repeats a member and varies another: one alert.
+    with write_session(engine) as db:
+        duplicates.confirm(db, _suggestion(db, story.variant).id, users["editor"], override=True)
+        result = ingest_article(db, ArticleInput(body="Another outlet.\n" + VARIANT, title="Again"))
+        again = db.exec(
+            select(Claim.id).where(Claim.article_id == result.article.id, Claim.text == VARIANT)
+        ).one()
+        kinds = db.exec(select(Alert.kind).where(Alert.claim_id == again)).all()
+    assert kinds == [AlertKind.PREVIOUSLY_CHECKED]

@@ -154,7 +154,15 @@ def raise_for_suggestions(session: Session, suggestions: Sequence[Any]) -> list[
         held = best.get((claim_id, key))
         if held is None or rank > held["rank"]:
             best[(claim_id, key)] = {**row, "rank": rank}
-    rows = [{k: v for k, v in row.items() if k != "rank"} for row in best.values()]
+    # A claim that repeats one member of a cluster and varies another (an editor confirmed a
+    # variant into it with the override) hears once about that cluster: the repeat wins, since
+    # the editor has said the cluster's claims are one claim.
+    repeated = {(claim_id, key) for claim_id, key in best if not key.startswith("variant:")}
+    rows = [
+        {k: v for k, v in row.items() if k != "rank"}
+        for (claim_id, key), row in best.items()
+        if not (key.startswith("variant:") and (claim_id, key.removeprefix("variant:")) in repeated)
+    ]
     return _add(session, sorted(rows, key=lambda r: (r["claim_id"], r["match_key"])))
 
 

@@ -31,6 +31,7 @@ import functools
 import json
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -47,7 +48,7 @@ from workbench.matching import (
 WORDS_FILE = Path(__file__).with_name("fact_words.json")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity, like the alias table
 class FactWords:
     """The word lists polarity and names are read with (see fact_words.json for the defaults)."""
 
@@ -95,7 +96,8 @@ class Fact:
 class ClaimFacts:
     facts: tuple[Fact, ...]
     negations: int
-    directions: dict[str, str]  # opposite pair -> "up" or "down", when a claim takes one side
+    # opposite pair -> how many words of each side the claim has ("rose ... gained": 2 up)
+    directions: dict[str, tuple[int, int]]
     tokens: tuple[str, ...]  # lower-case words, for aligning names
     token_spans: tuple[tuple[int, int], ...]
     written: tuple[str, ...] = ()  # the same words as written, for the editor
@@ -217,6 +219,12 @@ _RELATIVE = re.compile(
 )
 
 _NUMBER_WORD = "|".join([*_UNIT_WORDS, *_TENS_WORDS, *_SCALE_WORDS])
+_SCALE = "|".join(_SCALE_WORDS)
+# A claim without a digit, a currency sign or a number word has no quantity: most claims skip the
+# token scan below.
+_MAY_HAVE_QUANTITY = re.compile(
+    rf"[\d$£€¥₹]|\b(?:{_NUMBER_WORD}|{'|'.join(_ORDINAL_WORDS)})\b", re.IGNORECASE
+)
 # One token of a quantity: a currency sign, digits (with separators, decimals and an attached
 # magnitude or ordinal suffix), or a number word (hyphenated tens-units included).
 _TOKEN = re.compile(
@@ -224,7 +232,7 @@ _TOKEN = re.compile(
     r"|(?P<digits>(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?)"
     r"(?P<suffix>st|nd|rd|th|k|m|mn|bn|b|tn)?(?![\w])"
     rf"|(?P<word>\b(?:{'|'.join(_TENS_WORDS)})-(?:{'|'.join(list(_UNIT_WORDS)[1:10])})\b"
-    rf"|\b(?:{_NUMBER_WORD}|a|an|and)\b)"
+    rf"|\b(?:{_NUMBER_WORD}|an?(?=\s+(?:{_SCALE}))|and(?=\s+(?:{_NUMBER_WORD})))\b)"
     r"|(?P<percent>%|\bper\s*cent\b|\bpercent\b|\bpct\b|\bpercentage points?\b)"
     r"|(?P<magnitude>\b(?:thousand|millions?|billions?|trillion|bn|mn|mln)\b)"
     r"|(?P<currency>\b(?:" + "|".join(sorted(_CURRENCY_WORDS, key=len, reverse=True)) + r")\b)"
@@ -279,6 +287,8 @@ def _precision(digits: str, magnitude: float) -> float | None:
 
 def _quantities(text: str) -> list[Fact]:
     """Numbers, money, percentages, years, ordinals and dates, in the order they are written."""
+    if not _MAY_HAVE_QUANTITY.search(text):
+        return _with_dates(text, [])
     tokens = list(_TOKEN.finditer(text))
     facts: list[Fact] = []
     i = 0
@@ -286,11 +296,11 @@ def _quantities(text: str) -> list[Fact]:
         token = tokens[i]
         start = token.start()
         currency: str | None = None
-        if token.lastgroup == "sign":
+        if _kind(token) == "sign":
             nxt = tokens[i + 1] if i + 1 < len(tokens) else None
             if (
                 nxt is None
-                or nxt.lastgroup not in ("digits", "word")
+                or _kind(nxt) not in ("digits", "word")
                 or not _adjacent(text, token, nxt)
             ):
                 i += 1
@@ -298,19 +308,19 @@ def _quantities(text: str) -> list[Fact]:
             currency = _CURRENCY_SIGNS[token.group().casefold()]
             i += 1
             token = tokens[i]
-        if token.lastgroup == "ordinal":
+        if _kind(token) == "ordinal":
             value = _ORDINAL_WORDS[token.group().casefold()]
             facts.append(
                 Fact("ordinal", str(value), token.group(), token.start(), token.end(), value)
             )
             i += 1
             continue
-        if token.lastgroup not in ("digits", "word"):
+        if _kind(token) not in ("digits", "word"):
             i += 1
             continue
         # The number itself: digits, or a run of number words.
         unit: float | None
-        if token.lastgroup == "digits":
+        if _kind(token) == "digits":
             digits = token.group("digits")
             suffix = (token.group("suffix") or "").casefold()
             value = float(digits.replace(",", ""))
@@ -326,20 +336,30 @@ def _quantities(text: str) -> list[Fact]:
             words: list[str] = []
             end = token.end()
             j = i
-            while j < len(tokens) and tokens[j].lastgroup in ("word", "magnitude"):
+            while j < len(tokens) and _kind(tokens[j]) in ("word", "magnitude"):
                 if j > i and not _adjacent(text, tokens[j - 1], tokens[j]):
                     break
                 words.append(tokens[j].group())
                 end = tokens[j].end()
                 j += 1
+            # "and" joins number words, "a" stands for one before a scale ("a million"):
+            # neither starts or ends a number ("and a one million dollar fine").
+            lead = 0
+            while lead < len(words) and (
+                words[lead].casefold() == "and"
+                or words[lead].casefold() in ("a", "an")
+                and (lead + 1 == len(words) or words[lead + 1].casefold() not in _SCALE_WORDS)
+            ):
+                lead += 1
+            words = words[lead:]
             while words and words[-1].casefold() in ("a", "an", "and"):
                 words.pop()
                 j -= 1
-                end = tokens[j - 1].end() if j > i else token.end()
             parsed = _word_value(words) if words else None
-            if parsed is None or all(w.casefold() in ("a", "an", "and") for w in words):
-                i = max(j, i + 1)
+            if parsed is None:
+                i += 1  # no number starts here; the next token may start one
                 continue
+            start, end = tokens[i + lead].start(), tokens[j - 1].end()
             i = j
             value, unit, magnitude = parsed, None, 1.0
             # "a million", "one hundred" say a round number: exact.
@@ -347,7 +367,7 @@ def _quantities(text: str) -> list[Fact]:
         kind = "number"
         while i < len(tokens) and _adjacent_end(text, end, tokens[i]):
             follower = tokens[i]
-            group = follower.lastgroup
+            group = _kind(follower)
             word = follower.group().casefold()
             if group == "word" and word in _MAGNITUDES and magnitude == 1.0:
                 group = "magnitude"  # "2.5 million": the scale word of a number in digits
@@ -366,10 +386,15 @@ def _quantities(text: str) -> list[Fact]:
         if currency is not None:
             kind = "money"
         elif kind == "number" and _looks_like_year(text, start, end, value):
-            kind = "year"
+            kind, unit = "year", None  # 1950 is not 1951, however many digits are round
         key = f"{currency}:{_fmt(value)}" if currency else _fmt(value)
         facts.append(Fact(kind, key, text[start:end], start, end, value, unit))
     return _with_dates(text, facts)
+
+
+def _kind(token: re.Match[str]) -> str | None:
+    """Which part of _TOKEN matched ("7m" ends in its suffix group, but is digits)."""
+    return "digits" if token.group("digits") else token.lastgroup
 
 
 def _adjacent(text: str, left: re.Match[str], right: re.Match[str]) -> bool:
@@ -522,9 +547,15 @@ def _not_a_name(word: str, index: int, words: FactWords) -> bool:
     return index == 0 and folded in words.sentence_starters
 
 
+@functools.lru_cache(maxsize=50_000)
 def _name_words(written: str, aliases: AliasTable, words: FactWords) -> frozenset[str]:
     """The words that identify a name, through the aliases, without titles ("Mr", "Minister")."""
-    through = aliases.apply(written)
+    through = written
+    # "U.S" (a dot lost) and "US" read as "U.S." does, when the alias list knows one of them.
+    for spelling in (written, written + ".", written.replace(".", "")):
+        if aliases.apply(spelling) != spelling:
+            through = aliases.apply(spelling)
+            break
     folded = unicodedata.normalize("NFKD", through)
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch)).casefold()
     parts = re.findall(r"\w+", plain.replace("'s", "").replace("’s", ""))
@@ -537,8 +568,8 @@ def _same_word(a: str, b: str) -> bool:
     "Ron" = "Ronald"."""
     if a == b:
         return True
-    if len(a) >= 3 and len(b) >= 3 and (a.startswith(b) or b.startswith(a)):
-        return True
+    if len(a) >= 2 and len(b) >= 2 and (a.startswith(b) or b.startswith(a)):
+        return True  # "Ron" is "Ronald", "Va." is "Virginia"
     shared = 0
     for x, y in zip(a, b, strict=False):
         if x != y:
@@ -569,6 +600,7 @@ def _joined(one: frozenset[str], parts: frozenset[str]) -> bool:
 # --- Extraction and comparison -------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # a claim that many repeat is compared again and again
 def extract(
     text: str,
     normalized: str,
@@ -586,14 +618,14 @@ def extract(
             continue
         key_words = _name_words(name.text, aliases, words)
         facts.append(Fact("name", " ".join(sorted(key_words)), name.text, name.start, name.end))
-    normal_words = normalized.split()
-    negations = sum(1 for w in normal_words if w in words.negation)
-    present = set(normal_words)
-    directions: dict[str, str] = {}
+    counts = Counter(normalized.split())
+    negations = sum(n for w, n in counts.items() if w in words.negation)
+    directions: dict[str, tuple[int, int]] = {}
     for pair, (up, down) in words.opposites.items():
-        has_up, has_down = bool(present & up), bool(present & down)
-        if has_up != has_down:
-            directions[pair] = "up" if has_up else "down"
+        ups = sum(n for w, n in counts.items() if w in up)
+        downs = sum(n for w, n in counts.items() if w in down)
+        if ups or downs:
+            directions[pair] = (ups, downs)
     # A fact said twice ("the U.S." ... "United States officials") is one fact.
     unique = {(f.kind, f.key): f for f in sorted(facts, key=lambda f: -f.start)}
     return ClaimFacts(
@@ -713,13 +745,20 @@ def compare(ours: ClaimFacts, theirs: ClaimFacts) -> FactComparison:
                 span if added else None,
             )
         )
-    for pair, side in ours.directions.items():
-        other_side = theirs.directions.get(pair)
-        if other_side is not None and other_side != side:
-            up, down = words.opposites[pair]
-            mine, my_span = _word_in(ours, up if side == "up" else down, pair)
-            their, their_span = _word_in(theirs, up if other_side == "up" else down, pair)
-            comparison.conflicts.append(Difference("direction", mine, their, my_span, their_span))
+    for pair, (my_ups, my_downs) in ours.directions.items():
+        their_ups, their_downs = theirs.directions.get(pair, (0, 0))
+        # One says "up" where the other says "down"; a direction only one of them adds (a
+        # clause more) is not a conflict.
+        if my_ups > their_ups and their_downs > my_downs:
+            side, other_side = "up", "down"
+        elif my_downs > their_downs and their_ups > my_ups:
+            side, other_side = "down", "up"
+        else:
+            continue
+        up, down = words.opposites[pair]
+        mine, my_span = _word_in(ours, up if side == "up" else down, pair)
+        their, their_span = _word_in(theirs, up if other_side == "up" else down, pair)
+        comparison.conflicts.append(Difference("direction", mine, their, my_span, their_span))
     return comparison
 
 

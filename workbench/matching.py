@@ -54,6 +54,18 @@ DEFAULT_ALIASES: tuple[tuple[str, str], ...] = (
     ("ISIS", "Islamic State"),
     ("ISIL", "Islamic State"),
     ("Daesh", "Islamic State"),
+    ("WTO", "World Trade Organization"),
+    ("World Trade Organisation", "World Trade Organization"),
+    ("IAEA", "International Atomic Energy Agency"),
+    ("FDA", "Food and Drug Administration"),
+    ("CDC", "Centers for Disease Control and Prevention"),
+    ("SEC", "Securities and Exchange Commission"),
+    ("IMF", "International Monetary Fund"),
+    ("WHO", "World Health Organization"),
+    ("NATO", "North Atlantic Treaty Organization"),
+    ("OPEC", "Organization of the Petroleum Exporting Countries"),
+    ("FBI", "Federal Bureau of Investigation"),
+    ("DHS", "Department of Homeland Security"),
     ("defence", "defense"),
     ("per cent", "percent"),
     ("%", " percent"),
@@ -110,7 +122,7 @@ DEFAULT_SYNONYMS: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a table is built once and read often
 class AliasTable:
     """Compiled aliases (one regular expression for all phrases, longest first), and the
     synonyms that are read the same way once the words are stemmed."""

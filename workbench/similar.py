@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
 from workbench import alerts, search_index
-from workbench.facts import FactComparison, compare, compare_texts, extract
+from workbench.facts import ClaimFacts, FactComparison, compare, compare_texts, extract
 from workbench.matching import (
     DUPLICATE_THRESHOLD,
     IDENTICAL_SCORE,
@@ -83,7 +83,7 @@ class SimilarClaim:
     article: Article
     score: float  # 0-100, ranks the results
     duplicate_score: float  # 0-100, with the facts decides "duplicate"
-    facts: FactComparison  # the query's facts against the claim's
+    facts: FactComparison  # the query's facts against the claim's (compared when worded alike)
 
     @property
     def duplicate(self) -> bool:
@@ -222,17 +222,19 @@ def find_similar(
         ).all()
     }
     results: list[tuple[float, int, SimilarClaim]] = []
-    query_facts = extract(text, query.normalized, aliases)
+    query_facts: ClaimFacts | None = None
     for rank, (score, claim_id) in enumerate(ranked):
         if claim_id not in loaded:
             continue
         claim, article = loaded[claim_id]
+        alike = duplicate_score(query.normalized, claim.normalized_text, query.idf)
+        # Facts decide between duplicate and variant, so only pairs worded alike need them.
+        facts = FactComparison()
+        if alike >= DUPLICATE_THRESHOLD:
+            query_facts = query_facts or extract(text, query.normalized, aliases)
+            facts = compare(query_facts, extract(claim.text, claim.normalized_text, aliases))
         result = SimilarClaim(
-            claim,
-            article,
-            score=round(score, 1),
-            duplicate_score=duplicate_score(query.normalized, claim.normalized_text, query.idf),
-            facts=compare(query_facts, extract(claim.text, claim.normalized_text, aliases)),
+            claim, article, score=round(score, 1), duplicate_score=alike, facts=facts
         )
         if result.duplicate and result.duplicate_score > score:
             # The same claim ranks at least as high as its duplicate score says.

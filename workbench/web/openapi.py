@@ -206,7 +206,11 @@ FILTERS = [
     _param("changed_until", TIME, "Last changed before."),
 ]
 ERRORS = {
-    "400": "The request cannot be read: malformed JSON, a missing or mistyped field.",
+    "400": (
+        "The request cannot be read: malformed JSON (`bad_json`), arrays or objects nested more "
+        "than 100 deep (`too_deep`), a string holding a NUL or a lone surrogate (`bad_text`), a "
+        "missing or mistyped field."
+    ),
     "401": "No valid token or log-in.",
     "403": "The account's role may not do this, or a browser session sent no CSRF token.",
     "404": "No record with that id.",

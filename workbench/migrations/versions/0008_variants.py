@@ -26,6 +26,20 @@ depends_on: str | Sequence[str] | None = None
 OLD_ALERT_KINDS = ("previously_checked", "being_checked", "verdict_reached")
 NEW_ALERT_KINDS = (*OLD_ALERT_KINDS, "variant_of_checked")
 BATCH = 2_000
+NEW_ALIASES = (
+    ("WTO", "World Trade Organization"),
+    ("World Trade Organisation", "World Trade Organization"),
+    ("IAEA", "International Atomic Energy Agency"),
+    ("FDA", "Food and Drug Administration"),
+    ("CDC", "Centers for Disease Control and Prevention"),
+    ("SEC", "Securities and Exchange Commission"),
+    ("IMF", "International Monetary Fund"),
+    ("WHO", "World Health Organization"),
+    ("NATO", "North Atlantic Treaty Organization"),
+    ("OPEC", "Organization of the Petroleum Exporting Countries"),
+    ("FBI", "Federal Bureau of Investigation"),
+    ("DHS", "Department of Homeland Security"),
+)
 
 
 def _enum(name: str, *values: str) -> sa.Enum:
@@ -47,6 +61,22 @@ def upgrade() -> None:
         synonym,
         [{"phrase": p, "canonical": c, "created_at": created} for p, c in DEFAULT_SYNONYMS],
     )
+    # Organisations' short names, new to the default alias list (a name kept by an admin wins).
+    known = {row[0] for row in op.get_bind().execute(sa.text("SELECT phrase FROM alias"))}
+    alias = sa.table(
+        "alias",
+        sa.column("phrase", sa.String),
+        sa.column("canonical", sa.String),
+        sa.column("created_at", sqlmodel.sql.sqltypes.UTCDateTime()),
+    )
+    op.bulk_insert(
+        alias,
+        [
+            {"phrase": p, "canonical": c, "created_at": created}
+            for p, c in NEW_ALIASES
+            if p not in known
+        ],
+    )
     with op.batch_alter_table("duplicatesuggestion") as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -62,6 +92,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DELETE FROM alert WHERE kind = 'variant_of_checked'")
+    for phrase, canonical in NEW_ALIASES:
+        op.execute(
+            sa.text("DELETE FROM alias WHERE phrase = :p AND canonical = :c").bindparams(
+                p=phrase, c=canonical
+            )
+        )
     _alert_kinds(OLD_ALERT_KINDS)
     with op.batch_alter_table("duplicatesuggestion") as batch_op:
         if op.get_bind().dialect.name == "sqlite":
