@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import date
 
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from workbench.claim_archive import ArchivedClaim, import_archive
+from workbench.db import write_session
 from workbench.matching import normalize
-from workbench.social import clean_post, split_words
+from workbench.similar import find_similar
+from workbench.social import clean_post, posted_on, split_words
 
 
 @pytest.mark.parametrize(
@@ -47,3 +54,49 @@ def test_an_ordinary_sentence_is_left_alone(sentence: str) -> None:
 
 def test_hashtag_words_meet_the_claim_they_name() -> None:
     assert normalize(split_words("PizzaVendingMachine")) == normalize("pizza vending machine")
+
+
+@pytest.mark.parametrize(
+    ("post", "day"),
+    [
+        ("Packs drop today! — OREO Cookie (@Oreo) January 28, 2021", date(2021, 1, 28)),
+        (
+            "Do NOT attack Syria — Donald J. Trump (@realDonaldTrump) Sept. 5, 2013",
+            date(2013, 9, 5),
+        ),
+        ("Talks began in Geneva on May 3, 2020.", None),  # a date in the claim, not a signature
+        ("Odd — Someone (@x) February 30, 2020", None),
+    ],
+)
+def test_a_post_says_when_it_was_posted(post: str, day: date | None) -> None:
+    assert posted_on(post) == day
+
+
+def test_the_check_of_the_posts_time_ranks_first(engine: sa.Engine, session: Session) -> None:
+    # Two checks worded alike, years apart: the one made when the post circulated comes first,
+    # and without a date the order is the words' alone.
+    text = "Video shows a shark swimming on a flooded highway after the hurricane."
+    with write_session(engine) as db:
+        import_archive(
+            db,
+            [
+                ArchivedClaim(external_id="old", text=text, date=_at(2012, 10, 30)),
+                ArchivedClaim(external_id="new", text=text + " ", date=_at(2017, 8, 28)),
+            ],
+        )
+    post = "A shark swimming on a flooded highway after the hurricane! — Jo (@jo) August 27, 2017"
+    assert [h.claim.external_id for h in find_similar(session, post, 2)] == ["new", "old"]
+    earlier = post.replace("August 27, 2017", "October 29, 2012")
+    assert [h.claim.external_id for h in find_similar(session, earlier, 2)] == ["old", "new"]
+    assert [
+        h.claim.external_id for h in find_similar(session, post, 2, when=date(2012, 11, 1))
+    ] == [
+        "old",
+        "new",
+    ]
+
+
+def _at(year: int, month: int, day: int):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime(year, month, day, tzinfo=UTC)

@@ -31,6 +31,7 @@ from workbench.ingest import (
     BatchReport,
     IngestError,
     ingest_batch,
+    parse_date,
     read_article_file,
 )
 from workbench.models import ClaimStatus, Role, Verdict
@@ -297,9 +298,10 @@ def import_claims(file: IO[str]) -> None:
 @click.option("--input", "input_file", type=click.File("r", encoding="utf-8-sig"), default="-")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 def similar_claims(input_file: IO[str], limit: int) -> None:
-    """For each {"id", "text"} line, print {"query_id", "results": [{"claim_id", "score",
-    "duplicate_score", "duplicate", "kind", "changed"}]}, best first, as the API reports them;
-    claim_id is the claim's external id when it has one."""
+    """For each {"id", "text", "date"?} line, print {"query_id", "results": [{"claim_id",
+    "score", "duplicate_score", "duplicate", "kind", "changed"}]}, best first, as the API reports
+    them; claim_id is the claim's external id when it has one. "date" (ISO) is when the text was
+    published; a post's signature line gives it too."""
     engine = get_engine()
     with read_session(engine) as session:
         aliases = load_aliases(session)
@@ -315,7 +317,15 @@ def similar_claims(input_file: IO[str], limit: int) -> None:
                 raise click.ClickException(
                     f'line {number}: expected a JSON object with "id" and "text".'
                 ) from None
-            found = find_similar(session, text, limit, aliases=aliases)
+            published = query.get("date")
+            when = parse_date(published) if isinstance(published, str) else None
+            if published is not None and when is None:
+                raise click.ClickException(
+                    f'line {number}: "date" must be an ISO date such as 2020-05-03.'
+                )
+            found = find_similar(
+                session, text, limit, aliases=aliases, when=when.date() if when else None
+            )
             results = [
                 {
                     "claim_id": hit.claim.external_id or hit.claim.id,

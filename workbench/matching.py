@@ -27,6 +27,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from difflib import SequenceMatcher
 
 from rapidfuzz import fuzz
@@ -594,24 +595,26 @@ class LogisticModel:
 # and the 7 alignment features; see the README for the figures.
 DUPLICATE_MODEL = LogisticModel(
     weights=(
-        *(1.935, 1.39, 2.797, -2.831, 1.736, 1.847, 1.203, -0.509, -0.855, 1.501, 0.427),
-        *(-1.794, -1.72, 1.11, 0.701, 0.845, 1.351, 1.78),
+        *(1.927, 1.196, 2.684, -2.679, 1.853, 1.957, 1.155, -0.511, -0.816, 1.556, 0.425),
+        *(-1.78, -1.604, 0.822, 0.683, 0.788, 1.402, 1.585),
     ),
-    bias=-6.864,
+    bias=-6.733,
 )
 # Cross-validated on MSRP, the app's decision (this score, and no conflicting fact) reaches
-# precision 0.906 at 75 with recall 0.675 (a pair whose facts conflict is not the same claim).
+# precision 0.903 at 75 with recall 0.678 (a pair whose facts conflict is not the same claim).
 DUPLICATE_THRESHOLD = 75.0
 
 # Fitted by benchmarks/fit_matching.py on the CheckThat! 2022 training queries (cleaned of their
 # social-media noise, candidates from the postings-budget index query); the first eleven weights
-# apply to the claim's text, the next eleven to its title (zero when it has none).
+# apply to the claim's text, the next eleven to its title (zero when it has none), the last four
+# to how near in time the post and the claim's check are (zero when a date is unknown).
 SIMILARITY_MODEL = LogisticModel(
     weights=(
-        *(3.035, 0.967, 0.612, 0.038, 7.481, 5.881, 6.964, -0.622, 0.707, -1.418, -0.889),
-        *(4.106, 1.546, 2.281, 1.236, 4.07, 4.961, 4.03, 2.412, -1.2, -1.703, -2.037),
+        *(1.708, 0.619, 0.072, 0.487, 5.619, 4.061, 5.006, 0.444, -0.738, -0.946, -0.01),
+        *(2.746, 2.009, 1.159, 1.829, 3.356, 5.246, 3.298, 1.777, -1.625, -1.201, -0.258),
+        *(-3.658, 4.66, 0.052, 2.624),
     ),
-    bias=-16.106,
+    bias=-15.081,
 )
 
 
@@ -627,15 +630,49 @@ def duplicate_score(query: str, candidate: str, idf: Idf) -> float:
     return round(100 * DUPLICATE_MODEL.probability(duplicate_features(query, candidate, idf)), 1)
 
 
-def similarity_features(query: str, candidate: str, title: str | None, idf: Idf) -> list[float]:
+DATE_FEATURE_COUNT = 4
+
+
+def date_features(query_date: date | None, claim_date: date | None) -> list[float]:
+    """How close in time the query (a post's own date) and the archived claim (its article's or
+    fact-check's date) are: a claim is checked while it circulates, so the check of that month
+    is more likely the one a post is about. All zero when either date is unknown."""
+    if query_date is None or claim_date is None:
+        return [0.0] * DATE_FEATURE_COUNT
+    days = abs((claim_date - query_date).days)
+    return [
+        1.0,
+        math.exp(-days / 30),
+        math.exp(-days / 365),
+        1.0 if claim_date >= query_date else 0.0,  # checked after it was posted
+    ]
+
+
+def similarity_features(
+    query: str,
+    candidate: str,
+    title: str | None,
+    idf: Idf,
+    query_date: date | None = None,
+    claim_date: date | None = None,
+) -> list[float]:
     title_features = features(query, title, idf) if title else [0.0] * FEATURE_COUNT
-    return features(query, candidate, idf) + title_features
+    return features(query, candidate, idf) + title_features + date_features(query_date, claim_date)
 
 
-def similarity_score(query: str, candidate: str, title: str | None, idf: Idf) -> float:
+def similarity_score(
+    query: str,
+    candidate: str,
+    title: str | None,
+    idf: Idf,
+    query_date: date | None = None,
+    claim_date: date | None = None,
+) -> float:
     """0-100: how likely the archived claim (and its title) is what the query text is about.
 
     Not rounded: results are ranked on it, and shown rounded."""
     if query == candidate:
         return IDENTICAL_SCORE
-    return 100 * SIMILARITY_MODEL.probability(similarity_features(query, candidate, title, idf))
+    return 100 * SIMILARITY_MODEL.probability(
+        similarity_features(query, candidate, title, idf, query_date, claim_date)
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -40,7 +41,7 @@ from workbench.models import (
     utcnow,
 )
 from workbench.priority import add_repeats
-from workbench.social import clean_post
+from workbench.social import clean_post, posted_on
 
 CANDIDATES = 400  # claims scored per query; enough for the brute-force top 10 (benchmarks)
 TITLE_WEIGHT = 5.0  # a checked claim's own title says what it is about (BM25 column weight)
@@ -161,6 +162,11 @@ class Candidate(NamedTuple):
     external_id: str | None
     normalized_text: str
     normalized_title: str | None
+    published: datetime | None  # its article's (or fact-check's) date
+
+    @property
+    def day(self) -> date | None:
+        return self.published.date() if self.published else None
 
 
 def candidates_for(
@@ -178,9 +184,15 @@ def _candidates(session: Session, query: _Query, limit: int) -> list[Candidate]:
     if not ids:
         return []
     rows = session.execute(
-        sa.select(Claim.id, Claim.external_id, Claim.normalized_text, Claim.normalized_title).where(
-            Claim.id.in_(ids)
+        sa.select(
+            Claim.id,
+            Claim.external_id,
+            Claim.normalized_text,
+            Claim.normalized_title,
+            Article.published_at,
         )
+        .join(Article, Claim.article_id == Article.id)
+        .where(Claim.id.in_(ids))
     )
     order = {claim_id: rank for rank, claim_id in enumerate(ids)}
     return sorted((Candidate(*row) for row in rows), key=lambda c: order[c.id])
@@ -192,9 +204,14 @@ def find_similar(
     limit: int = 10,
     *,
     aliases: AliasTable | None = None,
+    when: date | None = None,
 ) -> list[SimilarClaim]:
-    """The archived claims closest to any text, best first, scored 0-100."""
+    """The archived claims closest to any text, best first, scored 0-100.
+
+    `when` is the day the text was published (a post's signature line gives it when it is not
+    given): claims of that time rank higher, as a claim is checked while it circulates."""
     aliases = aliases or load_aliases(session)
+    when = when or posted_on(text)
     # A pasted post is read as the claim it makes, for the scores and the facts alike.
     text = clean_post(text)
     query = _prepare(session, normalize(text, aliases))
@@ -204,7 +221,13 @@ def find_similar(
         (
             (
                 ranking_score(
-                    query.normalized, c.normalized_text, c.normalized_title, query.idf, keywords
+                    query.normalized,
+                    c.normalized_text,
+                    c.normalized_title,
+                    query.idf,
+                    keywords,
+                    when,
+                    c.day,
                 ),
                 c.id,
             )
@@ -254,12 +277,19 @@ def query_keywords(normalized: str) -> set[str]:
 
 
 def ranking_score(
-    normalized: str, text: str, title: str | None, idf: Idf, keywords: set[str]
+    normalized: str,
+    text: str,
+    title: str | None,
+    idf: Idf,
+    keywords: set[str],
+    query_date: date | None = None,
+    claim_date: date | None = None,
 ) -> float:
     """What the similar-claims search ranks on (unrounded): the similarity score, or for a query
     of a few words the keyword score when that is higher."""
     return max(
-        similarity_score(normalized, text, title, idf), _keyword_score(keywords, text, title, idf)
+        similarity_score(normalized, text, title, idf, query_date, claim_date),
+        _keyword_score(keywords, text, title, idf),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from datetime import date, datetime
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 # "— Donald J. Trump (@realDonaldTrump) September 5, 2013" at the end of an embedded tweet. The
@@ -21,7 +22,7 @@ _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 # whole line 0.888 / 0.845.
 _SIGNATURE = re.compile(
     rf"\s*(?:[—–]|\s-)\s*(?P<name>[^—–\n]{{0,80}}?)\s*\(@\w+\)\s*"
-    rf"(?:(?P<month>{_MONTH})\s+\d{{1,2}},?\s+(?P<year>\d{{2,4}}))?\W*$"
+    rf"(?:(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{2,4}}))?\W*$"
 )
 _RETWEET = re.compile(r"^\s*RT\s+@\w+\s*:\s*")
 # A link glued to the word before it ("#fercdoesntworkpic.twitter.com/x") is cut off too.
@@ -62,3 +63,19 @@ def clean_post(text: str) -> str:
     text = _HANDLE.sub(lambda m: " " + split_words(m.group(1)) + " ", text)
     text = "".join(" " if _is_emoji(ch) else ch for ch in text)
     return _SPACES.sub(" ", text).strip()
+
+
+def posted_on(text: str) -> date | None:
+    """The day a post says it was posted, from its signature line ("— Name (@handle) May 3,
+    2020"), or None. A claim is usually checked soon after it circulates, so the day helps rank
+    the fact-checks of that time first."""
+    match = _SIGNATURE.search(html.unescape(text).strip())
+    if match is None or not match.group("month") or len(match.group("year") or "") != 4:
+        return None
+    month = match.group("month").rstrip(".")[:3]
+    try:
+        return datetime.strptime(
+            f"{month} {match.group('day')} {match.group('year')}", "%b %d %Y"
+        ).date()
+    except ValueError:
+        return None

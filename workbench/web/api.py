@@ -31,7 +31,7 @@ from workbench import duplicates, review
 from workbench.articles import ArticleNotFound
 from workbench.db import get_session
 from workbench.filter_args import ID_MAX, FilterError
-from workbench.ingest import DuplicateArticle, IngestError
+from workbench.ingest import DuplicateArticle, IngestError, parse_date
 from workbench.models import Role, TokenKind
 from workbench.similar import find_similar
 from workbench.tokens import PREFIXES, user_for_token
@@ -320,7 +320,11 @@ def similar_claims() -> Any:
     if len(query) > QUERY_MAX:
         return error(400, "query_too_long", f"The text may be at most {QUERY_MAX} characters.")
     limit = limit_arg(default=10)
-    results = find_similar(get_session(), query, limit)
+    published = request.args.get("date")
+    when = parse_date(published) if published else None
+    if published and when is None:
+        raise BadRequest("bad_date", "date must be an ISO date such as 2020-05-03.")
+    results = find_similar(get_session(), query, limit, when=when.date() if when else None)
     return jsonify(
         {
             "query": query,

@@ -307,6 +307,11 @@ def document() -> dict[str, Any]:
                         **_param("q", {"type": "string", "maxLength": QUERY_MAX}, "The text."),
                         "required": True,
                     },
+                    _param(
+                        "date",
+                        {"type": "string", "format": "date"},
+                        "When the text was published (ISO); claims of that time rank higher.",
+                    ),
                     LIMIT,
                 ],
             )
