@@ -23,6 +23,10 @@ through the real commands, each one a separate process, as in the README:
 5. In the same run, the baseline that the data README warns about: plain rapidfuzz, i.e.
    ``token_sort_ratio`` of the normalised query against every normalised claim text stored by the
    import (the whole archive, no index), top 5.
+6. Candidate recall: how often a gold claim is among the candidates the text index hands the
+   scorer (``similar.candidates_for`` on the imported database, the call ``claims similar``
+   makes), and the MAP@5 of the index's own (BM25) order of them: no scorer can rank a claim the
+   index never offered, and the scorer should beat the order it was given.
 
 The similarity model was fitted on the train split only (benchmarks/fit_matching.py), so dev and
 devtest are out-of-sample here. Run from the repository root:
@@ -48,7 +52,10 @@ sys.path.insert(0, str(REPO))
 
 from rapidfuzz import fuzz, process  # noqa: E402
 
+from workbench.config import Settings  # noqa: E402
+from workbench.db import make_engine, read_session  # noqa: E402
 from workbench.matching import normalize  # noqa: E402
+from workbench.similar import CANDIDATES, candidates_for, load_aliases  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "claim-matching"
 BM25_BASELINE = 0.8179
@@ -173,6 +180,23 @@ def plain_rapidfuzz(
     return runs
 
 
+def index_candidates(database: Path, queries: list[dict[str, str]]) -> dict[str, list[str]]:
+    """Each query's candidates as the text index hands them to the scorer, best first."""
+    engine = make_engine(Settings(database_url=f"sqlite:///{database}"))
+    try:
+        with read_session(engine) as session:
+            aliases = load_aliases(session)
+            return {
+                query["id"]: [
+                    str(c.external_id)
+                    for c in candidates_for(session, query["text"], aliases=aliases)[1]
+                ]
+                for query in queries
+            }
+    finally:
+        engine.dispose()
+
+
 def main() -> int:
     failed = False
     with tempfile.TemporaryDirectory() as tmp:
@@ -222,6 +246,13 @@ def main() -> int:
                 f"  plain rapidfuzz token_sort_ratio over the whole archive: MAP@5 "
                 f"{baseline:.4f} = {baseline / BM25_BASELINE:.3f} x BM25; {baseline_qps:.1f} "
                 "queries/s"
+            )
+            offered = index_candidates(database, queries)
+            found = sum(1 for q, rel in gold.items() if rel & set(offered.get(q, ())))
+            print(
+                f"  gold among the candidates (up to {CANDIDATES}) the index hands the scorer: "
+                f"{found}/{len(gold)} = {found / len(gold):.3f}; MAP@5 of the index's own "
+                f"order: {map_at_k(offered, gold):.4f}"
             )
             if ours <= BM25_BASELINE:
                 print(f"  FAIL: MAP@5 {ours:.4f} is not above the BM25 baseline {BM25_BASELINE}")

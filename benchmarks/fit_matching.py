@@ -39,6 +39,7 @@ from workbench.matching import (  # noqa: E402
     similarity_features,
 )
 from workbench.similar import candidates_for  # noqa: E402
+from workbench.social import posted_on  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 MIN_PRECISION = 0.90
@@ -172,6 +173,7 @@ def fit_similarity_model() -> None:
         with read_session(engine) as session:
             for query_id, wanted in gold.items():
                 query, rows = candidates_for(session, queries[query_id])
+                posted = posted_on(queries[query_id])
                 for claim in rows:
                     x.append(
                         similarity_features(
@@ -179,6 +181,8 @@ def fit_similarity_model() -> None:
                             claim.normalized_text,
                             claim.normalized_title,
                             query.idf,
+                            posted,
+                            claim.day,
                         )
                     )
                     y.append(1 if claim.external_id in wanted else 0)

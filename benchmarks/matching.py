@@ -80,9 +80,9 @@ from workbench.matching import (  # noqa: E402
     Idf,
     content_words,
     normalize,
-    scores,
 )
 from workbench.models import Article, Claim, utcnow  # noqa: E402
+from workbench.social import clean_post  # noqa: E402
 from workbench.splitting import split_sentences  # noqa: E402
 
 MSRP_PATH = REPO_ROOT.parent / "shared" / "data" / "paraphrase" / "msrp-train.tsv"
@@ -106,12 +106,18 @@ Z_EPS = 1e-6  # slack on the numpy bound for float summation order
 # reproduce, so recall is also given for the exact top-10 claims scoring at least this.
 LIKELY = 50.0
 
-Ranked = list[tuple[int, float, float]]  # (claim id, score, duplicate score), best first
+Ranked = list[tuple[int, float]]  # (claim id, ranking score), best first
 
 
-def rank_key(item: tuple[int, float, float]) -> tuple[float, float, int]:
-    """find_similar's order: score, then duplicate score, then the older claim."""
-    return (-item[1], -item[2], item[0])
+def rank_key(item: tuple[int, float]) -> tuple[float, int]:
+    """find_similar's order of the candidates: ranking score, then the older claim. (Among the
+    10 shown, a duplicate then moves up to its duplicate score: the same 10 claims.)"""
+    return (-item[1], item[0])
+
+
+def score_of(normalized: str, text: str, title: str | None, idf: Idf) -> float:
+    """similar.ranking_score for a query given by its normalised text."""
+    return similar.ranking_score(normalized, text, title, idf, similar.query_keywords(normalized))
 
 
 # --- Claims and queries -------------------------------------------------------------------------
@@ -391,12 +397,13 @@ def timed_find_similar(engine: Engine, text: str) -> tuple[float, float, Ranked]
         wall, cpu = time.perf_counter(), time.thread_time()
         found = similar.find_similar(session, text, limit=TOP)
         wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
-    return 1000 * wall, 1000 * cpu, [(r.claim.id or 0, r.score, r.duplicate_score) for r in found]
+    return 1000 * wall, 1000 * cpu, [(r.claim.id or 0, r.score) for r in found]
 
 
 STEPS = (
-    "load_aliases|normalize query|_prepare (fts5vocab counts, idf)|candidate_ids (FTS MATCH, bm25)"
-    "|candidate fetch (4 columns)|scores + sort|load top 10 (Claim+Article)"
+    "load_aliases|clean_post + normalize query|_prepare (fts5vocab counts, idf)"
+    "|candidate_ids (FTS MATCH, bm25)|candidate fetch (4 columns)|ranking scores + sort"
+    "|load top 10 (Claim+Article)"
 ).split("|")
 
 
@@ -423,7 +430,7 @@ def timed_steps(engine: Engine, text: str) -> tuple[Steps, str, Idf]:
     with read_session(engine) as session:
         aliases = similar.load_aliases(session)
         lap()
-        normalized = normalize(text, aliases)
+        normalized = normalize(clean_post(text), aliases)
         lap()
         query = similar._prepare(session, normalized)
         lap()
@@ -436,7 +443,7 @@ def timed_steps(engine: Engine, text: str) -> tuple[Steps, str, Idf]:
         rows = session.execute(sa.select(*columns).where(Claim.id.in_(ids))).all() if ids else []
         lap()
         ranked = sorted(
-            ((c[0], *scores(query.normalized, c[2], c[3], query.idf)) for c in rows), key=rank_key
+            ((c[0], score_of(query.normalized, c[2], c[3], query.idf)) for c in rows), key=rank_key
         )[:TOP]
         lap()
         statement = select(Claim, Article).join(Article, Claim.article_id == Article.id)
@@ -547,7 +554,7 @@ def naive_scan(index: ScanIndex, normalized: str, idf: Idf) -> Scan:
     """The brute force: matching.scores on every claim, in Python, one process."""
     wall, cpu = time.perf_counter(), time.thread_time()
     ranked = [
-        (claim_id, *scores(normalized, text, title, idf))
+        (claim_id, score_of(normalized, text, title, idf))
         for claim_id, text, title in zip(index.ids, index.texts, index.titles, strict=True)
     ]
     top = heapq.nsmallest(TOP, ranked, key=rank_key)
@@ -567,12 +574,21 @@ def pruned_scan(index: ScanIndex, normalized: str, idf: Idf) -> Scan:
     common = (weight, q_weight, len(query_words), len(normalized.split()), default)
     exact = overlap_features(index.text_words, *common)
     z = SIMILARITY_MODEL.bias + Z_EPS + bound(TEXT_WEIGHTS, exact, len(index.texts))
+    # The keyword score (a query of a few words) is at most the share of the query's weight in
+    # the text plus the share in the title.
+    keyword_share = exact[4].copy()
     if len(index.titled):
         exact = overlap_features(index.title_words, *common)
+        keyword_share[index.titled] += exact[4]
         for i, scorer in enumerate(FUZZ_SCORERS):
             ratios = process.cdist([normalized], index.title_texts, scorer=scorer, dtype=np.float64)
             exact[i] = ratios[0] / 100
         z[index.titled] += bound(TITLE_WEIGHTS, exact, len(index.titled))
+    if similar.query_keywords(normalized):
+        share = np.clip(keyword_share + Z_EPS, 1e-12, 1 - 1e-12)
+        z = np.maximum(z, np.log(share / (1 - share)))
+    # A claim worded exactly as the query scores 100 whatever the model says.
+    z[[row for row, text in enumerate(index.texts) if text == normalized]] = np.inf
 
     # Claims whose score must round to 0.0 are left out: with a 10th score of 0.1 or more they
     # cannot enter the top 10; with 0.0, ties at 0.0 need every claim (the naive scan below).
@@ -585,7 +601,7 @@ def pruned_scan(index: ScanIndex, normalized: str, idf: Idf) -> Scan:
         if len(best) == TOP and z[order[begin]] < logit(max(best[0] - 0.05, 0.0) / 100):
             break
         for row in order[begin : begin + SCAN_CHUNK].tolist():
-            item = (index.ids[row], *scores(normalized, index.texts[row], index.titles[row], idf))
+            item = (index.ids[row], score_of(normalized, index.texts[row], index.titles[row], idf))
             ranked.append(item)
             if len(best) < TOP:
                 heapq.heappush(best, item[1])
@@ -704,7 +720,9 @@ def run_size(
         steps, normalized, idf = timed_steps(engine, text)
         r.steps.append(steps)
         prepared.append((normalized, idf))
-    r.step_mismatches = sum(s.ranked != f for s, f in zip(r.steps, found, strict=True))
+    r.step_mismatches = sum(
+        {i for i, _ in s.ranked} != {i for i, _ in f} for s, f in zip(r.steps, found, strict=True)
+    )
     lap("step breakdown")
 
     started = time.perf_counter()
@@ -714,11 +732,11 @@ def run_size(
     for (normalized, idf), indexed in zip(prepared[: args.brute_queries], found, strict=False):
         r.pruned.append(pruned_scan(scan, normalized, idf))
         exact = r.pruned[-1].top
-        ids = {claim_id for claim_id, _, _ in indexed}
-        r.recalls.append(sum(claim_id in ids for claim_id, _, _ in exact) / len(exact))
-        tied = sum(item[1:] >= exact[-1][1:] for item in indexed)
+        ids = {claim_id for claim_id, _ in indexed}
+        r.recalls.append(sum(claim_id in ids for claim_id, _ in exact) / len(exact))
+        tied = sum(item[1] >= round(exact[-1][1], 1) for item in indexed)
         r.tie_recalls.append(min(tied, len(exact)) / len(exact))
-        likely = [claim_id for claim_id, score, _ in exact if score >= LIKELY]
+        likely = [claim_id for claim_id, score in exact if score >= LIKELY]
         r.likely_found += sum(claim_id in ids for claim_id in likely)
         r.likely_total += len(likely)
     lap(f"pruned exact scans (recall@10 {r.recall:.3f})")

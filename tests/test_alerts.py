@@ -315,6 +315,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     answered: int | None  # None: the client gave up before the answer
+    path: str = ""
 
 
 @dataclass
@@ -348,7 +349,9 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             step = state.script.pop(0) if state.script else "200"
-            request = Request({k.lower(): v for k, v in self.headers.items()}, body, None)
+            request = Request(
+                {k.lower(): v for k, v in self.headers.items()}, body, None, self.path
+            )
             state.requests.append(request)
             state.got_request.set()
             if step in ("sleep", "hang"):
@@ -606,7 +609,7 @@ def test_a_webhook_added_later_gets_only_later_alerts(
         ("http://0.0.0.0/", "unspecified"),
         ("http://224.0.0.1/", "multicast"),
         ("http://[::ffff:127.0.0.1]/", "loopback"),
-        ("http://100.64.0.1/", "not a public address"),
+        ("http://100.64.0.1/", "carrier-grade NAT"),
         ("ftp://example.com/", "must start with https://"),
         ("file:///etc/passwd", "must start with https://"),
         ("https://user:pw@example.com/", "no user name or password"),
@@ -756,6 +759,85 @@ def test_an_allowed_host_name_is_called_by_name_at_a_checked_address(
     [request] = receiver.requests
     assert request.headers["host"] == url.split("/")[2]
     assert [b["data"]["id"] for b in receiver.accepted()] == [alert_id]
+
+
+def test_a_webhook_that_cannot_be_sent_fails_alone_and_the_healthy_one_gets_every_alert(
+    engine: sa.Engine,
+    users: dict[str, int],
+    receiver: Receiver,
+    database_url: str,
+    tmp_path: Path,
+    client,  # type: ignore[no-untyped-def]
+    auth,  # type: ignore[no-untyped-def]
+) -> None:
+    """Addresses stored before today's checks, which the HTTP client could not encode (the
+    worker died on the first with UnicodeEncodeError, and again on every restart), sit before a
+    healthy webhook in the queue. The real worker process sends, each bad delivery fails alone
+    with its reason on the admins' page, and the healthy receiver gets every alert."""
+    broken = {
+        "http://exa mple.com/hook": "spaces or control characters",
+        "http://[::1/hook": "cannot be read",
+        "http://☃\u0378.example/hook": "not a valid international name",
+        "http://xn--zz.example/hook": "not a valid IDNA label",
+    }
+    with write_session(engine) as db:
+        for url in broken:
+            db.add(Webhook(url=url, secret=webhooks.new_secret()))
+        # The path the client could not encode: normalised at send time, it is sent.
+        db.add(Webhook(url=receiver.url + "überall", secret=webhooks.new_secret()))
+        # A secret stored corrupt: the message cannot even be signed.
+        db.add(Webhook(url=receiver.url + "corrupt", secret="whsec_!!!not-base64!!!"))
+        db.commit()
+    healthy = _webhook(engine, receiver.url)
+    ids = _raise_alerts(engine, users["editor"], 3)
+
+    worker = subprocess.Popen(
+        _cli(database_url, tmp_path, "alerts", "deliver"),
+        cwd=REPO,
+        env=_worker_env(database_url, tmp_path, 2),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            paths = [r.path for r in receiver.requests if r.answered == 200]
+            if paths.count("/hooks/") >= 3 and paths.count("/hooks/%C3%BCberall") >= 3:
+                break
+            assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+            time.sleep(0.1)
+        assert worker.poll() is None, "the worker died"
+    finally:
+        worker.terminate()
+        worker.wait(10)
+
+    healthy_bodies = [
+        json.loads(r.body) for r in receiver.requests if r.path == "/hooks/" and r.answered
+    ]
+    assert [b["data"]["id"] for b in healthy_bodies] == ids
+    assert all(_verify(healthy.secret, r) for r in receiver.requests if r.path == "/hooks/")
+    with read_session(engine) as db:
+        rows = db.execute(
+            sa.select(Webhook.url, Delivery.state, Delivery.attempts, Delivery.last_error)
+            .join(Delivery, Delivery.webhook_id == Webhook.id)
+            .order_by(Delivery.id)
+        ).all()
+    by_url: dict[str, list[tuple[DeliveryState, int, str | None]]] = {}
+    for url, state, attempts, error in rows:
+        by_url.setdefault(url, []).append((state, attempts, error))
+    for url, reason in broken.items():
+        # Dead at once (no retry can mend an address), each with the reason.
+        assert [(s, a) for s, a, _ in by_url[url]] == [(DeliveryState.DEAD, 1)] * 3, url
+        assert all(reason in (e or "") for _, _, e in by_url[url]), by_url[url]
+    corrupt = by_url[receiver.url + "corrupt"]
+    assert [s for s, _, _ in corrupt] == [DeliveryState.DEAD] * 3
+    assert all("could not be prepared" in (e or "") for _, _, e in corrupt)
+    assert [s for s, _, _ in by_url[receiver.url + "überall"]] == [DeliveryState.DELIVERED] * 3
+
+    auth.login("admin")
+    page = client.get("/alerts/webhooks").get_data(as_text=True)
+    assert "cannot be sent to" in page and "could not be prepared" in page
 
 
 def test_the_worker_stops_cleanly_on_sigterm(database_url: str, tmp_path: Path) -> None:

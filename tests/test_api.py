@@ -312,16 +312,96 @@ def test_malformed_json_is_a_400(api, data: dict[str, int]) -> None:  # type: ig
     assert response.status_code == 400 and _error(response) == "bad_json"
 
 
-def test_text_no_database_can_hold_is_cleaned_not_a_500(  # type: ignore[no-untyped-def]
-    api, engine: sa.Engine, data: dict[str, int]
-) -> None:
-    response = api("editor").client.post(
-        f"/api/claims/{data['plain']}/verdict",
-        data='{"version": 1, "verdict": "mixed", "summary": "half \\ud800 true\\u0000"}',
-        headers={**api("editor").headers, "Content-Type": "application/json"},
+# Every route that reads a JSON body, with a body it would otherwise take.
+BODY_ROUTES = [
+    ("POST", "/api/claims/{plain}/take", {"version": 1}),
+    ("POST", "/api/claims/{plain}/verdict", {"version": 1, "verdict": "mixed", "summary": "s"}),
+    ("POST", "/api/claims/{plain}/reopen", {"version": 1}),
+    (
+        "POST",
+        "/api/claims/{plain}/evidence",
+        {"version": 1, "stance": "supports", "source": {"title": "t"}},
+    ),
+    ("PATCH", "/api/claims/{repeat}/evidence/{evidence}", {"version": 2, "note": "n"}),
+    ("POST", "/api/articles", {"text": "The mayor said the bridge cost 12 million dollars."}),
+    ("POST", "/api/sources", {"title": "A report"}),
+]
+
+
+def _route(path: str, data: dict[str, int]) -> str:
+    return path.format(**data)
+
+
+def _raw(api, method: str, path: str, text: str | bytes):  # type: ignore[no-untyped-def]
+    editor = api("editor")
+    return editor.client.open(
+        path,
+        method=method,
+        data=text,
+        headers={**editor.headers, "Content-Type": "application/json"},
     )
-    assert response.status_code == 200
-    assert response.get_json()["verdict_summary"] == "half ? true"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), BODY_ROUTES, ids=[p for _, p, _ in BODY_ROUTES]
+)
+@pytest.mark.parametrize("depth", [101, 1_000, 100_000])
+def test_a_body_nested_too_deep_is_a_400_before_it_is_parsed(  # type: ignore[no-untyped-def]
+    api, data: dict[str, int], method: str, path: str, body: dict, depth: int
+) -> None:
+    nested = "[" * depth + "]" * depth
+    # Deep in a field of an otherwise good body, and as the whole body.
+    inside = json.dumps(body)[:-1] + ', "extra": ' + nested + "}"
+    for text in (inside, nested, "{" + '"a":{' * depth + "}" * (depth + 1)):
+        response = _raw(api, method, _route(path, data), text)
+        assert response.status_code == 400, text[:80]
+        assert _error(response) == "too_deep"
+    # Brackets inside strings are text, not nesting.
+    deep_text = json.dumps({**body, "note": "[" * 5_000})
+    assert _raw(api, method, _route(path, data), deep_text).status_code < 500
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), BODY_ROUTES, ids=[p for _, p, _ in BODY_ROUTES]
+)
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ("\\ud800", "lone surrogate"),
+        ("a\\udfffb", "lone surrogate"),
+        ("\\u0000", "NUL"),
+        ("x\\u0000y", "NUL"),
+    ],
+)
+def test_text_no_database_can_hold_is_a_400_naming_the_field(  # type: ignore[no-untyped-def]
+    api,
+    engine: sa.Engine,
+    data: dict[str, int],
+    method: str,
+    path: str,
+    body: dict,
+    bad: str,
+    says: str,
+) -> None:
+    before = _version(engine, data["plain"])
+    key = next((k for k, v in body.items() if isinstance(v, str)), "note")
+    text = json.dumps({**body, key: "placeholder"}).replace("placeholder", bad)
+    response = _raw(api, method, _route(path, data), text)
+    assert response.status_code == 400 and _error(response) == "bad_text"
+    message = response.get_json()["error"]["message"]
+    assert says in message and repr(key) in message
+    # In a nested field, in a key, and as raw bytes a JSON reader decodes with surrogatepass.
+    nested = json.dumps({**body, "source": {"title": "placeholder"}}).replace("placeholder", bad)
+    assert _error(_raw(api, method, _route(path, data), nested)) == "bad_text"
+    in_key = json.dumps({**body, "placeholder": 1}).replace("placeholder", bad)
+    assert _error(_raw(api, method, _route(path, data), in_key)) == "bad_text"
+    assert _version(engine, data["plain"]) == before  # nothing was stored
+
+
+def test_a_surrogate_sent_as_raw_bytes_is_a_400(api, data: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    raw = b'{"version": 1, "verdict": "mixed", "summary": "half \xed\xa0\x80 true"}'
+    response = _raw(api, "POST", f"/api/claims/{data['plain']}/verdict", raw)
+    assert response.status_code == 400 and _error(response) in ("bad_text", "bad_json")
 
 
 def test_linking_evidence(api, engine: sa.Engine, data: dict[str, int]) -> None:  # type: ignore[no-untyped-def]

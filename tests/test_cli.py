@@ -17,9 +17,9 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlmodel import func, select
 
-from workbench import accounts
-from workbench.db import read_session
-from workbench.models import Article, Claim, User
+from workbench import accounts, tokens
+from workbench.db import read_session, write_session
+from workbench.models import Article, Claim, TokenKind, User
 from workbench.splitting import find_claims
 
 Invoke = Callable[..., Result]
@@ -423,16 +423,46 @@ def test_users_create_refusals(
 
 
 def test_users_set_password(invoke: Invoke, engine: sa.Engine, users: dict[str, int]) -> None:
-    with read_session(engine) as session:
+    with write_session(engine) as session:
         epoch = session.get(User, users["editor"]).session_epoch
+        api = tokens.create_token(session, users["editor"], "script")[1]
+        feed = tokens.create_token(session, users["editor"], "reader", TokenKind.FEED)[1]
+        other = tokens.create_token(session, users["viewer"], "script")[1]
     result = invoke("users", "set-password", "editor", input="a brand new pw\n" * 2)
     assert result.exit_code == 0, result.output
-    assert "Password changed for 'editor'." in result.output
+    assert "Password changed for 'editor'; 2 token(s) revoked." in result.output
+    with read_session(engine) as session:
+        assert tokens.user_for_token(session, api) is None
+        assert tokens.user_for_token(session, feed, [TokenKind.FEED]) is None
+        assert tokens.user_for_token(session, other) is not None
     assert _authenticates(engine, "editor", "a brand new pw")
     assert not _authenticates(engine, "editor", PASSWORD)
     assert _authenticates(engine, "viewer", PASSWORD)
     with read_session(engine) as session:
         assert session.get(User, users["editor"]).session_epoch == epoch + 1
+
+
+def test_users_disable_enable_and_revoke_tokens(
+    invoke: Invoke, engine: sa.Engine, users: dict[str, int]
+) -> None:
+    with write_session(engine) as session:
+        raw = tokens.create_token(session, users["editor"], "script")[1]
+    assert invoke("users", "disable", "editor").output.strip() == "'editor' is disabled."
+    assert not _authenticates(engine, "editor", PASSWORD)
+    with read_session(engine) as session:
+        assert tokens.user_for_token(session, raw) is None  # a disabled user's token is dead
+        assert session.get(User, users["editor"]).session_epoch == 1  # sessions ended
+    assert "already disabled" in invoke("users", "disable", "editor").output
+    assert invoke("users", "enable", "editor").output.strip() == "'editor' is enabled."
+    assert _authenticates(engine, "editor", PASSWORD)
+
+    result = invoke("users", "revoke-tokens", "editor")
+    assert result.exit_code == 0 and "Revoked 1 token(s) of 'editor'." in result.output
+    with read_session(engine) as session:
+        assert tokens.user_for_token(session, raw) is None  # revoked for good
+    for command in ("disable", "enable", "revoke-tokens"):
+        missing = invoke("users", command, "nobody")
+        assert missing.exit_code == 1 and "There is no user called 'nobody'." in missing.output
 
 
 @pytest.mark.parametrize(

@@ -306,6 +306,25 @@ def test_claimreview_url_template_and_empty_export(session: Session, users: dict
     assert json.loads(text)[0]["url"] == f"https://cms.example/fact-checks/{claim.id}.html"
 
 
+def test_claimreview_escapes_what_could_end_a_script_block(
+    session: Session, users: dict[str, int]
+) -> None:
+    """A record is pasted into <script type="application/ld+json">: `</script>`, `<!--`, `&` and
+    the JavaScript line separators are written as \\u escapes, and read back as they were."""
+    text = "</script><script>alert(1)</script> <!-- & \u2028 \u2029 > it said"
+    claim = add_claim(session, add_article(session, outlet="<b>&amp;</b>"), text)
+    review.set_verdict(session, claim.id, users["editor"], claim.version, "refuted", "</SCRIPT>")
+    document = _text(session, "claimreview", ALL)
+    for raw in ("<", ">", "&", "\u2028", "\u2029"):
+        assert raw not in document
+    assert "\\u003c/script\\u003e" in document and "\\u0026" in document
+    (claim_review,) = json.loads(document)
+    assert claim_review["claimReviewed"] == text
+    assert claim_review["reviewRating"]["ratingExplanation"] == "</SCRIPT>"
+    # JSON Lines is not meant for a page: it keeps its text as it is.
+    assert "</script>" in _text(session, "jsonl", ALL)
+
+
 def test_unknown_format_is_refused(session: Session) -> None:
     with pytest.raises(export.ExportError):
         export.export(session, "xlsx", ClaimFilters(), PUBLISHER)

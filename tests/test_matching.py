@@ -29,7 +29,7 @@ from workbench.config import Settings
 from workbench.db import make_engine, read_session, write_session
 from workbench.facts import compare_texts
 from workbench.ingest import ArticleInput, ingest_article
-from workbench.matching import DUPLICATE_THRESHOLD, AliasTable, normalize
+from workbench.matching import DUPLICATE_THRESHOLD, AliasTable, normalize, strip_attribution
 from workbench.models import (
     Alias,
     Article,
@@ -220,6 +220,37 @@ def test_attribution_is_dropped_and_the_claim_kept() -> None:
     key = normalize("Kerry said that Assad’s removal has to be made in the Geneva process.")
     assert "kerry" not in key.split()
     assert key.startswith("assad")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # Everything before "told him" was taken for the speaker: only "not to do it" was left.
+        "Colin Kaepernick keeps kneeling even after the NFL told him not to do it",
+        # An order is not a claim, however short the speaker.
+        "The NFL told him not to kneel during the anthem again.",
+        # A clause, not a speaker, comes before "says".
+        "As Trump says he will reverse gay marriage laws, here is where it is still illegal.",
+        "Everyone should know that Trump told his base to drink bleach.",
+    ],
+)
+def test_attribution_stripping_does_not_eat_the_claim(sentence: str) -> None:
+    assert strip_attribution(sentence) == sentence
+
+
+@pytest.mark.parametrize(
+    ("sentence", "claim"),
+    [
+        ("Kerry told reporters Assad must go.", "Assad must go."),
+        ("Kerry told CNN on Friday that Assad must go.", "Assad must go."),
+        (
+            "A spokesman for the Ministry of Defence said the talks would resume.",
+            "the talks would resume.",
+        ),
+    ],
+)
+def test_a_speaker_and_whom_they_told_are_stripped(sentence: str, claim: str) -> None:
+    assert strip_attribution(sentence) == claim
 
 
 # --- Aliases ------------------------------------------------------------------------------------

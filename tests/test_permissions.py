@@ -54,6 +54,7 @@ def ids(session: Session, users: dict[str, int]) -> dict[str, int]:
         "evidence_id": evidence.id,
         "suggestion_id": suggestion.id,
         "alias_id": session.exec(select(Alias.id)).first(),
+        "user_id": users["viewer"],
     }
     session.rollback()  # end the write transaction: the app's requests write next
     return found

@@ -1,12 +1,20 @@
-"""API tokens: shown once, stored hashed, revocable, dead with their user's account."""
+"""API and feed tokens: shown once, stored hashed, revocable, dead with their user's account
+and with their user's old password; a feed token reads the feed and nothing else."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import sqlalchemy as sa
+from conftest import AuthActions, csrf_token
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from workbench import tokens
-from workbench.models import ApiToken, AuditEvent, User
+from workbench import accounts, tokens
+from workbench.db import read_session, write_session
+from workbench.models import ApiToken, AuditEvent, Claim, TokenKind, User
 
 
 def test_a_token_identifies_its_user_and_only_its_hash_is_stored(
@@ -45,3 +53,60 @@ def test_revoked_tokens_and_disabled_users_stop_working(
 def test_a_token_needs_a_short_name(session: Session, users: dict[str, int], name: str) -> None:
     with pytest.raises(tokens.TokenError):
         tokens.create_token(session, users["editor"], name)
+
+
+# --- Kinds and password changes -----------------------------------------------------------------
+
+
+def test_a_feed_token_is_its_own_kind(session: Session, users: dict[str, int]) -> None:
+    _row, feed = tokens.create_token(session, users["editor"], "reader", TokenKind.FEED)
+    assert feed.startswith("wbf_")
+    assert tokens.user_for_token(session, feed) is None  # not an API token
+    assert tokens.user_for_token(session, feed, [TokenKind.FEED]).id == users["editor"]
+    with pytest.raises(tokens.TokenError):
+        tokens.create_token(session, users["editor"], "x", "admin")
+
+
+def test_changing_a_password_revokes_the_users_tokens_and_the_api_refuses_them(
+    app: Flask, engine: sa.Engine, users: dict[str, int]
+) -> None:
+    from workbench.ingest import ArticleInput, ingest_article
+
+    with write_session(engine) as db:
+        ingest_article(db, ArticleInput(body="The city spent $12 million on the bridge in 2023."))
+        api = tokens.create_token(db, users["editor"], "script")[1]
+        tokens.create_token(db, users["editor"], "reader", TokenKind.FEED)
+        claim_id = db.exec(select(Claim.id)).first()
+    client = app.test_client()
+    bearer = {"Authorization": f"Bearer {api}"}
+    take = client.post(f"/api/claims/{claim_id}/take", json={"version": 1}, headers=bearer)
+    assert take.status_code == 200
+    with write_session(engine) as db:
+        revoked = accounts.set_password(db, db.get(User, users["editor"]), "a brand new password")
+        db.commit()
+    assert revoked == 2
+    release = client.post(f"/api/claims/{claim_id}/take", json={"version": 2}, headers=bearer)
+    assert release.status_code == 401
+    with read_session(engine) as db:
+        assert all(t.revoked_at for t in tokens.user_tokens(db, users["editor"]))
+        assert "token.revoke_all" in db.exec(select(AuditEvent.action)).all()
+
+
+def test_the_account_page_says_a_new_password_revokes_tokens_and_makes_feed_tokens(
+    client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login("viewer")
+    page = client.get("/account/").get_data(as_text=True)
+    assert "Changing your password revokes every token below" in page
+    made = client.post(
+        "/account/tokens",
+        data={"name": "My reader", "kind": "feed", "csrf_token": csrf_token(client, "/account/")},
+    ).get_data(as_text=True)
+    raw = re.search(r'id="new-token">(wbf_[^<]+)<', made).group(1)  # type: ignore[union-attr]
+    assert f"/alerts/feed.atom?token={raw}" in made
+    assert client.get(f"/alerts/feed.atom?token={raw}").status_code == 200
+    refused = client.post(
+        "/account/tokens",
+        data={"name": "x", "kind": "root", "csrf_token": csrf_token(client, "/account/")},
+    )
+    assert refused.status_code == 400

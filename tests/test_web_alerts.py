@@ -28,6 +28,7 @@ from workbench.models import (
     Claim,
     Delivery,
     DeliveryState,
+    TokenKind,
     Verdict,
     Webhook,
 )
@@ -210,9 +211,9 @@ def test_the_header_shows_the_unread_count_on_every_page(
 # --- The Atom feed -------------------------------------------------------------------------------
 
 
-def _token(engine: sa.Engine, user_id: int) -> str:
+def _token(engine: sa.Engine, user_id: int, kind: TokenKind = TokenKind.FEED) -> str:
     with write_session(engine) as db:
-        return tokens.create_token(db, user_id, "feed reader")[1]
+        return tokens.create_token(db, user_id, "feed reader", kind)[1]
 
 
 def test_the_feed_needs_a_token(client: FlaskClient, story: Story, engine: sa.Engine) -> None:
@@ -263,6 +264,25 @@ def test_the_feed_is_atom_with_hostile_text_as_text(
     assert titles[1].startswith("Being checked: claim #")
 
 
+def test_a_feed_token_reads_the_feed_and_nothing_else(
+    client: FlaskClient, story: Story, engine: sa.Engine, users: dict[str, int]
+) -> None:
+    """An editor's feed token, which travels in a feed reader's URL, cannot write or read
+    through the API; an API token, which can, is not taken from a URL."""
+    feed = _token(engine, users["editor"])
+    assert feed.startswith("wbf_")
+    assert client.get(f"/alerts/feed.atom?token={feed}").status_code == 200
+    bearer = {"Authorization": f"Bearer {feed}"}
+    write = client.post(f"/api/claims/{story.new_claim}/take", json={"version": 1}, headers=bearer)
+    assert write.status_code == 401 and write.get_json()["error"]["code"] == "feed_token"
+    assert client.get("/api/alerts", headers=bearer).status_code == 401
+
+    api = _token(engine, users["editor"], TokenKind.API)
+    assert client.get(f"/alerts/feed.atom?token={api}").status_code == 401  # not in a URL
+    header = client.get("/alerts/feed.atom", headers={"Authorization": f"Bearer {api}"})
+    assert header.status_code == 200
+
+
 # --- JSON ----------------------------------------------------------------------------------------
 
 
@@ -275,7 +295,7 @@ def test_the_json_endpoint_needs_a_login_or_token(client: FlaskClient, story: St
 def test_the_json_endpoint_lists_alerts_with_filters_and_paging(
     client: FlaskClient, story: Story, engine: sa.Engine, users: dict[str, int]
 ) -> None:
-    headers = {"Authorization": f"Bearer {_token(engine, users['viewer'])}"}
+    headers = {"Authorization": f"Bearer {_token(engine, users['viewer'], TokenKind.API)}"}
     data = client.get("/api/alerts", headers=headers).get_json()
     assert [a["id"] for a in data["alerts"]] == [story.previously_checked, story.being_checked]
     first = data["alerts"][0]
@@ -352,7 +372,7 @@ def test_admin_registering_an_unsafe_address_is_told_why(
     assert response.status_code == 400
     page = _text(response)
     assert message in page
-    assert "WORKBENCH_WEBHOOK_ALLOW" in page or "https://" in message
+    assert "WORKBENCH_EGRESS_ALLOW" in page or "https://" in message
     with read_session(engine) as db:
         assert db.exec(select(Webhook)).all() == []
 
@@ -450,7 +470,7 @@ def test_switching_a_webhook_off_stops_its_waiting_deliveries(
 def test_the_json_endpoint_takes_tokens_only_in_the_header(
     client: FlaskClient, story: Story, engine: sa.Engine, users: dict[str, int]
 ) -> None:
-    raw = _token(engine, users["viewer"])
+    raw = _token(engine, users["viewer"], TokenKind.API)
     assert client.get(f"/api/alerts?token={raw}").status_code == 401
     assert client.get("/api/alerts", headers={"Authorization": f"bearer {raw}"}).status_code == 200
 

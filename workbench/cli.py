@@ -15,15 +15,15 @@ from typing import IO
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlmodel import select
 
-from workbench import accounts, export
+from workbench import accounts, export, tokens
 from workbench.aliases import claim_count, renormalize
 from workbench.claim_archive import import_archive, parse_archive
 from workbench.config import Settings
 from workbench.db import get_engine, migrate, read_session, write_session
 from workbench.delivery import DeliveryConfig, deliver_once
 from workbench.delivery import run as run_deliveries
+from workbench.egress import Allowance, judge, printable
 from workbench.filter_args import FilterError, filters_from_args
 from workbench.ingest import (
     ARTICLE_SUFFIXES,
@@ -31,9 +31,10 @@ from workbench.ingest import (
     BatchReport,
     IngestError,
     ingest_batch,
+    parse_date,
     read_article_file,
 )
-from workbench.models import ClaimStatus, Role, User, Verdict
+from workbench.models import ClaimStatus, Role, Verdict
 from workbench.queue import count_claims
 from workbench.similar import find_similar, load_aliases
 
@@ -42,6 +43,7 @@ Reader = Callable[[int], bytes]
 users = AppGroup("users", help="Manage accounts.")
 claims = AppGroup("claims", help="Load an archive of checked claims and search it.")
 alerts = AppGroup("alerts", help="Send duplicate-claim alerts to webhooks.")
+egress = AppGroup("egress", help="The policy for addresses the server calls (webhooks).")
 
 
 def init_app(app: Flask) -> None:
@@ -50,6 +52,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(claims)
     app.cli.add_command(alerts)
+    app.cli.add_command(egress)
 
 
 def _settings() -> Settings:
@@ -220,17 +223,56 @@ def create_user(username: str, role: str, password: str) -> None:
 @click.argument("username")
 @click.password_option()
 def set_password(username: str, password: str) -> None:
-    """Set a new password; the user's open sessions end."""
+    """Set a new password; the user's open sessions end and their API and feed tokens are
+    revoked."""
     with write_session(get_engine()) as session:
-        user = session.exec(select(User).where(User.username == username)).first()
-        if user is None:
-            raise click.ClickException(f"There is no user called {username!r}.")
         try:
-            accounts.set_password(session, user, password)
+            user = accounts.find_user(session, username)
+            revoked = accounts.set_password(session, user, password)
         except accounts.AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
-    click.echo(f"Password changed for {username!r}.")
+    click.echo(f"Password changed for {username!r}; {revoked} token(s) revoked.")
+
+
+def _switch_user(username: str, active: bool) -> None:
+    with write_session(get_engine()) as session:
+        try:
+            user = accounts.find_user(session, username)
+            changed = accounts.set_active(session, None, user, active)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+    state = "enabled" if active else "disabled"
+    click.echo(f"{username!r} is {state}." if changed else f"{username!r} was already {state}.")
+
+
+@users.command("disable")
+@click.argument("username")
+def disable_user(username: str) -> None:
+    """Disable an account: its sessions end at once and its tokens stop working."""
+    _switch_user(username, False)
+
+
+@users.command("enable")
+@click.argument("username")
+def enable_user(username: str) -> None:
+    """Let a disabled account log in again."""
+    _switch_user(username, True)
+
+
+@users.command("revoke-tokens")
+@click.argument("username")
+def revoke_user_tokens(username: str) -> None:
+    """Revoke every API and feed token the user has made."""
+    with write_session(get_engine()) as session:
+        try:
+            user = accounts.find_user(session, username)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
+        revoked = tokens.revoke_all(session, None, user.id)  # type: ignore[arg-type]
+        session.commit()
+    click.echo(f"Revoked {revoked} token(s) of {username!r}.")
 
 
 @claims.command("import")
@@ -256,9 +298,10 @@ def import_claims(file: IO[str]) -> None:
 @click.option("--input", "input_file", type=click.File("r", encoding="utf-8-sig"), default="-")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 def similar_claims(input_file: IO[str], limit: int) -> None:
-    """For each {"id", "text"} line, print {"query_id", "results": [{"claim_id", "score",
-    "duplicate_score", "duplicate", "kind", "changed"}]}, best first, as the API reports them;
-    claim_id is the claim's external id when it has one."""
+    """For each {"id", "text", "date"?} line, print {"query_id", "results": [{"claim_id",
+    "score", "duplicate_score", "duplicate", "kind", "changed"}]}, best first, as the API reports
+    them; claim_id is the claim's external id when it has one. "date" (ISO) is when the text was
+    published; a post's signature line gives it too."""
     engine = get_engine()
     with read_session(engine) as session:
         aliases = load_aliases(session)
@@ -274,7 +317,15 @@ def similar_claims(input_file: IO[str], limit: int) -> None:
                 raise click.ClickException(
                     f'line {number}: expected a JSON object with "id" and "text".'
                 ) from None
-            found = find_similar(session, text, limit, aliases=aliases)
+            published = query.get("date")
+            when = parse_date(published) if isinstance(published, str) else None
+            if published is not None and when is None:
+                raise click.ClickException(
+                    f'line {number}: "date" must be an ISO date such as 2020-05-03.'
+                )
+            found = find_similar(
+                session, text, limit, aliases=aliases, when=when.date() if when else None
+            )
             results = [
                 {
                     "claim_id": hit.claim.external_id or hit.claim.id,
@@ -323,6 +374,23 @@ def deliver_alerts(once: bool) -> None:
         on_pass=lambda report: _err(f"Deliveries: {report.summary()}."),
         on_error=_err,
     )
+
+
+@egress.command("check")
+@click.argument("urls", nargs=-1, required=True)
+def egress_check(urls: tuple[str, ...]) -> None:
+    """For each address print `allowed` or `refused` and why: an admin's answer to "why is my
+    webhook refused?". The same policy and allow-list (WORKBENCH_EGRESS_ALLOW) as every send;
+    exits 1 when any address is refused."""
+    allow = Allowance.parse(_settings().webhook_allow)
+    refused = 0
+    for url in urls:
+        verdict = judge(url, allow)
+        refused += not verdict.allowed
+        word = "allowed" if verdict.allowed else "refused"
+        click.echo(f"{word}\t{printable(url)}\t{printable(verdict.reason)}")
+    if refused:
+        sys.exit(1)
 
 
 @click.command("export")

@@ -27,8 +27,10 @@ class Settings:
     and articles one web or API request may import, so that every request finishes in seconds;
     bigger imports go through `flask ingest`, which has no such limit.
     `sqlite_busy_timeout_ms`: how long a writer waits for another writer before giving up.
-    `webhook_allow`: hosts and CIDRs webhooks may call although they are not public addresses
-    (loopback, private, link-local...); empty by default, so webhooks reach only the internet.
+    `webhook_allow`: hosts and CIDRs the server may call (webhooks today, any outbound fetch
+    later) although they are not public addresses (loopback, private, link-local...); empty by
+    default, so the server reaches only the internet. Read from `WORKBENCH_EGRESS_ALLOW` and its
+    older name `WORKBENCH_WEBHOOK_ALLOW`; entries from both count.
     `webhook_timeout_s`: how long one delivery attempt waits to connect and for each read.
     `webhook_attempts`: attempts per delivery before it is dead (an admin can retry it).
     `webhook_backoff_s`: the wait after the first failed attempt; it doubles after each failure,
@@ -80,9 +82,7 @@ class Settings:
             ),
             demo_fixtures=Path(env.get("WORKBENCH_FIXTURES", defaults.demo_fixtures)),
             session_cookie_secure=env.get("WORKBENCH_SECURE_COOKIES", "") in {"1", "true", "yes"},
-            webhook_allow=tuple(
-                e.strip() for e in env.get("WORKBENCH_WEBHOOK_ALLOW", "").split(",") if e.strip()
-            ),
+            webhook_allow=_allow_list(env),
             webhook_timeout_s=float(
                 env.get("WORKBENCH_WEBHOOK_TIMEOUT_S", defaults.webhook_timeout_s)
             ),
@@ -102,3 +102,13 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.instance_dir / 'workbench.db'}"
+
+
+def _allow_list(env: dict[str, str]) -> tuple[str, ...]:
+    """WORKBENCH_EGRESS_ALLOW and its older name WORKBENCH_WEBHOOK_ALLOW, merged, in order, once."""
+    entries: list[str] = []
+    for name in ("WORKBENCH_EGRESS_ALLOW", "WORKBENCH_WEBHOOK_ALLOW"):
+        for entry in env.get(name, "").split(","):
+            if entry.strip() and entry.strip() not in entries:
+                entries.append(entry.strip())
+    return tuple(entries)

@@ -15,6 +15,10 @@ will be sent, whatever happens to the process afterwards. The worker:
    delivery waiting for it); anything else (an error status, a redirect, a timeout, a refused
    connection, an address refused as unsafe) is retried after `backoff_s * 2**(attempt-1)`
    (capped), until the last attempt, after which the delivery is dead and an admin may retry it.
+   A delivery that cannot be sent for a reason of its own (an address no HTTP client can send, a
+   message that cannot be built from what is stored) is dead at once, with the reason: trying
+   again would not change it. No single delivery's failure stops the worker, so one bad webhook
+   never holds up the alerts of the others.
 
 A delivery can thus be sent more than once (killed after the send, before the record), never
 lost; its `webhook-id` is the same every time, so a receiver that drops ids it has seen gets each
@@ -37,7 +41,7 @@ from workbench import webhooks
 from workbench.alerts import get_view
 from workbench.config import Settings
 from workbench.db import read_session, writing
-from workbench.egress import Allowance, SendFailed, UnsafeURL, post
+from workbench.egress import Allowance, BadAddress, SendFailed, UnsafeURL, post
 from workbench.models import Delivery, DeliveryState, Webhook, utcnow
 
 GONE = 410
@@ -154,11 +158,17 @@ def attempt(
 ) -> str | None:
     """One attempt at one delivery; returns its new state (or "retrying"), None if not taken."""
     now = now or utcnow()
-    leased = _lease(engine, config, delivery_id, now)
+    try:
+        leased = _lease(engine, config, delivery_id, now)
+    except sa.exc.OperationalError:
+        raise  # the database, not this delivery: run() waits and tries again
+    except Exception as exc:  # one stored row's fault must not stop the worker
+        return _fail_unbuildable(engine, delivery_id, exc)
     if leased is None:
         return None
     status: int | None = None
     error: str | None = None
+    permanent = False
     try:
         answer = post(
             leased.url, leased.body, leased.headers, timeout=config.timeout_s, allow=config.allow
@@ -168,9 +178,36 @@ def attempt(
             error = f"Redirected to {answer.location or '?'}; redirects are not followed."
         elif not 200 <= status < 300:
             error = f"The receiver answered {status}."
+    except BadAddress as exc:
+        error = f"This webhook's address cannot be sent to: {exc} Register it again, corrected."
+        permanent = True
     except (SendFailed, UnsafeURL) as exc:
         error = str(exc)
-    return _record(engine, config, delivery_id, leased.attempts, now, status, error)
+    except Exception as exc:  # a client failure we did not foresee is this
+        # delivery's failed attempt (retried like any other), never the worker's end.
+        error = f"Sending failed ({type(exc).__name__}: {exc})."
+    return _record(engine, config, delivery_id, leased.attempts, now, status, error, permanent)
+
+
+def _fail_unbuildable(engine: Engine, delivery_id: int, exc: Exception) -> str | None:
+    """The message could not even be built (a corrupt secret, a missing alert): the delivery is
+    dead at once with the reason, where admins see failed deliveries, and the worker goes on."""
+    reason = (
+        f"The message could not be prepared ({type(exc).__name__}: {exc}). Fix the webhook, "
+        "then retry the delivery."
+    )
+    with writing(engine) as session:
+        done = session.execute(
+            sa.update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.state == DeliveryState.PENDING)
+            .values(
+                attempts=Delivery.attempts + 1,
+                state=DeliveryState.DEAD,
+                last_status=None,
+                last_error=reason[:500],
+            )
+        )
+    return DeliveryState.DEAD.value if done.rowcount == 1 else None
 
 
 def _record(
@@ -181,6 +218,7 @@ def _record(
     now: datetime,
     status: int | None,
     error: str | None,
+    permanent: bool = False,
 ) -> str | None:
     values: dict[str, object] = {"last_status": status, "last_error": (error or "")[:500] or None}
     if error is None:
@@ -189,7 +227,7 @@ def _record(
     elif status == GONE:
         outcome = DeliveryState.STOPPED.value
         values.update(state=DeliveryState.STOPPED)
-    elif attempts >= config.attempts:
+    elif permanent or attempts >= config.attempts:
         outcome = DeliveryState.DEAD.value
         values.update(state=DeliveryState.DEAD)
     else:
@@ -252,7 +290,9 @@ def run(
     """Deliver until `stop` is set, looking again every `poll_s` seconds when idle.
 
     A database that cannot be reached (a restart, a full disk) does not end the worker: it says so
-    and tries again, so the server's worker does not silently die while the server runs on.
+    and tries again, so the server's worker does not silently die while the server runs on. Any
+    other failure of a pass is said and the pass is tried again, for the same reason: a worker
+    that dies leaves every webhook's alerts waiting.
     """
     while not stop.is_set():
         try:
@@ -260,6 +300,11 @@ def run(
         except sa.exc.OperationalError as exc:
             if on_error is not None:
                 on_error(f"The database could not be reached ({exc.orig}); trying again.")
+            stop.wait(max(config.poll_s, DB_RETRY_S))
+            continue
+        except Exception as exc:  # reported, then the next pass
+            if on_error is not None:
+                on_error(f"A delivery pass failed ({type(exc).__name__}: {exc}); trying again.")
             stop.wait(max(config.poll_s, DB_RETRY_S))
             continue
         if on_pass is not None and report.sent:

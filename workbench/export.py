@@ -577,6 +577,28 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+# Characters that end or confuse a <script> block in HTML, or a JavaScript string in old
+# engines, written as JSON escapes: `</script>` in a claim cannot close the JSON-LD block it is
+# pasted into, `<!--` cannot open an HTML comment, `&` cannot start an entity. The JSON means the
+# same to every reader.
+_HTML_SAFE = str.maketrans(
+    {
+        "<": "\\u003c",
+        ">": "\\u003e",
+        "&": "\\u0026",
+        "\u2028": "\\u2028",
+        "\u2029": "\\u2029",
+    }
+)
+
+
+def dumps_for_html(value: Any) -> str:
+    """JSON that can be pasted into a `<script type="application/ld+json">` block as it is: the
+    form ClaimReview is published in. Those characters only occur inside JSON strings, where an
+    escape is the same character to every JSON reader."""
+    return _dumps(value).translate(_HTML_SAFE)
+
+
 def write_jsonl(batches: Iterable[list[ExportRow]]) -> Iterator[str]:
     for rows in batches:
         yield "".join(_dumps(claim_record(row)) + "\n" for row in rows)
@@ -638,7 +660,8 @@ def _creative_work(appearance: Appearance) -> dict[str, Any]:
 
 
 def write_claimreview(batches: Iterable[list[ExportRow]], publisher: Publisher) -> Iterator[str]:
-    """A JSON array of ClaimReview objects (a valid JSON-LD document), one object a line.
+    """A JSON array of ClaimReview objects (a valid JSON-LD document), one object a line, safe
+    to embed in a page's `<script type="application/ld+json">` block (see dumps_for_html).
 
     Only claims with their own verdict are reviews; a duplicate that inherits a verdict is listed
     as an appearance in its canonical claim's review instead of as a second review.
@@ -650,7 +673,8 @@ def write_claimreview(batches: Iterable[list[ExportRow]], publisher: Publisher) 
         for row in rows:
             if row.verdict is None:
                 continue
-            parts.append(("\n" if first else ",\n") + _dumps(claim_review(row, publisher)))
+            review = dumps_for_html(claim_review(row, publisher))
+            parts.append(("\n" if first else ",\n") + review)
             first = False
         if parts:
             yield "".join(parts)

@@ -112,6 +112,11 @@ class DeliveryState(StrEnum):
     STOPPED = "stopped"  # the receiver said 410 Gone; its webhook is switched off
 
 
+class TokenKind(StrEnum):
+    API = "api"  # the JSON API (and the feed), with its user's role
+    FEED = "feed"  # the Atom feed only, read-only: the kind that may travel in a feed URL
+
+
 class User(SQLModel, table=True):
     __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
 
@@ -353,10 +358,11 @@ class LoginThrottle(SQLModel, table=True):
 
 
 class ApiToken(SQLModel, table=True):
-    """A personal access token for the JSON API and the alert feed.
+    """A personal access token: for the JSON API, acting with its user's role, or (kind `feed`)
+    for reading the alert feed only.
 
     Only a SHA-256 of the token is stored (tokens are 256 random bits, so a slow hash adds
-    nothing); the token itself is shown once, when it is made. It acts with its user's role.
+    nothing); the token itself is shown once, when it is made.
     """
 
     __tablename__ = "api_token"
@@ -366,6 +372,9 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(max_length=100)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
     prefix: str = Field(max_length=16)  # the first characters, so a person can tell tokens apart
+    kind: TokenKind = Field(
+        sa_column=_enum_column(TokenKind, nullable=False, default=TokenKind.API)
+    )
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = Field(default=None)
     revoked_at: datetime | None = Field(default=None)

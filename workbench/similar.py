@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -40,12 +41,14 @@ from workbench.models import (
     utcnow,
 )
 from workbench.priority import add_repeats
+from workbench.social import clean_post, posted_on
 
 CANDIDATES = 400  # claims scored per query; enough for the brute-force top 10 (benchmarks)
 TITLE_WEIGHT = 5.0  # a checked claim's own title says what it is about (BM25 column weight)
 SEARCH_COMMON_SHARE = 0.005  # words in more than 0.5% of the claims are left out of the query...
 SEARCH_COMMON_MIN_DOCS = 200  # ...unless the archive is small...
-SEARCH_MIN_WORDS = 4  # ...or too few words would be left
+SEARCH_MIN_WORDS = 4  # ...or too few words would be left...
+SEARCH_POSTINGS = 5_000  # ...or all the query's words appear in fewer claims than this together
 SUGGESTION_CANDIDATES = 20  # a duplicate shares most rare words, so it ranks high in the index
 QUERY_WORDS = 32  # a long text is searched with its rarest words
 # A query of at most this many words is also read as keywords: a claim containing all of them
@@ -148,10 +151,18 @@ def _prepare(session: Session, normalized: str) -> _Query:
     idf = idf_from_counts(counts, total)
     rarest = sorted(words, key=lambda w: (counts[w], w))
     # A word in many claims matches a large share of the archive, and ranking every match is
-    # what a search costs; such words still weigh in the scores, just not in the index query.
+    # what a search costs; such words still weigh in the scores, just not in the index query...
     common = max(SEARCH_COMMON_MIN_DOCS, int(total * SEARCH_COMMON_SHARE))
     telling = [w for w in rarest if counts[w] <= common]
     chosen = telling if len(telling) >= SEARCH_MIN_WORDS else rarest[:SEARCH_MIN_WORDS]
+    # ...unless the index can afford them: on a small archive a "common" word ("Hillary",
+    # "campaign") is often what a short post and its fact-check share, and BM25 weighs it
+    # lightly anyway. The cost of the query is the number of index entries it reads.
+    postings = sum(counts[w] for w in chosen)
+    for word in rarest:
+        if word not in chosen and postings + counts[word] <= SEARCH_POSTINGS:
+            chosen.append(word)
+            postings += counts[word]
     return _Query(normalized=normalized, words=chosen[:QUERY_WORDS], idf=idf)
 
 
@@ -160,23 +171,40 @@ class Candidate(NamedTuple):
     external_id: str | None
     normalized_text: str
     normalized_title: str | None
+    published: datetime | None  # its article's (or fact-check's) date
+
+    @property
+    def day(self) -> date | None:
+        return self.published.date() if self.published else None
 
 
 def candidates_for(
     session: Session, text: str, limit: int = CANDIDATES, *, aliases: AliasTable | None = None
 ) -> tuple[_Query, list[Candidate]]:
-    """The normalised query and the claims the index offers for it (unscored)."""
+    """The normalised query and the claims the index offers for it, unscored, in the index's
+    (BM25) order; a post's social noise (links, handles, hashtags) is dropped first."""
     aliases = aliases or load_aliases(session)
-    query = _prepare(session, normalize(text, aliases))
+    query = _prepare(session, normalize(clean_post(text), aliases))
+    return query, _candidates(session, query, limit)
+
+
+def _candidates(session: Session, query: _Query, limit: int) -> list[Candidate]:
     ids = search_index.candidate_ids(session, query.words, limit, title_weight=TITLE_WEIGHT)
     if not ids:
-        return query, []
+        return []
     rows = session.execute(
-        sa.select(Claim.id, Claim.external_id, Claim.normalized_text, Claim.normalized_title).where(
-            Claim.id.in_(ids)
+        sa.select(
+            Claim.id,
+            Claim.external_id,
+            Claim.normalized_text,
+            Claim.normalized_title,
+            Article.published_at,
         )
+        .join(Article, Claim.article_id == Article.id)
+        .where(Claim.id.in_(ids))
     )
-    return query, [Candidate(*row) for row in rows]
+    order = {claim_id: rank for rank, claim_id in enumerate(ids)}
+    return sorted((Candidate(*row) for row in rows), key=lambda c: order[c.id])
 
 
 def find_similar(
@@ -185,21 +213,30 @@ def find_similar(
     limit: int = 10,
     *,
     aliases: AliasTable | None = None,
+    when: date | None = None,
 ) -> list[SimilarClaim]:
-    """The archived claims closest to any text, best first, scored 0-100."""
+    """The archived claims closest to any text, best first, scored 0-100.
+
+    `when` is the day the text was published (a post's signature line gives it when it is not
+    given): claims of that time rank higher, as a claim is checked while it circulates."""
     aliases = aliases or load_aliases(session)
-    query, candidates = candidates_for(session, text, max(CANDIDATES, limit), aliases=aliases)
-    keywords = set(content_words(query.normalized))
-    if len(keywords) > KEYWORD_WORDS:
-        keywords = set()
+    when = when or posted_on(text)
+    # A pasted post is read as the claim it makes, for the scores and the facts alike.
+    text = clean_post(text)
+    query = _prepare(session, normalize(text, aliases))
+    candidates = _candidates(session, query, max(CANDIDATES, limit))
+    keywords = query_keywords(query.normalized)
     ranked = sorted(
         (
             (
-                max(
-                    similarity_score(
-                        query.normalized, c.normalized_text, c.normalized_title, query.idf
-                    ),
-                    _keyword_score(keywords, c, query.idf),
+                ranking_score(
+                    query.normalized,
+                    c.normalized_text,
+                    c.normalized_title,
+                    query.idf,
+                    keywords,
+                    when,
+                    c.day,
                 ),
                 c.id,
             )
@@ -242,15 +279,38 @@ def find_similar(
     return [result for _, _, result in results]
 
 
-def _keyword_score(keywords: set[str], candidate: Candidate, idf: Idf) -> float:
+def query_keywords(normalized: str) -> set[str]:
+    """The words of a query short enough to be read as keywords too (see _keyword_score)."""
+    keywords = set(content_words(normalized))
+    return keywords if len(keywords) <= KEYWORD_WORDS else set()
+
+
+def ranking_score(
+    normalized: str,
+    text: str,
+    title: str | None,
+    idf: Idf,
+    keywords: set[str],
+    query_date: date | None = None,
+    claim_date: date | None = None,
+) -> float:
+    """What the similar-claims search ranks on (unrounded): the similarity score, or for a query
+    of a few words the keyword score when that is higher."""
+    return max(
+        similarity_score(normalized, text, title, idf, query_date, claim_date),
+        _keyword_score(keywords, text, title, idf),
+    )
+
+
+def _keyword_score(keywords: set[str], text: str, title: str | None, idf: Idf) -> float:
     """0-100 for a query of a few words: how much of it (weighted by how rare each word is) the
     claim or its title contains. "Shoigu" scores 100 on every claim that names him; the
     similarity model, made for sentences, would give such a claim almost nothing."""
     if not keywords:
         return 0.0
-    words = set(candidate.normalized_text.split())
-    if candidate.normalized_title:
-        words.update(candidate.normalized_title.split())
+    words = set(text.split())
+    if title:
+        words.update(title.split())
     found = sum(idf(w) for w in keywords & words)
     return round(100 * found / sum(idf(w) for w in keywords), 1)
 

@@ -90,10 +90,10 @@ def register(
     format: WebhookFormat | str = WebhookFormat.STANDARD,
     allow: Allowance,
 ) -> Registered:
-    """A new receiver for every alert from now on; committed. Refuses unsafe addresses."""
-    url = url.strip()
+    """A new receiver for every alert from now on; committed. Refuses unsafe addresses and stores
+    the address normalised (IDNA host, percent-encoded path), so any HTTP client can send it."""
     try:
-        warning = check_for_registration(url, allow)
+        url, warning = check_for_registration(url, allow)
     except UnsafeURL as exc:
         raise WebhookError(str(exc)) from None
     try:

@@ -16,6 +16,7 @@ from workbench.web import (
     articles,
     auth,
     claims,
+    converters,
     export,
     openapi,  # noqa: F401  (its route is on api.bp)
     permissions,
@@ -25,6 +26,8 @@ from workbench.web import (
 
 def init_app(app: Flask) -> None:
     security.init_app(app)
+    # Before any blueprint adds its rules, so every `<int:...>` id is bounded (see converters.py).
+    app.url_map.converters["int"] = converters.RecordIdConverter
     blueprints = (auth.bp, articles.bp, claims.bp, admin.bp, api.bp, alerts.bp)
     for blueprint in (*blueprints, export.bp, account.bp):
         app.register_blueprint(blueprint)

@@ -1,4 +1,5 @@
-"""The signed-in person's own account: their API tokens (make one, see it once, revoke it)."""
+"""The signed-in person's own account: their API and feed tokens (make one, see it once, revoke
+it)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,24 @@ from werkzeug.wrappers import Response
 
 from workbench import tokens
 from workbench.db import get_session
+from workbench.models import TokenKind
 from workbench.web.auth import login_required
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
 
-def _page(new_token: str | None = None, name: str = "") -> str:
+def _page(new_token: str | None = None, name: str = "", kind: str = "api") -> str:
+    feed_url = None
+    if new_token and new_token.startswith(tokens.PREFIXES[TokenKind.FEED]):
+        feed_url = url_for("alerts.feed", token=new_token, _external=True)
     return render_template(
         "account/index.html",
         tokens=tokens.user_tokens(get_session(), g.user.id),
         new_token=new_token,
+        feed_url=feed_url,
         name=name,
+        kind=kind,
+        kinds=list(TokenKind),
     )
 
 
@@ -33,11 +41,12 @@ def create_token() -> str | tuple[str, int]:
     """The token is shown on this response only: it is stored hashed and never shown again, so
     it is rendered here rather than carried through a redirect in the session cookie."""
     name = request.form.get("name", "")
+    kind = request.form.get("kind", TokenKind.API.value)
     try:
-        _row, raw = tokens.create_token(get_session(), g.user.id, name)
+        _row, raw = tokens.create_token(get_session(), g.user.id, name, kind)
     except tokens.TokenError as exc:
         flash(str(exc), "error")
-        return _page(name=name), 400
+        return _page(name=name, kind=kind), 400
     return _page(new_token=raw)
 
 

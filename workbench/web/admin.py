@@ -1,13 +1,14 @@
-"""Admin screens: the alias and synonym lists that duplicate matching reads claims through."""
+"""Admin screens: the alias and synonym lists that duplicate matching reads claims through, and
+the users (disable an account, revoke anyone's tokens)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from workbench import aliases
+from workbench import accounts, aliases, tokens
 from workbench.db import get_session
-from workbench.models import Role
+from workbench.models import Role, User
 from workbench.web.auth import role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -73,3 +74,57 @@ def alias_apply() -> Response:
     changed = aliases.renormalize(get_session())
     flash(f"Aliases re-applied: {changed} claim(s) now match differently.", "success")
     return redirect(url_for("admin.alias_list"))
+
+
+# --- Users ---------------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@role_required(Role.ADMIN)
+def user_list() -> str:
+    db = get_session()
+    return render_template(
+        "admin/users.html", users=accounts.list_users(db), live=tokens.live_counts(db)
+    )
+
+
+def _user(user_id: int) -> User:
+    user = get_session().get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.post("/users/<int:user_id>/<any(disable, enable):action>")
+@role_required(Role.ADMIN)
+def user_switch(user_id: int, action: str) -> Response:
+    """Disabling ends the user's sessions at once and stops their tokens; enabling lets them log
+    in again (their tokens work again too, unless revoked)."""
+    db = get_session()
+    user = _user(user_id)
+    try:
+        accounts.set_active(db, g.user.id, user, action == "enable")
+    except accounts.AccountError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    else:
+        db.commit()
+        flash(
+            f"{user.username} is disabled: their sessions have ended and their tokens no longer "
+            "work."
+            if action == "disable"
+            else f"{user.username} may log in again.",
+            "success",
+        )
+    return redirect(url_for("admin.user_list"))
+
+
+@bp.post("/users/<int:user_id>/revoke-tokens")
+@role_required(Role.ADMIN)
+def user_revoke_tokens(user_id: int) -> Response:
+    db = get_session()
+    user = _user(user_id)
+    count = tokens.revoke_all(db, g.user.id, user.id)  # type: ignore[arg-type]
+    db.commit()
+    flash(f"Revoked {count} token(s) of {user.username}.", "success")
+    return redirect(url_for("admin.user_list"))

@@ -26,10 +26,11 @@ from workbench import alerts, webhooks
 from workbench.db import get_session
 from workbench.egress import Allowance
 from workbench.facts import compare_texts, marked_pair
-from workbench.models import AlertKind, AlertState, Role, User, WebhookFormat
+from workbench.models import AlertKind, AlertState, Role, TokenKind, User, WebhookFormat
 from workbench.similar import load_aliases
 from workbench.tokens import user_for_token
 from workbench.web.auth import bearer_token, login_required, role_required
+from workbench.web.converters import record_id
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 
@@ -58,7 +59,8 @@ def inbox() -> str:
     state = request.args.get("state", AlertState.UNREAD.value)
     filters = alerts.AlertFilters.parse(request.args.get("kind"), state)
     db = get_session()
-    page = alerts.list_alerts(db, filters, before=request.args.get("before", type=int))
+    before = request.args.get("before", type=record_id)
+    page = alerts.list_alerts(db, filters, before=before)
     variants = [v for v in page.items if v.alert.kind == AlertKind.VARIANT_OF_CHECKED]
     aliases = load_aliases(db) if variants else None
     return render_template(
@@ -103,21 +105,24 @@ def handle(alert_id: int, action: str) -> Response:
 # --- The Atom feed -------------------------------------------------------------------------------
 
 
-def _token_user(*, in_query: bool = False) -> User | None:
-    """The user of the token in `Authorization: Bearer`, or, for feed readers that cannot set
-    headers, in ?token= (a token in a URL can end up in logs: make one just for the feed)."""
+def _feed_user() -> User | None:
+    """The user of a feed token in ?token= (feed readers cannot set headers), or of a feed or API
+    token in `Authorization: Bearer`. Only a feed token is taken from the URL: a URL ends up in
+    proxies and logs, and a feed token can read the feed and do nothing else."""
     raw = bearer_token()
-    if not raw and in_query:
-        raw = request.args.get("token", "")
-    return user_for_token(get_session(), raw) if raw else None
+    if raw:
+        return user_for_token(get_session(), raw, (TokenKind.FEED, TokenKind.API))
+    raw = request.args.get("token", "")
+    return user_for_token(get_session(), raw, (TokenKind.FEED,)) if raw else None
 
 
 @bp.get("/feed.atom")
 def feed() -> Response | tuple[str, int, dict[str, str]]:
-    user = _token_user(in_query=True)
+    user = _feed_user()
     if user is None:
         return (
-            "This feed needs an API token: ?token=... or Authorization: Bearer ...\n",
+            "This feed needs a feed token (make one on your account page): ?token=wbf_... "
+            "or Authorization: Bearer ...\n",
             401,
             {"WWW-Authenticate": 'Bearer realm="alerts"', "Content-Type": "text/plain"},
         )

@@ -18,6 +18,7 @@ domain refuses (the message says what to fix).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -30,11 +31,12 @@ from workbench import duplicates, review
 from workbench.articles import ArticleNotFound
 from workbench.db import get_session
 from workbench.filter_args import ID_MAX, FilterError
-from workbench.ingest import DuplicateArticle, IngestError
-from workbench.models import Role
+from workbench.ingest import DuplicateArticle, IngestError, parse_date
+from workbench.models import Role, TokenKind
 from workbench.similar import find_similar
-from workbench.tokens import user_for_token
+from workbench.tokens import PREFIXES, user_for_token
 from workbench.web.auth import bearer_token
+from workbench.web.converters import ID_PATTERN
 from workbench.web.permissions import ROLE_RANK
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -45,9 +47,10 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 
 class IdConverter(BaseConverter):
-    """`<id:claim_id>`: a positive whole number that fits the database's integer ids."""
+    """`<id:claim_id>`: a positive whole number that fits the database's integer ids; a larger
+    one does not match the rule, so it is the JSON 404 (see converters.py)."""
 
-    regex = r"[1-9][0-9]{0,9}"
+    regex = rf"(?=0*[1-9]){ID_PATTERN}"
 
     def to_python(self, value: str) -> int:
         number = int(value)
@@ -100,6 +103,12 @@ def authenticate() -> tuple[Response, int] | None:
                 "bad_authorization", "Send the token as the header 'Authorization: Bearer wbt_…'."
             )
         user = user_for_token(get_session(), raw)
+        if user is None and raw.startswith(PREFIXES[TokenKind.FEED]):
+            return _unauthorized(
+                "feed_token",
+                "This is a feed token: it reads the alert feed and nothing else. Make an API "
+                "token on your account page for scripts.",
+            )
         if user is None:
             return _unauthorized(
                 "invalid_token",
@@ -216,24 +225,70 @@ def limit_arg(default: int = 50, maximum: int = MAX_LIMIT) -> int:
     return limit
 
 
+# Our bodies are two levels deep; a hundred is generous. JSON nested deeper is refused before it
+# is parsed: the parser recurses, and 100,000 levels was a RecursionError (a 500).
+DEPTH_MAX = 100
+_JSON_TOKEN = re.compile(rb'"(?:[^"\\]+|\\.)*"|[\[\]{}]')
+
+
+def nesting_depth(raw: bytes, stop_at: int = DEPTH_MAX) -> int:
+    """How deep the arrays and objects in a JSON text nest (brackets inside strings do not
+    count), read without parsing; stops counting once past `stop_at`."""
+    if raw.count(b"[") + raw.count(b"{") <= stop_at:
+        return min(raw.count(b"[") + raw.count(b"{"), stop_at)  # cannot nest deeper than that
+    depth = deepest = 0
+    for token in _JSON_TOKEN.finditer(raw):
+        bracket = token.group()
+        if bracket in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > stop_at:
+                break
+        elif bracket in (b"]", b"}"):
+            depth -= 1
+    return deepest
+
+
 def json_body() -> dict[str, Any]:
+    if nesting_depth(request.get_data(cache=True)) > DEPTH_MAX:
+        raise BadRequest(
+            "too_deep", f"The JSON body nests arrays or objects more than {DEPTH_MAX} deep."
+        )
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise BadRequest("bad_json", "Send a JSON object with Content-Type: application/json.")
-    return _storable(data)
+    _check_text(data, "")
+    return data
 
 
-def _storable(value: Any) -> Any:
-    """JSON may carry what no database column can hold: a lone surrogate ("\\ud800") cannot be
-    encoded as UTF-8, and PostgreSQL text cannot hold NUL. Neither is ever meant; both would fail
-    deep in the driver as a 500, so they are replaced ("?") and dropped here."""
+def _check_text(value: Any, where: str) -> None:
+    """JSON may carry what is not text at all: a lone surrogate ("\\ud800") cannot be encoded as
+    UTF-8, and PostgreSQL text cannot hold NUL. Neither is ever meant, and both would fail deep in
+    the driver as a 500, so the request is refused naming the field (keys are checked too)."""
     if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
-    if isinstance(value, dict):
-        return {key: _storable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_storable(item) for item in value]
-    return value
+        problem = _not_text(value)
+        if problem:
+            name = where or "the body"
+            raise BadRequest("bad_text", f"{name!r} {problem}; send it as plain UTF-8 text.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if _not_text(key):
+                raise BadRequest("bad_text", f"A key {_not_text(key)}; send plain UTF-8 text.")
+            _check_text(item, path)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_text(item, f"{where}[{index}]")
+
+
+def _not_text(text: str) -> str | None:
+    if "\x00" in text:
+        return "holds a NUL character (\\u0000)"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"holds a lone surrogate ({text[exc.start]!r}), which is half of a character"
+    return None
 
 
 def field(data: dict[str, Any], name: str, kind: type, *, required: bool = False) -> Any:
@@ -265,7 +320,11 @@ def similar_claims() -> Any:
     if len(query) > QUERY_MAX:
         return error(400, "query_too_long", f"The text may be at most {QUERY_MAX} characters.")
     limit = limit_arg(default=10)
-    results = find_similar(get_session(), query, limit)
+    published = request.args.get("date")
+    when = parse_date(published) if published else None
+    if published and when is None:
+        raise BadRequest("bad_date", "date must be an ISO date such as 2020-05-03.")
+    results = find_similar(get_session(), query, limit, when=when.date() if when else None)
     return jsonify(
         {
             "query": query,

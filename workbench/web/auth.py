@@ -67,23 +67,23 @@ def login() -> str | Response | tuple[str, int, dict[str, str]] | tuple[str, int
     next_url = request.values.get("next", "")
     if request.method == "POST":
         db = get_session()
-        username = request.form.get("username", "")
-        keys = throttle.login_keys(username, request.remote_addr)
-        wait = throttle.seconds_to_wait(db, keys)
+        # The throttle's statements must open the transaction: its first one takes the lock
+        # that makes the wait, the password check and the count one step (see throttle.py).
+        db.commit()
+        attempt = throttle.Attempt.of(request.form.get("username", ""), request.remote_addr)
+        wait = throttle.begin(db, attempt)
         if wait:
-            flash(
-                f"Too many failed log-ins. Wait {wait} seconds, then try again.",
-                "error",
-            )
+            db.commit()
+            flash(f"Too many failed log-ins. Wait {wait} seconds, then try again.", "error")
             page = render_template("auth/login.html", next=next_url)
             return page, 429, {"Retry-After": str(wait)}
-        user = authenticate(db, username, request.form.get("password", ""))
+        user = authenticate(db, request.form.get("username", ""), request.form.get("password", ""))
         if user is None:
-            throttle.note_failure(db, keys)
+            throttle.note_failure(db, attempt)
             db.commit()
             flash("That user name and password do not match an active account.", "error")
             return render_template("auth/login.html", next=next_url), 401
-        throttle.clear(db, keys[0])
+        throttle.note_success(db, attempt)
         db.commit()  # also keeps a rehashed password
         session.clear()
         session["user_id"] = user.id

@@ -206,7 +206,11 @@ FILTERS = [
     _param("changed_until", TIME, "Last changed before."),
 ]
 ERRORS = {
-    "400": "The request cannot be read: malformed JSON, a missing or mistyped field.",
+    "400": (
+        "The request cannot be read: malformed JSON (`bad_json`), arrays or objects nested more "
+        "than 100 deep (`too_deep`), a string holding a NUL or a lone surrogate (`bad_text`), a "
+        "missing or mistyped field."
+    ),
     "401": "No valid token or log-in.",
     "403": "The account's role may not do this, or a browser session sent no CSRF token.",
     "404": "No record with that id.",
@@ -303,6 +307,11 @@ def document() -> dict[str, Any]:
                         **_param("q", {"type": "string", "maxLength": QUERY_MAX}, "The text."),
                         "required": True,
                     },
+                    _param(
+                        "date",
+                        {"type": "string", "format": "date"},
+                        "When the text was published (ISO); claims of that time rank higher.",
+                    ),
                     LIMIT,
                 ],
             )

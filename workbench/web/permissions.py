@@ -37,6 +37,9 @@ REQUIRED_ROLE: dict[str, Role | None] = {
     "admin.alias_add": Role.ADMIN,
     "admin.alias_apply": Role.ADMIN,
     "admin.alias_delete": Role.ADMIN,
+    "admin.user_list": Role.ADMIN,
+    "admin.user_switch": Role.ADMIN,
+    "admin.user_revoke_tokens": Role.ADMIN,
     "export.index": Role.VIEWER,
     "export.download": Role.VIEWER,
     "account.index": Role.VIEWER,
@@ -66,7 +69,7 @@ REQUIRED_ROLE: dict[str, Role | None] = {
     "api.add_source": Role.EDITOR,
     "alerts.inbox": Role.VIEWER,
     "alerts.handle": Role.EDITOR,
-    "alerts.feed": None,  # a feed reader has no session: the view asks for an API token
+    "alerts.feed": None,  # a feed reader has no session: the view asks for a feed token
     "alerts.webhook_list": Role.ADMIN,
     "alerts.webhook_add": Role.ADMIN,
     "alerts.webhook_switch": Role.ADMIN,
