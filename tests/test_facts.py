@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.facts import compare_texts, extract, mark_changes
+from workbench.facts import compare_texts, extract, mark_changes, may_conflict
 from workbench.matching import DEFAULT_ALIAS_TABLE, AliasTable, normalize
 
 
@@ -143,3 +143,26 @@ def test_changed_facts_are_marked_apart_from_shared_words() -> None:
         ("3.2 percent", "changed"),
         (".", ""),
     ]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [(c[0], c[1]) for c in CHANGED] + SAME)
+def test_the_quick_check_never_skips_a_pair_whose_facts_conflict(ours: str, theirs: str) -> None:
+    table = DEFAULT_ALIAS_TABLE
+    conflicting = _compare(ours, theirs, table).conflicting
+    assert may_conflict(ours, normalize(ours, table), theirs, normalize(theirs, table)) or (
+        not conflicting
+    )
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "possible"),
+    [
+        ("Kerry said the talks would go on.", "Hammond said the talks would go on.", True),
+        ("The talks would go on, he said.", "The talks would go on, he added.", False),
+        ("Prices rose sharply in the city.", "Prices rose steeply in the city.", False),
+        ("The plan was approved.", "The plan wasn't approved.", True),
+        ("It cost 5 dollars.", "It cost 6 dollars.", True),
+    ],
+)
+def test_plain_rewording_skips_the_full_comparison(ours: str, theirs: str, possible: bool) -> None:
+    assert may_conflict(ours, normalize(ours), theirs, normalize(theirs)) is possible

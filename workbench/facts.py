@@ -638,6 +638,51 @@ def extract(
     )
 
 
+@functools.cache
+def _fact_word_stems(words: FactWords) -> frozenset[str]:
+    """Every normalised word that can carry a fact other than a number or a name: polarity and
+    direction words, months, weekdays, relative times, ordinals, currencies, percent."""
+    plain = [
+        *MONTHS,
+        *_MONTH_ABBREVIATIONS,
+        *WEEKDAYS,
+        *_ORDINAL_WORDS,
+        *_CURRENCY_WORDS,
+        *"percent pct per cent point last this next past earlier later year month week".split(),
+        *"weekend decade century quarter spring summer autumn fall winter yesterday".split(),
+        *"today tomorrow tonight night".split(),
+    ]
+    stems = {stem(w) for w in plain}
+    for up, down in words.opposites.values():
+        stems |= up | down
+    return frozenset(stems | words.negation)
+
+
+def may_conflict(ours: str, ours_normalized: str, theirs: str, theirs_normalized: str) -> bool:
+    """Whether the facts of two claims can conflict at all, without extracting them: only if
+    the words one has and the other lacks, as written, include a number, a capitalised word or a
+    word that carries a fact. Most repeats differ in a few plain words, and skip the full
+    comparison. (The normalised texts are not enough: they drop who said it.)"""
+    if ours == theirs:
+        return False
+    ours_words = Counter(_RAW_WORD.findall(_NOT.sub(" not", ours)))
+    theirs_words = Counter(_RAW_WORD.findall(_NOT.sub(" not", theirs)))
+    differing = (ours_words - theirs_words) + (theirs_words - ours_words)
+    fact_words = _fact_word_stems(default_words())
+    return any(
+        not word.isalpha()
+        or word[0].isupper()
+        or word.casefold() in _NUMBER_WORDS
+        or stem(word.casefold()) in fact_words
+        for word in differing
+    )
+
+
+_RAW_WORD = re.compile(r"\d+(?:[.,:/]\d+)*|[^\W_]+|[$£€¥₹%]")  # "3.2" is not "2.3"
+_NOT = re.compile(r"n['’]t\b")  # "isn't": its negation is a word of its own
+_NUMBER_WORDS = frozenset([*NUMBER_UNITS, *NUMBER_TENS, "hundred", "thousand", "million"])
+
+
 # Kinds compared with each other: a quantity with a quantity (money with a bare number of the same
 # value is the same fact, "$650 million" and "650 million"), a date with a date, and so on.
 _GROUPS = {

@@ -18,7 +18,14 @@ from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
 from workbench import alerts, search_index
-from workbench.facts import ClaimFacts, FactComparison, compare, compare_texts, extract
+from workbench.facts import (
+    ClaimFacts,
+    FactComparison,
+    compare,
+    compare_texts,
+    extract,
+    may_conflict,
+)
 from workbench.matching import (
     DUPLICATE_THRESHOLD,
     IDENTICAL_SCORE,
@@ -128,6 +135,8 @@ def judge(
 ) -> tuple[SuggestionKind, str]:
     """A pair at or above the duplicate threshold is a duplicate unless a fact differs: then it
     is a variant, and the differences are said in words for the editor."""
+    if not may_conflict(claim_text, claim_normalized, candidate_text, candidate_normalized):
+        return SuggestionKind.DUPLICATE, ""
     comparison = compare_texts(
         claim_text, claim_normalized, candidate_text, candidate_normalized, aliases
     )
@@ -262,7 +271,9 @@ def find_similar(
         alike = duplicate_score(query.normalized, claim.normalized_text, query.idf)
         # Facts decide between duplicate and variant, so only pairs worded alike need them.
         facts = FactComparison()
-        if alike >= DUPLICATE_THRESHOLD:
+        if alike >= DUPLICATE_THRESHOLD and may_conflict(
+            text, query.normalized, claim.text, claim.normalized_text
+        ):
             query_facts = query_facts or extract(text, query.normalized, aliases)
             facts = compare(query_facts, extract(claim.text, claim.normalized_text, aliases))
         result = SimilarClaim(
