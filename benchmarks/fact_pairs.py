@@ -44,7 +44,6 @@ import argparse
 import csv
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from collections import Counter
@@ -56,6 +55,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from claim_matching import flask  # noqa: E402  (this script's folder is on sys.path)
 from rapidfuzz import fuzz, utils  # noqa: E402
 
 from workbench.matching import DUPLICATE_THRESHOLD  # noqa: E402
@@ -163,23 +163,6 @@ def check_provenance(pairs: Iterable[Pair], sentences: dict[str, str]) -> None:
             f"{len(wrong)} original(s) are not word for word in the source they name, e.g. "
             f"{wrong[0]}; fix {PAIRS.name} before trusting any figure."
         )
-
-
-def flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """One `python -m flask --app app ...` process in the repository root; stops on failure."""
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(
-            f"flask {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
-        )
-    return result
 
 
 def write_jsonl(path: Path, records: Iterable[dict[str, str]]) -> None:
