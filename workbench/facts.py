@@ -41,6 +41,8 @@ from workbench.matching import (
     NUMBER_TENS,
     NUMBER_UNITS,
     AliasTable,
+    is_number_word,
+    number_value,
     shared_word_spans,
     stem,
 )
@@ -243,29 +245,17 @@ _GAP = re.compile(r"[\s-]*")
 
 
 def _word_value(words: list[str]) -> float | None:
-    """The value of a run of number words: "two hundred and fifty thousand" -> 250000."""
-    total, current, seen = 0.0, 0.0, False
-    for raw in words:
-        word = raw.casefold()
-        if word in ("and",):
-            continue
-        if word in ("a", "an"):
-            current = current or 1
-            continue
-        for part in word.split("-"):
-            if part in _UNIT_WORDS:
-                current += _UNIT_WORDS[part]
-            elif part in _TENS_WORDS:
-                current += _TENS_WORDS[part]
-            elif part == "hundred":
-                current = (current or 1) * 100
-            elif part in _SCALE_WORDS:
-                total += (current or 1) * _SCALE_WORDS[part]
-                current = 0
-            else:
-                return None
-            seen = True
-    return total + current if seen else None
+    """The value of a run of number words: "two hundred and fifty thousand" -> 250000, "a
+    million" -> 1000000, "fifty-two" -> 52; read as the matching key reads them."""
+    parts = [
+        "one" if part in ("a", "an") else part
+        for word in words
+        for part in word.casefold().split("-")
+        if part != "and"
+    ]
+    if not parts or not all(is_number_word(part) for part in parts):
+        return None
+    return float(number_value(parts))
 
 
 def _precision(digits: str, magnitude: float) -> float | None:

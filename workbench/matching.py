@@ -316,17 +316,12 @@ def _numbers_as_digits(tokens: list[str]) -> list[str]:
 
     def flush() -> None:
         if run:
-            out.append(_run_value(run))
+            out.append(number_value(run))
             run.clear()
 
     for index, token in enumerate(tokens):
         # "two hundred and fifty": the "and" belongs to the number.
-        if (
-            token == "and"
-            and run
-            and index + 1 < len(tokens)
-            and _is_number_word(tokens[index + 1])
-        ):
+        if token == "and" and run and index + 1 < len(tokens) and is_number_word(tokens[index + 1]):
             continue
         is_word_number = token in NUMBER_UNITS or token in NUMBER_TENS
         is_digits = bool(_NUMBER.match(token))
@@ -348,11 +343,11 @@ def _numbers_as_digits(tokens: list[str]) -> list[str]:
     return out
 
 
-def _is_number_word(token: str) -> bool:
+def is_number_word(token: str) -> bool:
     return token in NUMBER_UNITS or token in NUMBER_TENS or token in _SCALES or token == "hundred"
 
 
-def _run_value(run: list[str]) -> str:
+def number_value(run: list[str]) -> str:
     total = 0.0
     current = 0.0
     for token in run:
