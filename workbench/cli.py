@@ -329,11 +329,7 @@ def similar_claims(input_file: IO[str], limit: int) -> None:
             results = [
                 {
                     "claim_id": hit.claim.external_id or hit.claim.id,
-                    "score": hit.score,
-                    "duplicate_score": hit.duplicate_score,
-                    "duplicate": hit.duplicate,
-                    "kind": hit.kind,
-                    "changed": hit.facts.summary() or None,
+                    **hit.score_fields(),
                 }
                 for hit in found
             ]

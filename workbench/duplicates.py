@@ -358,7 +358,8 @@ def suggestions_for(session: Session, claim: Claim) -> list[SuggestionView]:
         )
     ).all()
     views = []
-    aliases = load_aliases(session) if rows else None
+    # Only a variant shows what differs; its facts are compared here, the others' need not be.
+    aliases = load_aliases(session) if any(s.kind == SuggestionKind.VARIANT for s in rows) else None
     for suggestion in rows:
         other_id = (
             suggestion.candidate_id if suggestion.claim_id == claim.id else suggestion.claim_id
@@ -368,9 +369,11 @@ def suggestions_for(session: Session, claim: Claim) -> list[SuggestionView]:
             continue
         article = session.get(Article, other.article_id)
         assert article is not None
-        facts = compare_texts(
-            claim.text, claim.normalized_text, other.text, other.normalized_text, aliases
-        )
+        facts = FactComparison()
+        if aliases is not None and suggestion.kind == SuggestionKind.VARIANT:
+            facts = compare_texts(
+                claim.text, claim.normalized_text, other.text, other.normalized_text, aliases
+            )
         views.append(SuggestionView(suggestion, other, article, facts))
     order = {SuggestionState.PENDING: 0, SuggestionState.CONFIRMED: 1, SuggestionState.REJECTED: 2}
     views.sort(key=lambda v: (order[v.suggestion.state], -v.suggestion.score, v.other.id))

@@ -114,6 +114,16 @@ class SimilarClaim:
             return "variant" if self.facts.conflicting else "duplicate"
         return "related"
 
+    def score_fields(self) -> dict[str, object]:
+        """The score contract, in one place for the API and `claims similar` (see the README)."""
+        return {
+            "score": self.score,
+            "duplicate_score": self.duplicate_score,
+            "duplicate": self.duplicate,
+            "kind": self.kind,
+            "changed": self.facts.summary() or None,
+        }
+
 
 def load_aliases(session: Session) -> AliasTable:
     """The aliases and synonyms as admins left them; read per call so every worker sees an edit

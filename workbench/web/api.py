@@ -333,11 +333,7 @@ def similar_claims() -> Any:
                     "id": hit.claim.id,
                     "external_id": hit.claim.external_id,
                     "text": hit.claim.text,
-                    "score": hit.score,
-                    "duplicate_score": hit.duplicate_score,
-                    "duplicate": hit.duplicate,
-                    "kind": hit.kind,
-                    "changed": hit.facts.summary() or None,
+                    **hit.score_fields(),
                     "status": hit.claim.status.value,
                     "verdict": hit.claim.verdict.value if hit.claim.verdict else None,
                     "article": {
