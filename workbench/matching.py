@@ -550,7 +550,8 @@ def alignment_features(query: str, candidate: str, idf: Idf) -> list[float]:
         return [0.0] * ALIGNMENT_FEATURE_COUNT
     run_q = run_c = 0
     weight_q = weight_c = 0.0
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, q, c, autojunk=False).get_opcodes():
+    aligned = SequenceMatcher(None, q, c, autojunk=False)
+    for tag, i1, i2, j1, j2 in aligned.get_opcodes():
         if tag == "equal":
             continue
         run_q, run_c = max(run_q, i2 - i1), max(run_c, j2 - j1)
@@ -565,7 +566,7 @@ def alignment_features(query: str, candidate: str, idf: Idf) -> list[float]:
         weight_q / total_q,
         weight_c / total_c,
         max(weight_q / total_q, weight_c / total_c),
-        SequenceMatcher(None, q, c, autojunk=False).ratio(),
+        aligned.ratio(),  # from the same alignment, computed once
     ]
 
 
