@@ -147,7 +147,11 @@ class AliasTable:
             cls.build([(p, t) for p, t in words if p and t and p != t]) if words else None
         )
         canonical: dict[str, str] = {}
-        alternatives = []
+        # Phrases that start a word are tried only where a word starts: one look-behind fails
+        # inside a word instead of every phrase failing in turn (normalising is on every claim's
+        # path). Longest first in each group; no position can start phrases of both groups.
+        at_word_start: list[str] = []
+        anywhere: list[str] = []
         for phrase, target in sorted(pairs, key=lambda p: -len(p[0])):
             phrase = phrase.strip()
             if not phrase:
@@ -157,15 +161,12 @@ class AliasTable:
             if key in canonical:
                 continue
             canonical[key] = target
-            body = re.escape(phrase)
-            edge_left = r"(?<!\w)" if phrase[0].isalnum() else ""
-            edge_right = r"(?!\w)" if phrase[-1].isalnum() else ""
-            alternatives.append(
-                f"{edge_left}{body}{edge_right}"
-                if case_sensitive
-                else f"(?i:{edge_left}{body}{edge_right})"
-            )
-        pattern = re.compile("|".join(alternatives)) if alternatives else None
+            body = re.escape(phrase) + (r"(?!\w)" if phrase[-1].isalnum() else "")
+            alternative = body if case_sensitive else f"(?i:{body})"
+            (at_word_start if phrase[0].isalnum() else anywhere).append(alternative)
+        groups = [f"(?<!\\w)(?:{'|'.join(at_word_start)})"] if at_word_start else []
+        groups += [f"(?:{'|'.join(anywhere)})"] if anywhere else []
+        pattern = re.compile("|".join(groups)) if groups else None
         return cls(pattern=pattern, canonical=canonical, synonyms=synonym_table)
 
     def apply(self, text: str) -> str:
