@@ -9,11 +9,18 @@ matches exactly after stripping each sentence). Speed is measured on a news-like
 the seed article, repeated to about 2,000 sentences, laid out two ways: the headline on its own
 line followed by paragraphs of three sentences, and the seed file's own one-sentence-a-line
 layout. Raw pysbd gets the same text through ``Segmenter.segment``.
+
+The paragraph fast path (plain paragraphs cut at sure sentence ends without pysbd) must answer as
+pysbd does: it is compared with pysbd on every paragraph built from the real text in
+``../shared/data`` (MSRP news sentences, debate and ClaimBuster sentences, checked claims, tweets:
+runs of 2-5 sentences), and the benchmark fails when one differs.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import random
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 import pysbd  # noqa: E402
 
+from workbench import splitting  # noqa: E402
 from workbench.splitting import split_sentences  # noqa: E402
 
 GOLDEN_CANDIDATES = (
@@ -34,6 +42,7 @@ SEED_CANDIDATES = (
     REPO / "fixtures" / "seed" / "000_2cb53fe733bcfbdb.txt",
     REPO.parent / "shared" / "seed" / "000_2cb53fe733bcfbdb.txt",
 )
+DATA = REPO.parent / "shared" / "data"
 TARGET_SENTENCES = 2_000
 ROUNDS = 3
 
@@ -121,6 +130,53 @@ def speed(name: str, split: Splitter, text: str) -> float:
     return rate
 
 
+def real_paragraphs(seed: int = 1) -> list[str]:
+    """Runs of 2-5 real sentences (and single tweets), from every corpus in ../shared/data."""
+    if not DATA.is_dir():
+        raise SystemExit(f"{DATA} not found: the fast-path comparison needs the shared data")
+    rng = random.Random(seed)
+
+    def runs(sentences: list[str], step: int) -> list[str]:
+        return [
+            " ".join(sentences[i : i + rng.randint(2, 5)])
+            for i in range(0, max(0, len(sentences) - 5), step)
+        ]
+
+    with (DATA / "paraphrase" / "msrp-train.tsv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
+    msrp = [text for row in rows for text in row[3:5]]
+    rng.shuffle(msrp)
+    paragraphs = runs(msrp, 2)
+    for name in ("ct19t1_train", "ct20t5_train", "claimbuster_2.5xNCS"):
+        lines = (DATA / "checkworthiness" / f"{name}.jsonl").read_text(encoding="utf-8")
+        paragraphs += runs([json.loads(line)["text"] for line in lines.splitlines()], 3)
+    claims = (DATA / "claim-matching" / "vclaims.jsonl").read_text(encoding="utf-8")
+    paragraphs += runs([json.loads(line)["text"] for line in claims.splitlines()], 2)
+    tweets = (DATA / "claim-matching" / "queries-train-dev.jsonl").read_text(encoding="utf-8")
+    paragraphs += [json.loads(line).get("text", "") for line in tweets.splitlines()]
+    return [" ".join(p.split()) for p in paragraphs if p.strip()]
+
+
+def fast_path_report(paragraphs: list[str]) -> int:
+    """How many paragraphs the fast path splits otherwise than pysbd (printed with examples)."""
+    taken = differ = 0
+    for paragraph in paragraphs:
+        sure = splitting._split_at_sure_ends(paragraph, 0, len(paragraph))
+        if sure is None:
+            continue
+        taken += 1
+        pieces = splitting._locate(paragraph, splitting._pysbd_pieces(paragraph))
+        if splitting._post_pass(paragraph, sure) != splitting._post_pass(paragraph, pieces):
+            differ += 1
+            if differ <= 5:
+                print(f"  differs: {paragraph[:160]!r}")
+    print(
+        f"  {len(paragraphs):,} real paragraphs, {taken:,} ({100 * taken / len(paragraphs):.0f}%)"
+        f" split without pysbd, {differ} differently from pysbd"
+    )
+    return differ
+
+
 def main() -> None:
     cases = load_golden()
     raw = raw_pysbd_splitter()
@@ -133,6 +189,9 @@ def main() -> None:
     else:
         golden_report("syntok", syntok, cases)
 
+    print("\nParagraph fast path against pysbd:")
+    differ = fast_path_report(real_paragraphs())
+
     lines = seed_lines()
     ours("Warm up. Load the pysbd rules.")
     for title, text in (
@@ -143,6 +202,8 @@ def main() -> None:
         ours_rate = speed("ours", ours, text)
         raw_rate = speed("pysbd", raw, text)
         print(f"  ours / raw pysbd = {ours_rate / raw_rate:.1f}x")
+    if differ:
+        raise SystemExit(f"FAIL: the fast path splits {differ} paragraph(s) otherwise than pysbd")
 
 
 if __name__ == "__main__":

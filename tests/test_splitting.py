@@ -310,6 +310,48 @@ def test_fast_path_is_taken_for_plain_sentences_and_not_for_abbreviations() -> N
     assert splitting._is_one_sentence("1) The first item 2) The second item") is False
 
 
+PARAGRAPHS = [
+    *(case["text"] for case in GOLDEN),
+    " ".join(SEED_LINES[1:4]),
+    "The council met on Monday. It approved the budget. Talks resume in May.",
+    "Prices rose 3.5 percent in June. Wages rose 1,200 euros a year. Nobody expected it.",
+    'He said "we will win" on Friday. The team agreed.',
+    'He said "we will win. The team agreed.',  # a quotation left open
+    "“It is over,” she said. Nobody answered. “It is,” he said.",
+    "It was on sale at Yahoo! Groups is using web beacons. That is all.",
+    "1. The first item 2. The second item",
+    "You know -- this is not the biggest deal. We may have two more delegates.",
+    "The students' union voted. The dean's office agreed.",
+    "He met Mr. Smith in the U.S. on Tuesday. They talked about Inc. filings.",
+    "Is it over? The talks resume (in May.) Nobody knows.",
+    "He left at 5 p.m. He came back at 6 a.m. Then he slept.",
+]
+
+
+@pytest.mark.parametrize("paragraph", PARAGRAPHS)
+def test_sure_ends_split_as_pysbd_does(paragraph: str) -> None:
+    """Where the paragraph fast path answers, pysbd (plus the post-pass) answers the same."""
+    start, end = splitting._strip_span(paragraph, 0, len(paragraph)) or (0, 0)
+    sure = splitting._split_at_sure_ends(paragraph, start, end)
+    if sure is not None:
+        pieces = splitting._locate(paragraph, splitting._pysbd_pieces(paragraph))
+        assert splitting._post_pass(paragraph, sure) == splitting._post_pass(paragraph, pieces)
+
+
+def test_sure_ends_take_plain_paragraphs_and_leave_the_rest_to_pysbd() -> None:
+    def taken(paragraph: str) -> bool:
+        return splitting._split_at_sure_ends(paragraph, 0, len(paragraph)) is not None
+
+    assert taken("The council met on Monday. It approved the budget. Talks resume in May.")
+    assert taken("Prices rose 3.5 percent in June. Wages rose 1,200 euros a year. It held.")
+    assert taken('He said "we will win" on Friday. The team agreed.')
+    assert not taken('He said "we will win. The team agreed.')
+    assert not taken("1. The first item 2. The second item")
+    assert not taken("He met Mr. Smith in the U.S. on Tuesday. They talked.")
+    assert not taken("You know -- this is not it. We may have two more.")
+    assert not taken("It was on sale at Yahoo! Groups is using web beacons.")
+
+
 def test_text_altered_by_pysbd_is_kept_as_a_gap() -> None:
     block = "One two. Three four. Five six."
     spans = splitting._locate(block, ["One two.", "THREE FOUR.", "Five six."])
