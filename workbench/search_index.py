@@ -59,31 +59,47 @@ def candidate_ids(
     return [row[0] for row in rows]
 
 
-def claims_sharing(session: Session, queries: list[list[str]]) -> list[sa.Row]:
-    """Every claim holding two words of one of the queries (any word of a query of one or two
-    words), unranked and unlimited: (id, article_id, normalized_text, normalized_title, text).
+# SQLite allows 500 terms in one compound SELECT.
+QUERIES_PER_STATEMENT = 200
 
-    One index query answers a whole article's claims at once; the caller keeps it to rare words
+
+def claims_sharing(
+    session: Session, queries: dict[int, list[str]]
+) -> list[tuple[int, int, int, str, str]]:
+    """For each query (by key), every claim holding two of its words (any word of a query of
+    one or two words), unranked and unlimited: (key, id, article_id, normalized_text, text).
+
+    Each query is its own branch of one UNION ALL, so the database says which query a claim
+    answers and nothing has to sort the rows out afterwards; the caller keeps it to rare words
     (whose matches are few), and ranks with `candidate_ids` where they are not.
     """
-    queries = [query for query in queries if query]
-    if not queries:
-        return []
-    columns = "id, article_id, normalized_text, coalesce(normalized_title, ''), text"
-    if is_sqlite(session):
-        match = " OR ".join(
-            f"({_sqlite_two_of(q) if len(q) > 2 else _sqlite_any_of(q)})" for q in queries
-        )
+    keyed = [(key, words) for key, words in queries.items() if words]
+    rows: list[tuple[int, int, int, str, str]] = []
+    for start in range(0, len(keyed), QUERIES_PER_STATEMENT):
+        chunk = keyed[start : start + QUERIES_PER_STATEMENT]
+        params: dict[str, object] = {}
+        branches = []
+        for n, (key, words) in enumerate(chunk):
+            params[f"q{n}"] = _match_two_of(session, words)
+            branches.append(f"SELECT {int(key)} AS query, {_match_branch(session, f'q{n}')}")
         statement = sa.text(
-            f"SELECT {columns} FROM claim WHERE id IN "
-            "(SELECT rowid FROM claim_fts WHERE claim_fts MATCH :match)"
+            "SELECT m.query, c.id, c.article_id, c.normalized_text, c.text "
+            f"FROM ({' UNION ALL '.join(branches)}) AS m JOIN claim AS c ON c.id = m.id"
         )
-        return list(session.execute(statement, {"match": match}))
-    query = " | ".join(f"({_pg_two_of(q) if len(q) > 2 else _pg_any_of(q)})" for q in queries)
-    statement = sa.text(
-        f"SELECT {columns} FROM claim WHERE {PG_VECTOR} @@ to_tsquery('simple', :query)"
-    )
-    return list(session.execute(statement, {"query": query}))
+        rows.extend(tuple(row) for row in session.execute(statement, params).all())  # type: ignore[misc]
+    return rows
+
+
+def _match_two_of(session: Session, words: list[str]) -> str:
+    if is_sqlite(session):
+        return _sqlite_two_of(words) if len(words) > 2 else _sqlite_any_of(words)
+    return _pg_two_of(words) if len(words) > 2 else _pg_any_of(words)
+
+
+def _match_branch(session: Session, param: str) -> str:
+    if is_sqlite(session):
+        return f"rowid AS id FROM claim_fts WHERE claim_fts MATCH :{param}"
+    return f"id FROM claim WHERE {PG_VECTOR} @@ to_tsquery('simple', :{param})"
 
 
 def _two_of(terms: list[str], both: str, either: str) -> str:

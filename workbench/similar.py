@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from rapidfuzz import fuzz, process
@@ -368,9 +368,9 @@ def find_candidates(
     """The candidates for each of an article's normalised claims (reads only).
 
     A candidate shares two of the claim's four rarest words (any one when it has two or fewer).
-    Claims whose rare words are rare enough share one index query for the whole article, their
-    candidates picked out here; a claim with more than `SUGGESTION_CANDIDATES` of them, or with
-    only common words, asks the index for its best-ranked ones on its own, as before. `stored_in`
+    Claims whose rare words are rare enough share one index query for the whole article, which
+    says which claim each row answers; a claim with more than `SHARED_CANDIDATES_MAX` of them, or
+    with only common words, asks the index for its best-ranked ones on its own. `stored_in`
     names the articles of claims already stored (they are in the counts and never candidates).
     A batch import passes one `word_counts` memo for all its articles: counts only weigh words,
     so a batch-old count is good enough and saves most index look-ups.
@@ -392,31 +392,31 @@ def find_candidates(
         total += len(normalized)
     common = max(COMMON_WORD_MIN_DOCS, total // COMMON_WORD_SHARE)
     queries = [_query_words(text, counts, common) for text in normalized]
-    groups = [_groups(query) for query in queries]
+    # Claims whose word groups can match only a few claims share one index query, which says
+    # which claim each row answers; the others are ranked by the index one by one.
     together = {
-        i
-        for i, claim_groups in enumerate(groups)
-        if claim_groups
-        and sum(min(counts[w] for w in group) for group in claim_groups) <= SHARED_QUERY_MATCHES
+        i: query
+        for i, query in enumerate(queries)
+        if query
+        and sum(min(counts[w] for w in group) for group in _groups(query)) <= SHARED_QUERY_MATCHES
     }
-    shared = sorted({tuple(queries[i]) for i in together})
-    rows = [
-        row
-        for row in search_index.claims_sharing(session, [list(query) for query in shared])
-        if row.article_id not in stored_in
-    ]
-    index = _WordIndex(rows, {w for query in shared for w in query})
+    shared: dict[int, CandidateTexts] = {i: {} for i in together}
+    for i, claim_id, article_id, normalized_text, text in search_index.claims_sharing(
+        session, together
+    ):
+        if article_id not in stored_in:
+            shared[i][claim_id] = (normalized_text, text)
     per_claim: list[CandidateTexts] = []
     ranked: dict[int, list[int]] = {}
     for i, query in enumerate(queries):
-        offered = index.sharing(groups[i]) if i in together else None
+        offered = shared.get(i)
         if offered is None or len(offered) > SHARED_CANDIDATES_MAX:
             # Too many to read: the index ranks them (BM25) and hands over the best.
             ranked[i] = search_index.candidate_ids(
                 session, query, SUGGESTION_CANDIDATES, pairs=len(query) > 2
             )
             offered = {}
-        per_claim.append(offered)
+        per_claim.append(dict(sorted(offered.items())))
     if ranked:
         texts = _claim_texts(session, {i for ids in ranked.values() for i in ids}, set(stored_in))
         for i, ids in ranked.items():
@@ -517,9 +517,23 @@ def decide_duplicates(
     return found
 
 
+class StoredClaim(Protocol):
+    """What suggesting duplicates reads of a stored claim: a Claim, or the row its insert
+    returned (ingest does not load the claims it has just written)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def article_id(self) -> int: ...
+    @property
+    def normalized_text(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
 def suggest_duplicates(
     session: Session,
-    claims: Sequence[Claim],
+    claims: Sequence[StoredClaim],
     *,
     fresh: bool = True,
     word_counts: dict[str, int] | None = None,
@@ -594,7 +608,7 @@ def suggest_duplicates(
         )
     if suggestions:
         session.execute(
-            sa.insert(DuplicateSuggestion),
+            sa.insert(DuplicateSuggestion.__table__),
             [
                 {
                     "claim_id": s.claim_id,
