@@ -236,7 +236,8 @@ class DuplicateSuggestion(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    claim_id: int = Field(foreign_key="claim.id", ondelete="CASCADE", index=True)
+    # Looked up by claim through uq_suggestion_pair, whose first column it is.
+    claim_id: int = Field(foreign_key="claim.id", ondelete="CASCADE")
     candidate_id: int = Field(foreign_key="claim.id", ondelete="CASCADE", index=True)
     score: float
     method: str = Field(max_length=40)
