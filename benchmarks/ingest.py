@@ -552,8 +552,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--workers",
         type=int,
         default=2,
-        help="processes for ingest_batch, as `flask ingest --workers` (default 2, its default "
-        "on this machine); 1 times every step in-process",
+        help="worker processes for ingest_batch, as `flask ingest --workers` (default 2, its "
+        "default on this machine, beside the storing process); 1 times every step in-process",
     )
     parser.add_argument(
         "--no-baseline",

@@ -125,12 +125,13 @@ def _load_fixtures(folder: Path) -> BatchReport:
     type=click.IntRange(1, 64),
     default=min(2, os.cpu_count() or 1),
     show_default=True,
-    help="Processes that split and normalise articles while one stores them.",
+    help="Processes that split articles and search for their duplicates while this one "
+    "stores them (1: all in this process).",
 )
 def ingest(paths: tuple[str, ...], workers: int) -> None:
     """Import articles from files, folders (searched for .txt .md .html .jsonl) or - for stdin.
 
-    Each article is stored in its own transaction; an interrupted import can simply be run again,
+    An article that fails undoes only itself, and an interrupted import can simply be run again,
     since articles already in the archive are skipped.
     """
     limit = _settings().max_upload_bytes

@@ -11,6 +11,7 @@ import json
 import multiprocessing
 import multiprocessing.pool
 import re
+import time
 import unicodedata
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -583,17 +584,23 @@ def store_article(
     word_counts: dict[str, int] | None = None,
     found: ArchiveCandidates | None = None,
     aliases: AliasTable | None = None,
+    commit: bool = True,
 ) -> IngestResult:
     """The database half of ingest_article: one transaction, committed or rolled back here.
 
+    With `commit=False` the article is stored in a savepoint of the caller's transaction instead,
+    and a failure rolls back this article only: a batch commits a few articles at once, since a
+    commit costs more than storing one article does.
     `found` are the candidates read before (match_article); without them they are read now.
     `aliases` are the ones the article was normalised with (read again when not given).
     """
     record = prepared.record
     existing = find_duplicate(session, record.body)
     if existing is not None:
-        session.rollback()
+        if commit:
+            session.rollback()
         raise DuplicateArticle(existing)
+    savepoint = None if commit else session.begin_nested()
     suggestions = 0
     try:
         record.ingested_by_id = user_id
@@ -606,26 +613,38 @@ def store_article(
             for claim in prepared.claims
         ]
         if rows:
-            session.execute(sa.insert(Claim), rows)
+            # Core, not the ORM's bulk path (the rows are complete), one INSERT for them all, and
+            # the stored claims come back as plain rows (in no set order: sorted here, since
+            # asking for the order makes SQLite insert them one by one): the hot loop of a batch.
+            table = Claim.__table__
+            returned = session.execute(
+                sa.insert(table).returning(
+                    table.c.id,
+                    table.c.article_id,
+                    table.c.normalized_text,
+                    table.c.text,
+                    table.c.position,
+                ),
+                rows,
+            ).all()
+            stored = sorted(returned, key=lambda claim: claim.position)
             if match:
-                stored = session.exec(
-                    select(Claim).where(Claim.article_id == record.id).order_by(Claim.position)
-                ).all()
                 made = suggest_duplicates(
                     session, stored, word_counts=word_counts, found=found, aliases=aliases
                 )
                 suggestions = len(made)
-        session.commit()
+        (savepoint or session).commit()
     except IntegrityError as exc:
-        session.rollback()
+        (savepoint or session).rollback()
         # Another writer stored the same text between our check and our commit.
         existing = find_duplicate(session, record.body)
-        session.rollback()
+        if commit:
+            session.rollback()
         if existing is not None:
             raise DuplicateArticle(existing) from exc
         raise
     except BaseException:
-        session.rollback()
+        (savepoint or session).rollback()
         raise
     return IngestResult(
         article=record, claims=len(rows), skipped=prepared.skipped, suggestions=suggestions
@@ -657,6 +676,10 @@ PARALLEL_MIN_ARTICLES = 16  # below this, starting worker processes costs more t
 # Articles prepared ahead of the one being stored, per worker process: enough to keep the workers
 # busy, few enough that the claims stored since a worker's snapshot stay a short read.
 AHEAD_PER_WORKER = 3
+# A batch commits its articles in groups of at most this many, or this long: other writers (an
+# editor's verdict) wait for a group, never longer.
+GROUP_ARTICLES = 8
+GROUP_SECONDS = 0.2
 
 Prepared = tuple[PreparedArticle, ArchiveCandidates | None] | str
 
@@ -671,13 +694,15 @@ def ingest_batch(
     progress: Callable[[int], None] | None = None,
     match: bool = True,
 ) -> BatchReport:
-    """Ingest many articles, each in its own transaction, noting what happened to each.
+    """Ingest many articles, noting what happened to each.
 
-    A failure in one article (or a crash) never undoes the articles before it, and a rerun of the
-    same batch skips what is already in: so a long import can be killed and simply started again.
-    With `workers` > 1, other processes clean, split and normalise, and search the archive for
-    each article's duplicate candidates in a read-only snapshot of their own, while this one
-    stores (in order) and matches only the claims stored since that snapshot.
+    A failure in one article never undoes another, and a rerun of the same batch skips what is
+    already in: so a long import can be killed and simply started again (see _store_all).
+    With `workers` > 1, that many other processes clean, split and normalise, and search the
+    archive for each article's duplicate candidates in a read-only snapshot of their own, while
+    this one stores (in order) and matches only the claims stored since that snapshot. Storing
+    is the smaller share of the work, so on two cores two workers and this process keep both
+    cores busy.
     """
     bind = session.get_bind()
     end_transaction(session)
@@ -692,9 +717,9 @@ def ingest_batch(
     if parallel:
         url = bind.engine.url.render_as_string(hide_password=False)
         context = multiprocessing.get_context("fork")
-        with context.Pool(workers - 1, _start_worker, (url, aliases, match)) as pool:
-            prepared = _ahead(pool, _prepare_in_worker, articles, (workers - 1) * AHEAD_PER_WORKER)
-            _store_all(session, prepared, report, user_id, progress, match, aliases)
+        with context.Pool(workers, _start_worker, (url, aliases, match)) as pool:
+            ahead = _Ahead(pool, _prepare_in_worker, articles, workers * AHEAD_PER_WORKER)
+            _store_all(session, ahead, report, user_id, progress, match, aliases, ahead.next_ready)
     else:
         word_counts: dict[str, int] = {}
 
@@ -702,6 +727,8 @@ def ingest_batch(
             with snapshot(bind) as reader:
                 return _prepare_and_match(reader, article, aliases, match, word_counts)
 
+        # Here the next article is split only once this one is stored: each commits on its own,
+        # so no other writer waits while this process splits.
         _store_all(session, map(prepare, articles), report, user_id, progress, match, aliases)
     return report
 
@@ -754,21 +781,31 @@ def _prepare_in_worker(article: ArticleInput) -> Prepared:
         )
 
 
-def _ahead(
-    pool: multiprocessing.pool.Pool,
-    func: Callable[[ArticleInput], Prepared],
-    articles: Iterable[ArticleInput],
-    window: int,
-) -> Iterator[Prepared]:
-    """pool.imap in order, but never more than `window` articles ahead of the consumer (imap
-    would prepare the whole batch ahead, and every snapshot would grow old)."""
-    pending: deque[multiprocessing.pool.AsyncResult[Prepared]] = deque()
-    for article in articles:
-        pending.append(pool.apply_async(func, (article,)))
-        if len(pending) > window:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
+class _Ahead:
+    """pool.apply_async in order, but never more than `window` articles ahead of the consumer
+    (imap would prepare the whole batch ahead, and every snapshot would grow old)."""
+
+    def __init__(
+        self,
+        pool: multiprocessing.pool.Pool,
+        func: Callable[[ArticleInput], Prepared],
+        articles: Iterable[ArticleInput],
+        window: int,
+    ) -> None:
+        self._pool, self._func, self._articles, self._window = pool, func, articles, window
+        self._pending: deque[multiprocessing.pool.AsyncResult[Prepared]] = deque()
+
+    def __iter__(self) -> Iterator[Prepared]:
+        for article in self._articles:
+            self._pending.append(self._pool.apply_async(self._func, (article,)))
+            if len(self._pending) > self._window:
+                yield self._pending.popleft().get()
+        while self._pending:
+            yield self._pending.popleft().get()
+
+    def next_ready(self) -> bool:
+        """Whether the next article is prepared, so storing it would not wait for a worker."""
+        return bool(self._pending) and self._pending[0].ready()
 
 
 def _store_all(
@@ -779,7 +816,15 @@ def _store_all(
     progress: Callable[[int], None] | None,
     match: bool,
     aliases: AliasTable,
+    next_ready: Callable[[], bool] = lambda: False,
 ) -> None:
+    """Store each article in a savepoint and commit every few: an article that fails undoes
+    only itself, and a crash loses at most the articles of the last uncommitted group, which a
+    rerun imports (the articles before are in, and skipped). Other writers wait for a group, so
+    it is committed before this process would wait for the next article (`next_ready`), and
+    stays short (`GROUP_ARTICLES`, `GROUP_SECONDS`)."""
+    group: list[IngestResult] = []
+    opened = 0.0
     for item in prepared:
         if isinstance(item, str):
             report.refused.append(item)
@@ -787,15 +832,37 @@ def _store_all(
             article, found = item
             try:
                 stored = store_article(
-                    session, article, user_id=user_id, match=match, found=found, aliases=aliases
+                    session,
+                    article,
+                    user_id=user_id,
+                    match=match,
+                    found=found,
+                    aliases=aliases,
+                    commit=False,
                 )
-                report.imported.append(stored)
+                if not group:
+                    opened = time.monotonic()
+                group.append(stored)
             except DuplicateArticle as exc:
                 report.duplicates.append(exc)
             except IngestError as exc:
                 report.refused.append(str(exc))
+        if group and (
+            len(group) >= GROUP_ARTICLES
+            or time.monotonic() - opened >= GROUP_SECONDS
+            or not next_ready()
+        ):
+            _commit_group(session, group, report)
         if progress is not None:
             progress(1)
+    _commit_group(session, group, report)
+
+
+def _commit_group(session: Session, group: list[IngestResult], report: BatchReport) -> None:
+    """Commit the stored group (and whatever the duplicate checks read) and report it."""
+    session.commit()
+    report.imported.extend(group)
+    group.clear()
 
 
 def _one_line(value: str) -> str:
