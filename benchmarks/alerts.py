@@ -47,13 +47,13 @@ if str(REPO_ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from workbench import webhooks  # noqa: E402
+from workbench.alerts import webhooks  # noqa: E402
+from workbench.alerts.delivery import DeliveryConfig, deliver_once, run  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, read_session, write_session  # noqa: E402
-from workbench.delivery import DeliveryConfig, deliver_once, run  # noqa: E402
-from workbench.egress import Allowance  # noqa: E402
-from workbench.ingest import ArticleInput, ingest_article  # noqa: E402
+from workbench.intake.ingest import ArticleInput, ingest_article  # noqa: E402
 from workbench.models import Alert, Claim, Delivery, DeliveryState  # noqa: E402
+from workbench.net.egress import Allowance  # noqa: E402
 
 _RECEIVER = """
 import json, sys, threading, time

@@ -58,7 +58,7 @@ sys.path.insert(0, str(REPO))
 from claim_matching import flask  # noqa: E402  (this script's folder is on sys.path)
 from rapidfuzz import fuzz, utils  # noqa: E402
 
-from workbench.matching import DUPLICATE_THRESHOLD  # noqa: E402
+from workbench.matching.normalize import DUPLICATE_THRESHOLD  # noqa: E402
 
 PAIRS = REPO / "benchmarks" / "data" / "fact_pairs.jsonl"
 SHARED = REPO.parent / "shared"
@@ -344,8 +344,8 @@ def timing(pairs: Sequence[Pair], rounds: int = 5) -> None:
     import dataclasses
     import time
 
-    from workbench.facts import ClaimFacts, Fact, compare, extract
-    from workbench.matching import normalize
+    from workbench.matching.facts import ClaimFacts, Fact, compare, extract
+    from workbench.matching.normalize import normalize
 
     texts = [(p.original, normalize(p.original)) for p in pairs]
     texts += [(p.variant, normalize(p.variant)) for p in pairs]

@@ -27,19 +27,19 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from workbench.claim_archive import import_archive, parse_archive  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, read_session, write_session  # noqa: E402
-from workbench.facts import compare_texts  # noqa: E402
-from workbench.matching import (  # noqa: E402
+from workbench.intake.archive import import_archive, parse_archive  # noqa: E402
+from workbench.matching.facts import compare_texts  # noqa: E402
+from workbench.matching.normalize import (  # noqa: E402
     content_words,
     duplicate_features,
     idf_from_counts,
     normalize,
     similarity_features,
 )
-from workbench.similar import candidates_for  # noqa: E402
-from workbench.social import posted_on  # noqa: E402
+from workbench.matching.similar import candidates_for  # noqa: E402
+from workbench.matching.social import posted_on  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 MIN_PRECISION = 0.90

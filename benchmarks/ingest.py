@@ -63,20 +63,20 @@ import pysbd  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 
-import workbench.ingest as ingest_module  # noqa: E402
-import workbench.splitting as splitting_module  # noqa: E402
+import workbench.intake.ingest as ingest_module  # noqa: E402
+import workbench.intake.splitting as splitting_module  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, write_session  # noqa: E402
-from workbench.ingest import (  # noqa: E402
+from workbench.intake.ingest import (  # noqa: E402
     ArticleInput,
     BatchReport,
     clean_text,
     content_hash,
     ingest_batch,
 )
-from workbench.matching import normalize  # noqa: E402
+from workbench.intake.splitting import check_worthiness, find_claims, split_sentences  # noqa: E402
+from workbench.matching.normalize import normalize  # noqa: E402
 from workbench.models import Article, Claim, utcnow  # noqa: E402
-from workbench.splitting import check_worthiness, find_claims, split_sentences  # noqa: E402
 
 TARGET_CLAIMS_PER_S = 1_000.0
 MSRP_PATH = REPO_ROOT.parent / "shared" / "data" / "paraphrase" / "msrp-train.tsv"

@@ -64,11 +64,12 @@ import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from workbench import accounts, tokens  # noqa: E402
+from workbench.accounts import tokens  # noqa: E402
+from workbench.accounts import users as accounts  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, write_session  # noqa: E402
+from workbench.intake.splitting import split_sentences  # noqa: E402
 from workbench.models import Role  # noqa: E402
-from workbench.splitting import split_sentences  # noqa: E402
 
 P95_TARGET_S = 1.0
 PASSWORD = "load test password"

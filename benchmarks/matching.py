@@ -71,19 +71,20 @@ from rapidfuzz import fuzz, process  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
-from workbench import search_index, similar  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, read_session  # noqa: E402
-from workbench.matching import (  # noqa: E402
+from workbench.intake.splitting import split_sentences  # noqa: E402
+from workbench.matching import similar  # noqa: E402
+from workbench.matching import text_index as search_index  # noqa: E402
+from workbench.matching.normalize import (  # noqa: E402
     FEATURE_COUNT,
     SIMILARITY_MODEL,
     Idf,
     content_words,
     normalize,
 )
+from workbench.matching.social import clean_post  # noqa: E402
 from workbench.models import Article, Claim, utcnow  # noqa: E402
-from workbench.social import clean_post  # noqa: E402
-from workbench.splitting import split_sentences  # noqa: E402
 
 MSRP_PATH = REPO_ROOT.parent / "shared" / "data" / "paraphrase" / "msrp-train.tsv"
 SEED_FIXTURES = REPO_ROOT / "fixtures" / "seed"

@@ -9,7 +9,7 @@ A duplicate suggestion interrupts an editor, so a wrong one costs time: the ship
 go through rather than calling the scorer directly:
 
 1. A temporary SQLite database is migrated and the first sentence of every pair is loaded as an
-   archive with `workbench.claim_archive.import_archive` (ids "msrp-<row>-a", row counted from 1
+   archive with `workbench.intake.archive.import_archive` (ids "msrp-<row>-a", row counted from 1
    after the header), so the index, its word counts and the stored normalised texts are the app's.
 2. Each pair's second sentence is the query: `find_similar(session, text, limit=10)`, and the
    result for the pair's own archive sentence gives `duplicate` and `duplicate_score`. When that
@@ -50,12 +50,12 @@ sys.path.insert(0, str(REPO))
 import fit_matching  # noqa: E402  (this script's folder is on sys.path)
 from rapidfuzz import fuzz, utils  # noqa: E402
 
-from workbench.claim_archive import ArchivedClaim, import_archive  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, read_session, write_session  # noqa: E402
-from workbench.facts import compare_texts  # noqa: E402
-from workbench.matching import DUPLICATE_THRESHOLD, normalize  # noqa: E402
-from workbench.similar import CANDIDATES, CUT_OFF, find_similar, load_aliases  # noqa: E402
+from workbench.intake.archive import ArchivedClaim, import_archive  # noqa: E402
+from workbench.matching.facts import compare_texts  # noqa: E402
+from workbench.matching.normalize import DUPLICATE_THRESHOLD, normalize  # noqa: E402
+from workbench.matching.similar import CANDIDATES, CUT_OFF, find_similar, load_aliases  # noqa: E402
 
 MSRP = REPO.parent / "shared" / "data" / "paraphrase" / "msrp-train.tsv"
 MIN_PRECISION = 0.85

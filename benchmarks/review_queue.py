@@ -20,8 +20,8 @@ editor and ``time.perf_counter`` around each request; no network, no browser.
    ``REVIEWERS`` editors) / 3 % with a verdict. About 0.4 % of claims start a group of 1-4
    near-copies (a word dropped) with duplicate suggestions (pending, confirmed or rejected);
    confirmed ones form clusters. ``repeat_count`` and ``priority`` are what
-   ``workbench.priority`` gives for those suggestions; ``normalized_text`` is the real
-   ``workbench.matching.normalize`` (two processes; about a minute at 1M).
+   ``workbench.review.priority`` gives for those suggestions; ``normalized_text`` is the real
+   ``workbench.matching.normalize.normalize`` (two processes; about a minute at 1M).
    Archives are cached under ``--cache`` (default ``/tmp/wb-bench-queue``) and reused, since 1M
    takes several minutes to build; ``--rebuild`` starts over. A reused archive is migrated to
    head again first, so indexes added by new migrations are there.
@@ -83,10 +83,11 @@ from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from app import create_app  # noqa: E402
-from workbench import accounts  # noqa: E402
+from workbench.accounts import users as accounts  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, read_session, write_session  # noqa: E402
-from workbench.matching import STOPWORDS, normalize  # noqa: E402
+from workbench.intake.splitting import split_sentences  # noqa: E402
+from workbench.matching.normalize import STOPWORDS, normalize  # noqa: E402
 from workbench.models import (  # noqa: E402
     Article,
     Claim,
@@ -98,9 +99,8 @@ from workbench.models import (  # noqa: E402
     Verdict,
     utcnow,
 )
-from workbench.priority import REPEAT_CAP, priority  # noqa: E402
-from workbench.queue import ClaimFilters, claims_query, list_claims  # noqa: E402
-from workbench.splitting import split_sentences  # noqa: E402
+from workbench.review.priority import REPEAT_CAP, priority  # noqa: E402
+from workbench.review.queue import ClaimFilters, claims_query, list_claims  # noqa: E402
 
 MSRP_PATH = REPO_ROOT.parent / "shared" / "data" / "paraphrase" / "msrp-train.tsv"
 SEED_FIXTURES = REPO_ROOT / "fixtures" / "seed"

@@ -1,4 +1,4 @@
-"""Quality and speed of ``workbench.splitting`` against raw pysbd (and syntok, if installed).
+"""Quality and speed of ``workbench.intake.splitting`` against raw pysbd (and syntok, if installed).
 
 Run from the repository root::
 
@@ -31,8 +31,8 @@ sys.path.insert(0, str(REPO))
 
 import pysbd  # noqa: E402
 
-from workbench import splitting  # noqa: E402
-from workbench.splitting import split_sentences  # noqa: E402
+from workbench.intake import splitting  # noqa: E402
+from workbench.intake.splitting import split_sentences  # noqa: E402
 
 GOLDEN_CANDIDATES = (
     REPO / "tests" / "data" / "golden-rules-en.jsonl",

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from workbench.matching import normalize
+from workbench.matching.normalize import normalize
 from workbench.models import Article, Claim, DuplicateSuggestion
 
 

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from werkzeug.serving import make_server
 
 from app import create_app
-from workbench import accounts
+from workbench.accounts import users as accounts
 from workbench.config import Settings
 from workbench.db import make_engine, migrate, write_session
 from workbench.models import Role

@@ -11,7 +11,7 @@ from conftest import PASSWORD, AuthActions, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 
-from workbench import tokens
+from workbench.accounts import tokens
 from workbench.db import read_session, write_session
 from workbench.models import AuditEvent, TokenKind, User
 

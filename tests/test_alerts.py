@@ -30,11 +30,11 @@ from conftest import REPO, cli_environment
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from workbench import alerts, duplicates, review, webhooks
+from workbench.alerts import rules as alerts
+from workbench.alerts import webhooks
+from workbench.alerts.delivery import DeliveryConfig, deliver_once, run
 from workbench.db import read_session, write_session
-from workbench.delivery import DeliveryConfig, deliver_once, run
-from workbench.egress import Allowance
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import (
     Alert,
     AlertKind,
@@ -49,6 +49,9 @@ from workbench.models import (
     WebhookFormat,
     utcnow,
 )
+from workbench.net.egress import Allowance
+from workbench.review import duplicates
+from workbench.review import verdicts as review
 
 # The same talks reported three times, each in other words; and a sentence that matches nothing.
 TALKS = (

@@ -9,11 +9,11 @@ from conftest import AuthActions, csrf_token
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlmodel import Session, select
 
-from workbench import aliases
 from workbench.db import read_session, write_session
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.matching import aliases
+from workbench.matching.similar import find_similar
 from workbench.models import Alias, AuditEvent, Claim
-from workbench.similar import find_similar
 
 KREMLIN = "The Kremlin denied the report about troops in Latakia on Friday."
 

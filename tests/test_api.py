@@ -15,11 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from workbench import export, review, tokens
+from workbench.accounts import tokens
 from workbench.db import write_session
-from workbench.filter_args import filters_from_args
+from workbench.export import records as export
 from workbench.models import Alert, AlertKind, Claim, User
-from workbench.queue import ClaimFilters, list_claims
+from workbench.review import verdicts as review
+from workbench.review.filter_args import filters_from_args
+from workbench.review.queue import ClaimFilters, list_claims
 from workbench.web.api import ID_MAX
 
 

@@ -229,7 +229,7 @@ def test_article_form_without_csrf_token_is_refused(
 def test_a_password_change_ends_sessions_made_with_the_old_password(
     client: FlaskClient, auth: AuthActions, engine: sa.Engine, users: dict[str, int]
 ) -> None:
-    from workbench.accounts import set_password
+    from workbench.accounts.users import set_password
 
     auth.login("editor")
     assert _is_logged_in(client)
@@ -250,7 +250,7 @@ def test_session_cookie_is_secure_when_served_over_https(make_app, users: dict[s
 def test_repeated_failed_logins_are_slowed_down_for_that_name_and_address(
     client: FlaskClient, users: dict[str, int], engine: sa.Engine
 ) -> None:
-    from workbench import throttle
+    from workbench.accounts import throttle
 
     for _ in range(throttle.PAIR_FREE):
         assert _post_login(client, "editor", "wrong password").status_code == 401
@@ -285,7 +285,7 @@ def test_repeated_failed_logins_are_slowed_down_for_that_name_and_address(
 
 
 def test_wait_doubles_after_the_free_attempts_and_is_capped() -> None:
-    from workbench import throttle
+    from workbench.accounts import throttle
 
     waits = [throttle.wait_for(n) for n in range(throttle.PAIR_FREE + 4)]
     assert waits[: throttle.PAIR_FREE] == [0] * throttle.PAIR_FREE

@@ -19,7 +19,7 @@ from conftest import CHROMIUM, PASSWORD, REPO
 from sqlmodel import Session, select
 
 from workbench.db import read_session, write_session
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Claim, Cluster, DuplicateSuggestion, SuggestionState
 
 pytestmark = pytest.mark.skipif(

@@ -13,10 +13,11 @@ import sqlalchemy as sa
 from conftest import CHROMIUM, PASSWORD
 from sqlmodel import select
 
-from workbench import alerts, review
+from workbench.alerts import rules as alerts
 from workbench.db import read_session, write_session
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Alert, AlertState, Claim, Verdict
+from workbench.review import verdicts as review
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),

@@ -16,12 +16,13 @@ import pytest
 import sqlalchemy as sa
 from conftest import CHROMIUM
 
-from workbench import export, review
-from workbench.claim_archive import ArchivedClaim, import_archive
 from workbench.db import read_session, write_session
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.export import records as export
+from workbench.intake.archive import ArchivedClaim, import_archive
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Claim, Verdict
-from workbench.queue import ClaimFilters
+from workbench.review import verdicts as review
+from workbench.review.queue import ClaimFilters
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),

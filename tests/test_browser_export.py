@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 from conftest import CHROMIUM, PASSWORD
 
-from workbench import review
 from workbench.db import write_session
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Claim
+from workbench.review import verdicts as review
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),

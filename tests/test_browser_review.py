@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from conftest import CHROMIUM, PASSWORD, REPO
 from sqlmodel import select
 
-from workbench import accounts
+from workbench.accounts import users as accounts
 from workbench.db import read_session, write_session
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import (
     AuditEvent,
     Claim,

@@ -17,9 +17,8 @@ import sqlalchemy as sa
 from conftest import CHROMIUM, PASSWORD
 from sqlmodel import select
 
-from workbench import review
 from workbench.db import read_session, write_session
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import (
     Alert,
     AlertKind,
@@ -29,6 +28,7 @@ from workbench.models import (
     SuggestionState,
     Verdict,
 )
+from workbench.review import verdicts as review
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),

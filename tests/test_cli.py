@@ -17,10 +17,11 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlmodel import func, select
 
-from workbench import accounts, tokens
+from workbench.accounts import tokens
+from workbench.accounts import users as accounts
 from workbench.db import read_session, write_session
+from workbench.intake.splitting import find_claims
 from workbench.models import Article, Claim, TokenKind, User
-from workbench.splitting import find_claims
 
 Invoke = Callable[..., Result]
 

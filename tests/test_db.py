@@ -35,7 +35,7 @@ from workbench.db import (
     write_session,
     writing,
 )
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Article, Claim
 
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="SQLite connection set-up")

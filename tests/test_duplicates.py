@@ -16,11 +16,11 @@ from markupsafe import escape
 from sqlmodel import Session, select
 from werkzeug.test import TestResponse
 
-from workbench import duplicates
 from workbench.audit import history
 from workbench.db import read_session, write_session
-from workbench.ingest import ArticleInput, ingest_article
-from workbench.matching import DUPLICATE_THRESHOLD
+from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.matching.normalize import DUPLICATE_THRESHOLD
+from workbench.matching.similar import suggest_duplicates
 from workbench.models import (
     AuditEvent,
     Claim,
@@ -29,7 +29,7 @@ from workbench.models import (
     SuggestionState,
     Verdict,
 )
-from workbench.similar import suggest_duplicates
+from workbench.review import duplicates
 
 # Two reports of the same talks: the second repeats the first in other words.
 FIRST = (

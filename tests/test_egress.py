@@ -19,12 +19,14 @@ import sqlalchemy as sa
 from flask import Flask
 from sqlmodel import Session, select
 
-from workbench import egress, review, webhooks
+from workbench.alerts import webhooks
+from workbench.alerts.delivery import DeliveryConfig, deliver_once
 from workbench.db import read_session, write_session
-from workbench.delivery import DeliveryConfig, deliver_once
-from workbench.egress import Allowance, BadAddress, UnsafeURL
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Alert, Claim, Delivery, DeliveryState, Webhook, WebhookFormat
+from workbench.net import egress
+from workbench.net.egress import Allowance, BadAddress, UnsafeURL
+from workbench.review import verdicts as review
 
 LOOPBACK = "a loopback address"
 THIS_MACHINE = "a name for this machine"

@@ -17,9 +17,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from workbench import duplicates, export, review
+from workbench.export import records as export
 from workbench.models import ClaimStatus, Verdict
-from workbench.queue import ClaimFilters, list_claims
+from workbench.review import duplicates
+from workbench.review import verdicts as review
+from workbench.review.queue import ClaimFilters, list_claims
 
 ALL = ClaimFilters()
 PUBLISHER = export.Publisher("Example Checks", "https://checks.example/", "https://checks.example")

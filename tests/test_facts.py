@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.facts import compare_texts, extract, mark_changes, may_conflict
-from workbench.matching import DEFAULT_ALIAS_TABLE, AliasTable, normalize
+from workbench.matching.facts import compare_texts, extract, mark_changes, may_conflict
+from workbench.matching.normalize import DEFAULT_ALIAS_TABLE, AliasTable, normalize
 
 
 def _compare(ours: str, theirs: str, aliases: AliasTable | None = None):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ from conftest import AuthActions, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 
-from workbench.filter_args import ID_MAX
+from workbench.review.filter_args import ID_MAX
 
 TOO_BIG = [str(n) for n in (2**31, 2**32, 2**63, 2**64, 2**66, 10**30)] + ["9" * 5000]
 ID_ARGUMENT = re.compile(r"<(int|id):(\w+)>")

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from conftest import ON_POSTGRES, AuthActions, csrf_token
 from flask.testing import FlaskClient
 
-import workbench.ingest
-import workbench.search_index
-from workbench import tokens
+import workbench.intake.ingest
+import workbench.matching.text_index
+from workbench.accounts import tokens
 from workbench.config import Settings
 from workbench.db import make_engine, write_session
 from workbench.models import Article
@@ -70,8 +70,8 @@ def while_splitting(monkeypatch: pytest.MonkeyPatch, watcher: sa.Engine) -> list
 
         monkeypatch.setattr(module, name, watched)
 
-    spy(workbench.ingest, "find_claims")
-    spy(workbench.search_index, "document_counts")
+    spy(workbench.intake.ingest, "find_claims")
+    spy(workbench.matching.text_index, "document_counts")
     return seen
 
 
@@ -124,9 +124,11 @@ def test_the_api_splits_without_holding_the_write_lock(
 def test_a_batch_splits_without_holding_the_write_lock(
     engine: sa.Engine, while_splitting: list[bool]
 ) -> None:
-    articles = [workbench.ingest.ArticleInput(body=f"{STORY} Edition {n}.") for n in range(3)]
+    articles = [
+        workbench.intake.ingest.ArticleInput(body=f"{STORY} Edition {n}.") for n in range(3)
+    ]
     with write_session(engine) as db:
         db.execute(sa.select(1))  # a caller's transaction left open, as a command's might be
-        workbench.ingest.ingest_batch(db, articles, workbench.ingest.BatchReport())
+        workbench.intake.ingest.ingest_batch(db, articles, workbench.intake.ingest.BatchReport())
     assert while_splitting and all(while_splitting)
     assert count_articles(engine) == 3

@@ -15,20 +15,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-import workbench.ingest
-import workbench.similar
-import workbench.splitting
-from workbench import tokens
+import workbench.intake.ingest
+import workbench.intake.splitting
+import workbench.matching.similar
+from workbench.accounts import tokens
 from workbench.db import read_session, write_session
-from workbench.ingest import (
+from workbench.intake.ingest import (
     MAX_HTML_TAGS,
     ArticleInput,
     IngestError,
     ingest_article,
     read_article_file,
 )
+from workbench.intake.splitting import MAX_CLAIM_CHARS, PYSBD_WINDOW, find_claims, split_sentences
 from workbench.models import Article, Claim
-from workbench.splitting import MAX_CLAIM_CHARS, PYSBD_WINDOW, find_claims, split_sentences
 
 SENTENCES = [
     f"Item {n} on the council's list was approved by Dr. Smith on Monday." for n in range(400)
@@ -40,13 +40,13 @@ def test_pysbd_never_sees_more_than_a_window(monkeypatch: pytest.MonkeyPatch) ->
     # pysbd's abbreviation pass rescans its whole input per abbreviation found: given a
     # 10,000-sentence paragraph at once it took minutes.
     seen: list[int] = []
-    real = workbench.splitting._pysbd_pieces
+    real = workbench.intake.splitting._pysbd_pieces
 
     def pieces(block: str) -> list[str]:
         seen.append(len(block))
         return real(block)
 
-    monkeypatch.setattr(workbench.splitting, "_pysbd_pieces", pieces)
+    monkeypatch.setattr(workbench.intake.splitting, "_pysbd_pieces", pieces)
     sentences = split_sentences(PARAGRAPH)
     assert seen and max(seen) <= PYSBD_WINDOW
     assert [s.text for s in sentences] == SENTENCES
@@ -103,15 +103,15 @@ def test_storing_a_big_article_does_not_search_the_archive_again(
     # The candidates were read before the write transaction; the article's own claims, stored
     # in it, once counted as "claims stored by others since" and made it search again, claim by
     # claim, each search matching every other claim of the same article.
-    monkeypatch.setattr(workbench.similar, "LATER_CLAIMS_READ", 10)
+    monkeypatch.setattr(workbench.matching.similar, "LATER_CLAIMS_READ", 10)
     calls: list[Any] = []
-    real = workbench.similar.find_candidates
+    real = workbench.matching.similar.find_candidates
 
     def find_candidates(*args: Any, **kwargs: Any) -> Any:
         calls.append(kwargs.get("stored_in"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(workbench.similar, "find_candidates", find_candidates)
+    monkeypatch.setattr(workbench.matching.similar, "find_candidates", find_candidates)
     body = "\n".join(SENTENCES[:40])
     ingest_article(session, ArticleInput(body=body))
     assert calls == []  # read once before storing (by ingest), never again while storing
@@ -207,13 +207,13 @@ def test_the_cli_has_no_request_limit(
 
 def test_finding_claims_with_a_limit_stops_splitting(monkeypatch: pytest.MonkeyPatch) -> None:
     blocks: list[str] = []
-    real = workbench.splitting._split_block
+    real = workbench.intake.splitting._split_block
 
     def split_block(block: str) -> list[tuple[int, int]]:
         blocks.append(block)
         return real(block)
 
-    monkeypatch.setattr(workbench.splitting, "_split_block", split_block)
+    monkeypatch.setattr(workbench.intake.splitting, "_split_block", split_block)
     text = "\n\n".join(f"Paragraph {n} says the council met again today." for n in range(1000))
     assert len(find_claims(text, limit=10)) == 11
     assert len(blocks) == 11
@@ -223,7 +223,9 @@ def test_an_html_page_with_too_many_tags_is_refused_unparsed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     parsed: list[str] = []
-    monkeypatch.setattr(workbench.ingest.trafilatura, "extract", lambda *a, **k: parsed.append(1))
+    monkeypatch.setattr(
+        workbench.intake.ingest.trafilatura, "extract", lambda *a, **k: parsed.append(1)
+    )
     page = "<html><body>" + "<p>Harbour news.</p>" * (MAX_HTML_TAGS // 2 + 1) + "</body></html>"
     with pytest.raises(IngestError, match="more than 60,000 HTML tags"):
         read_article_file("page.html", page.encode(), 5 * 1024 * 1024)

@@ -27,9 +27,20 @@ from sqlmodel import Session, delete, func, select
 
 from workbench.config import Settings
 from workbench.db import make_engine, read_session, write_session
-from workbench.facts import compare_texts
-from workbench.ingest import ArticleInput, ingest_article
-from workbench.matching import DUPLICATE_THRESHOLD, AliasTable, normalize, strip_attribution
+from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.matching.facts import compare_texts
+from workbench.matching.normalize import (
+    DUPLICATE_THRESHOLD,
+    AliasTable,
+    normalize,
+    strip_attribution,
+)
+from workbench.matching.similar import (
+    SUGGESTIONS_PER_CLAIM,
+    find_similar,
+    load_aliases,
+    suggest_duplicates,
+)
 from workbench.models import (
     Alias,
     Article,
@@ -39,12 +50,6 @@ from workbench.models import (
     SuggestionKind,
     SuggestionState,
     Verdict,
-)
-from workbench.similar import (
-    SUGGESTIONS_PER_CLAIM,
-    find_similar,
-    load_aliases,
-    suggest_duplicates,
 )
 
 SEED_FILE = REPO / "fixtures" / "seed" / "000_2cb53fe733bcfbdb.txt"

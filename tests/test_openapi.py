@@ -23,9 +23,10 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 
-from workbench import review, tokens
+from workbench.accounts import tokens
 from workbench.db import write_session
 from workbench.models import Alert, AlertKind
+from workbench.review import verdicts as review
 from workbench.web.openapi import document
 
 CASES_PER_OPERATION = 200

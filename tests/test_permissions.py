@@ -11,10 +11,10 @@ from conftest import PASSWORD, csrf_token
 from flask import Flask
 from sqlmodel import Session, select
 
-from workbench import review
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Alias, AuditEvent, Claim, DuplicateSuggestion, Role
-from workbench.review import SourceInput
+from workbench.review import verdicts as review
+from workbench.review.verdicts import SourceInput
 from workbench.web.permissions import REQUIRED_ROLE, TOKEN_ROUTES, allows
 
 ROLES = [None, Role.VIEWER, Role.EDITOR, Role.ADMIN]

@@ -11,12 +11,12 @@ from conftest import AuthActions
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from workbench import review
-from workbench.filter_args import FilterError, filters_from_args
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Claim, ClaimStatus, Verdict
-from workbench.priority import REPEAT_CAP, REPEAT_WEIGHT, priority, recount_repeats
-from workbench.queue import (
+from workbench.review import verdicts as review
+from workbench.review.filter_args import FilterError, filters_from_args
+from workbench.review.priority import REPEAT_CAP, REPEAT_WEIGHT, priority, recount_repeats
+from workbench.review.queue import (
     UNASSIGNED,
     ClaimFilters,
     claims_query,
@@ -242,7 +242,7 @@ def test_an_article_links_to_its_claims_in_the_queue(editor: FlaskClient, sessio
 def test_a_common_word_filter_gives_the_same_page_by_either_plan(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import workbench.queue as queue
+    import workbench.review.queue as queue
 
     _ingest(session, ROADS[:8], "Roads")
     _ingest(session, ["The mayor said the bridge opened in 2019 after two years of work."], "B")
@@ -260,7 +260,7 @@ def test_a_common_word_filter_gives_the_same_page_by_either_plan(
 def test_big_outlets_and_verdict_filters_give_the_same_claims_by_either_plan(
     session: Session, users: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import workbench.queue as queue
+    import workbench.review.queue as queue
 
     wire = _ingest(session, ROADS[:5], "Roads", outlet="Wire One")
     _ingest(session, ROADS[5:8], "More roads", outlet="Daily Two")
@@ -277,7 +277,7 @@ def test_big_outlets_and_verdict_filters_give_the_same_claims_by_either_plan(
 def test_a_broad_text_search_leaves_the_status_split_unknown(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import workbench.queue as queue
+    import workbench.review.queue as queue
 
     _ingest(session, ROADS[:6], "Roads")
     monkeypatch.setattr(queue, "COUNT_CAP", 5)
@@ -298,8 +298,8 @@ def test_the_filtered_queue_offers_an_export_of_the_same_claims(
 def test_ingest_counts_repeats_and_a_rejection_takes_them_back(
     session: Session, users: dict[str, int]
 ) -> None:
-    from workbench import duplicates
     from workbench.models import DuplicateSuggestion
+    from workbench.review import duplicates
 
     (first,) = _ingest(
         session, ["Defense minister Sergei Shoigu met the delegation in Moscow on Friday."], "One"

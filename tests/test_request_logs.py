@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import REPO, cli_environment
 
-from workbench import tokens
+from workbench.accounts import tokens
 from workbench.db import write_session
 from workbench.models import TokenKind
 from workbench.web.security import redact

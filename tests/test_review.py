@@ -7,10 +7,10 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workbench import review
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import AuditEvent, Claim, ClaimStatus, Evidence, Source, Stance, Verdict
-from workbench.review import SourceInput, StaleEdit
+from workbench.review import verdicts as review
+from workbench.review.verdicts import SourceInput, StaleEdit
 
 SENTENCES = (
     "The ministry said unemployment fell to 4.1 percent in March.",

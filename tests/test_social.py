@@ -8,11 +8,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from workbench.claim_archive import ArchivedClaim, import_archive
 from workbench.db import write_session
-from workbench.matching import normalize
-from workbench.similar import find_similar
-from workbench.social import clean_post, posted_on, split_words
+from workbench.intake.archive import ArchivedClaim, import_archive
+from workbench.matching.normalize import normalize
+from workbench.matching.similar import find_similar
+from workbench.matching.social import clean_post, posted_on, split_words
 
 
 @pytest.mark.parametrize(

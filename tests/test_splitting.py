@@ -1,4 +1,4 @@
-"""Sentence splitting and claim spotting (workbench.splitting).
+"""Sentence splitting and claim spotting (workbench.intake.splitting).
 
 The Golden Rules are read from the copy in tests/data so the suite does not depend on the shared
 data folder next to the repository; when that folder is there, the copy is checked against it.
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench import splitting
-from workbench.splitting import (
+from workbench.intake import splitting
+from workbench.intake.splitting import (
     ClaimCandidate,
     Sentence,
     check_worthiness,

@@ -17,7 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from workbench import accounts, throttle
+from workbench.accounts import throttle
+from workbench.accounts import users as accounts
 from workbench.db import read_session, write_session
 from workbench.models import Role
 

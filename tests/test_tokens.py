@@ -12,7 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from workbench import accounts, tokens
+from workbench.accounts import tokens
+from workbench.accounts import users as accounts
 from workbench.db import read_session, write_session
 from workbench.models import ApiToken, AuditEvent, Claim, TokenKind, User
 
@@ -70,7 +71,7 @@ def test_a_feed_token_is_its_own_kind(session: Session, users: dict[str, int]) -
 def test_changing_a_password_revokes_the_users_tokens_and_the_api_refuses_them(
     app: Flask, engine: sa.Engine, users: dict[str, int]
 ) -> None:
-    from workbench.ingest import ArticleInput, ingest_article
+    from workbench.intake.ingest import ArticleInput, ingest_article
 
     with write_session(engine) as db:
         ingest_article(db, ArticleInput(body="The city spent $12 million on the bridge in 2023."))

@@ -15,10 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlmodel import Session, select
 
-from workbench import alerts, duplicates, review
+from workbench.alerts import rules as alerts
 from workbench.db import read_session, write_session
-from workbench.ingest import ArticleInput, ingest_article
-from workbench.matching import DUPLICATE_THRESHOLD, normalize
+from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.matching.normalize import DUPLICATE_THRESHOLD, normalize
+from workbench.matching.similar import find_similar
 from workbench.models import (
     Alert,
     AlertKind,
@@ -29,7 +30,8 @@ from workbench.models import (
     SuggestionState,
     Verdict,
 )
-from workbench.similar import find_similar
+from workbench.review import duplicates
+from workbench.review import verdicts as review
 
 CHECKED = "Unemployment in Spain rose to 26.3 percent in March, the statistics office said."
 VARIANT = "Unemployment in Spain rose to 23.6 percent in March, the statistics office said."
@@ -250,7 +252,7 @@ def test_admins_edit_synonyms_and_matching_reads_them(
     assert response.status_code == 302
     page = client.get("/admin/aliases").get_data(as_text=True)
     assert "swore" in page
-    from workbench.similar import load_aliases
+    from workbench.matching.similar import load_aliases
 
     table = load_aliases(session)
     assert normalize("The mayor vowed to act.", table) == normalize(

@@ -16,11 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
 
-from workbench import alerts, review, tokens, webhooks
+from workbench.accounts import tokens
+from workbench.alerts import rules as alerts
+from workbench.alerts import webhooks
+from workbench.alerts.delivery import DeliveryConfig, deliver_once
 from workbench.db import read_session, write_session
-from workbench.delivery import DeliveryConfig, deliver_once
-from workbench.egress import Allowance
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import (
     Alert,
     AlertState,
@@ -32,6 +33,8 @@ from workbench.models import (
     Verdict,
     Webhook,
 )
+from workbench.net.egress import Allowance
+from workbench.review import verdicts as review
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'

@@ -11,10 +11,10 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 from werkzeug.test import TestResponse
 
-from workbench import review
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Claim, ClaimStatus, Evidence, Source, Verdict
-from workbench.review import SourceInput
+from workbench.review import verdicts as review
+from workbench.review.verdicts import SourceInput
 
 HOSTILE = (
     'The minister said <script>alert("x")</script> 40 jets <img src=x onerror=alert(1)> landed.'

@@ -16,16 +16,15 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from workbench import accounts, export, tokens
-from workbench.aliases import claim_count, renormalize
-from workbench.claim_archive import import_archive, parse_archive
+from workbench.accounts import tokens
+from workbench.accounts import users as accounts
+from workbench.alerts.delivery import DeliveryConfig, deliver_once
+from workbench.alerts.delivery import run as run_deliveries
 from workbench.config import Settings
 from workbench.db import get_engine, migrate, read_session, write_session
-from workbench.delivery import DeliveryConfig, deliver_once
-from workbench.delivery import run as run_deliveries
-from workbench.egress import Allowance, judge, printable
-from workbench.filter_args import FilterError, filters_from_args
-from workbench.ingest import (
+from workbench.export import records as export
+from workbench.intake.archive import import_archive, parse_archive
+from workbench.intake.ingest import (
     ARTICLE_SUFFIXES,
     ArticleInput,
     BatchReport,
@@ -34,9 +33,12 @@ from workbench.ingest import (
     parse_date,
     read_article_file,
 )
+from workbench.matching.aliases import claim_count, renormalize
+from workbench.matching.similar import find_similar, load_aliases
 from workbench.models import ClaimStatus, Role, Verdict
-from workbench.queue import count_claims
-from workbench.similar import find_similar, load_aliases
+from workbench.net.egress import Allowance, judge, printable
+from workbench.review.filter_args import FilterError, filters_from_args
+from workbench.review.queue import count_claims
 
 Reader = Callable[[int], bytes]
 

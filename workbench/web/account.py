@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from workbench import tokens
+from workbench.accounts import tokens
 from workbench.db import get_session
 from workbench.models import TokenKind
 from workbench.web.auth import login_required

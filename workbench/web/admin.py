@@ -6,8 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from workbench import accounts, aliases, tokens
+from workbench.accounts import tokens
+from workbench.accounts import users as accounts
 from workbench.db import get_session
+from workbench.matching import aliases
 from workbench.models import Role, User
 from workbench.web.auth import role_required
 

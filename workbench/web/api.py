@@ -27,14 +27,15 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.wrappers import Response
 
-from workbench import duplicates, review
-from workbench.articles import ArticleNotFound
+from workbench.accounts.tokens import PREFIXES, user_for_token
 from workbench.db import get_session
-from workbench.filter_args import ID_MAX, FilterError
-from workbench.ingest import DuplicateArticle, IngestError, parse_date
+from workbench.intake.ingest import DuplicateArticle, IngestError, parse_date
+from workbench.matching.similar import find_similar
 from workbench.models import Role, TokenKind
-from workbench.similar import find_similar
-from workbench.tokens import PREFIXES, user_for_token
+from workbench.review import duplicates
+from workbench.review import verdicts as review
+from workbench.review.articles import ArticleNotFound
+from workbench.review.filter_args import ID_MAX, FilterError
 from workbench.web.auth import bearer_token
 from workbench.web.converters import ID_PATTERN
 from workbench.web.permissions import ROLE_RANK

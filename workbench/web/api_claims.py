@@ -9,11 +9,13 @@ from typing import Any
 from flask import g, jsonify, request
 from werkzeug.wrappers import Response
 
-from workbench import duplicates, export, review
 from workbench.db import get_session
-from workbench.filter_args import filters_from_args
+from workbench.export import records as export
 from workbench.models import Article, Cluster, Role
-from workbench.queue import decode_cursor, list_claims
+from workbench.review import duplicates
+from workbench.review import verdicts as review
+from workbench.review.filter_args import filters_from_args
+from workbench.review.queue import decode_cursor, list_claims
 from workbench.web.api import ID_MAX, BadRequest, bp, field, json_body, limit_arg, role_required
 from workbench.web.api_shapes import (
     claim_json,

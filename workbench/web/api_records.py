@@ -10,13 +10,14 @@ from flask import current_app, g, jsonify, request
 from sqlmodel import select
 from werkzeug.wrappers import Response
 
-from workbench import alerts as alert_rules
-from workbench import duplicates, review
-from workbench.articles import article_claims, get_article
+from workbench.alerts import rules as alert_rules
 from workbench.db import get_session
-from workbench.filter_args import ID_DIGITS_MAX, ID_MAX
-from workbench.ingest import ArticleInput, ingest_article
+from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import AlertKind, AlertState, Article, Claim, Cluster, Role, Source
+from workbench.review import duplicates
+from workbench.review import verdicts as review
+from workbench.review.articles import article_claims, get_article
+from workbench.review.filter_args import ID_DIGITS_MAX, ID_MAX
 from workbench.web.api import (
     BadRequest,
     RecordNotFound,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from workbench.duplicates import EffectiveVerdict, SuggestionView
 from workbench.models import Article, Claim, Cluster, Evidence, Source
-from workbench.review import EvidenceView
+from workbench.review.duplicates import EffectiveVerdict, SuggestionView
+from workbench.review.verdicts import EvidenceView
 
 
 def time(value: datetime | None) -> str | None:

@@ -17,16 +17,16 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from workbench.articles import (
+from workbench.db import end_transaction, get_session
+from workbench.intake.ingest import ArticleInput, IngestError, ingest_upload, read_article_file
+from workbench.models import Role
+from workbench.review.articles import (
     ArticleNotFound,
     article_claims,
     body_parts,
     get_article,
     list_articles,
 )
-from workbench.db import end_transaction, get_session
-from workbench.ingest import ArticleInput, IngestError, ingest_upload, read_article_file
-from workbench.models import Role
 from workbench.web.auth import login_required, role_required
 
 bp = Blueprint("articles", __name__, url_prefix="/articles")

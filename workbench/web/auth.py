@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from workbench import throttle
-from workbench.accounts import authenticate
+from workbench.accounts import throttle
+from workbench.accounts.users import authenticate
 from workbench.db import get_session
 from workbench.models import Role, User
 from workbench.web.permissions import allows

@@ -15,13 +15,15 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from workbench import duplicates, review
-from workbench.articles import claim_context
 from workbench.db import get_session
-from workbench.facts import marked_pair
-from workbench.filter_args import FilterError, filters_from_args
+from workbench.matching.facts import marked_pair
+from workbench.matching.similar import find_similar
 from workbench.models import Article, ClaimStatus, Role, Stance, Verdict
-from workbench.queue import (
+from workbench.review import duplicates
+from workbench.review import verdicts as review
+from workbench.review.articles import claim_context
+from workbench.review.filter_args import FilterError, filters_from_args
+from workbench.review.queue import (
     UNASSIGNED,
     ClaimFilters,
     count_claims,
@@ -30,8 +32,7 @@ from workbench.queue import (
     outlets,
     status_counts,
 )
-from workbench.review import SOURCE_KINDS, SourceInput
-from workbench.similar import find_similar
+from workbench.review.verdicts import SOURCE_KINDS, SourceInput
 from workbench.web.auth import login_required, role_required
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter, Map
 
-from workbench.filter_args import ID_DIGITS_MAX, ID_MAX
+from workbench.review.filter_args import ID_DIGITS_MAX, ID_MAX
 
 
 def at_most(limit: int) -> str:

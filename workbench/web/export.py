@@ -18,11 +18,11 @@ from flask import (
     url_for,
 )
 
-from workbench import export
 from workbench.db import get_session
-from workbench.filter_args import FilterError, filters_from_args
+from workbench.export import records as export
 from workbench.models import ClaimStatus, Verdict
-from workbench.queue import ClaimFilters, count_claims, outlets
+from workbench.review.filter_args import FilterError, filters_from_args
+from workbench.review.queue import ClaimFilters, count_claims, outlets
 from workbench.web.auth import login_required
 
 bp = Blueprint("export", __name__, url_prefix="/export")

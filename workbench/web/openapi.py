@@ -12,10 +12,10 @@ from typing import Any
 from flask import jsonify
 from werkzeug.wrappers import Response
 
-from workbench import export
-from workbench.filter_args import OUTLET_MAX, TEXT_MAX
+from workbench.export import records as export
 from workbench.models import AlertKind, AlertState, ClaimStatus, Stance, SuggestionState, Verdict
-from workbench.review import SOURCE_KINDS
+from workbench.review.filter_args import OUTLET_MAX, TEXT_MAX
+from workbench.review.verdicts import SOURCE_KINDS
 from workbench.web.api import ID_MAX, MAX_LIMIT, QUERY_MAX, bp
 
 

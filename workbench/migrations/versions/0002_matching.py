@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from workbench.matching import DEFAULT_ALIASES
+from workbench.matching.normalize import DEFAULT_ALIASES
 
 revision: str = "0002"
 down_revision: str | None = "0001"

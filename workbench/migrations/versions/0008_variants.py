@@ -16,7 +16,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from workbench.matching import DEFAULT_SYNONYMS, AliasTable, normalize
+from workbench.matching.normalize import DEFAULT_SYNONYMS, AliasTable, normalize
 
 revision: str = "0008"
 down_revision: str | None = "0007"

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workbench import alerts
+from workbench.alerts import rules as alerts
 from workbench.audit import record
 from workbench.models import (
     AuditEvent,

@@ -37,12 +37,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from workbench import webhooks
-from workbench.alerts import get_view
+from workbench.alerts import webhooks
+from workbench.alerts.rules import get_view
 from workbench.config import Settings
 from workbench.db import read_session, writing
-from workbench.egress import Allowance, BadAddress, SendFailed, UnsafeURL, post
 from workbench.models import Delivery, DeliveryState, Webhook, utcnow
+from workbench.net.egress import Allowance, BadAddress, SendFailed, UnsafeURL, post
 
 GONE = 410
 DB_RETRY_S = 5.0  # the wait after the database could not be reached

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from workbench.accounts import username_key
+from workbench.accounts.users import username_key
 from workbench.models import LoginThrottle, utcnow
 
 PAIR_FREE = 5

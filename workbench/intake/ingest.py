@@ -30,17 +30,17 @@ from sqlmodel import Session, select
 
 from workbench.config import Settings
 from workbench.db import end_transaction, make_engine, snapshot
-from workbench.matching import AliasTable, normalize
-from workbench.models import Article, Claim, utcnow
-from workbench.priority import priority
-from workbench.similar import (
+from workbench.intake.splitting import find_claims
+from workbench.matching.normalize import AliasTable, normalize
+from workbench.matching.similar import (
     ArchiveCandidates,
     decide_candidates,
     find_candidates,
     load_aliases,
     suggest_duplicates,
 )
-from workbench.splitting import find_claims
+from workbench.models import Article, Claim, utcnow
+from workbench.review.priority import priority
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})

@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from workbench.audit import record
-from workbench.matching import normalize
+from workbench.matching.normalize import normalize
+from workbench.matching.similar import load_aliases
 from workbench.models import Alias, Claim, Synonym
-from workbench.similar import load_aliases
 
 PHRASE_MAX = 200
 RENORMALIZE_BATCH = 2_000

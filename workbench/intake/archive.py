@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workbench.ingest import parse_date, read_jsonl
-from workbench.matching import AliasTable, normalize
+from workbench.intake.ingest import parse_date, read_jsonl
+from workbench.matching.normalize import AliasTable, normalize
+from workbench.matching.similar import load_aliases
 from workbench.models import Article, Claim, ClaimStatus, Verdict, utcnow
-from workbench.similar import load_aliases
 
 BATCH = 500
 

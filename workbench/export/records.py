@@ -37,7 +37,7 @@ from workbench.models import (
     User,
     Verdict,
 )
-from workbench.queue import ClaimFilters, claims_query
+from workbench.review.queue import ClaimFilters, claims_query
 
 BATCH_SIZE = 2_000
 

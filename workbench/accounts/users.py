@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, func, select
 
-from workbench import tokens
+from workbench.accounts import tokens
 from workbench.audit import record
 from workbench.models import Role, User
 

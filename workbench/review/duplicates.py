@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workbench import alerts
+from workbench.alerts import rules as alerts
 from workbench.audit import record
-from workbench.facts import FactComparison, compare_texts
+from workbench.matching.facts import FactComparison, compare_texts
+from workbench.matching.similar import load_aliases
 from workbench.models import (
     Article,
     AuditEvent,
@@ -26,8 +27,7 @@ from workbench.models import (
     Verdict,
     utcnow,
 )
-from workbench.priority import recount_repeats
-from workbench.similar import load_aliases
+from workbench.review.priority import recount_repeats
 
 
 class SuggestionNotFound(LookupError):

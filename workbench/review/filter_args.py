@@ -12,7 +12,7 @@ from dataclasses import fields
 from datetime import UTC, date, datetime
 
 from workbench.models import ClaimStatus, Verdict
-from workbench.queue import UNASSIGNED, ClaimFilters
+from workbench.review.queue import UNASSIGNED, ClaimFilters
 
 FILTER_NAMES = tuple(f.name for f in fields(ClaimFilters))
 TEXT_MAX = 500

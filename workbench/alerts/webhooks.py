@@ -22,10 +22,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workbench.alerts import AlertView
+from workbench.alerts.rules import AlertView
 from workbench.audit import record
-from workbench.egress import Allowance, UnsafeURL, check_for_registration
 from workbench.models import Delivery, DeliveryState, Webhook, WebhookFormat, utcnow
+from workbench.net.egress import Allowance, UnsafeURL, check_for_registration
 
 SECRET_PREFIX = "whsec_"
 SECRET_MIN_BYTES = 24

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from workbench.models import Article, Claim
-from workbench.paging import Page, paginate
+from workbench.review.paging import Page, paginate
 
 
 class ArticleNotFound(LookupError):

@@ -1,7 +1,7 @@
 """Similar-claims search and duplicate suggestions: the index finds candidates, rapidfuzz-based
 scores rank them.
 
-The index (see search_index.py) is asked for the claims sharing the query's words, BM25-ranked;
+The index (see text_index.py) is asked for the claims sharing the query's words, BM25-ranked;
 only those candidates are scored, so a query never scans the archive.
 """
 
@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
-from workbench import alerts, search_index
-from workbench.facts import (
+from workbench.alerts import rules as alerts
+from workbench.matching import text_index as search_index
+from workbench.matching.facts import (
     ClaimFacts,
     FactComparison,
     compare,
@@ -26,7 +27,7 @@ from workbench.facts import (
     extract,
     may_conflict,
 )
-from workbench.matching import (
+from workbench.matching.normalize import (
     DUPLICATE_THRESHOLD,
     IDENTICAL_SCORE,
     AliasTable,
@@ -37,6 +38,7 @@ from workbench.matching import (
     normalize,
     similarity_score,
 )
+from workbench.matching.social import clean_post, posted_on
 from workbench.models import (
     Alias,
     Article,
@@ -47,8 +49,7 @@ from workbench.models import (
     Synonym,
     utcnow,
 )
-from workbench.priority import add_repeats
-from workbench.social import clean_post, posted_on
+from workbench.review.priority import add_repeats
 
 CANDIDATES = 400  # claims scored per query; enough for the brute-force top 10 (benchmarks)
 TITLE_WEIGHT = 5.0  # a checked claim's own title says what it is about (BM25 column weight)

@@ -18,10 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from workbench import search_index
-from workbench.matching import content_words, normalize
+from workbench.matching import text_index as search_index
+from workbench.matching.normalize import content_words, normalize
+from workbench.matching.similar import load_aliases
 from workbench.models import Article, Claim, ClaimStatus, Verdict
-from workbench.similar import load_aliases
 
 PER_PAGE = 50
 # Counts above this are shown as "10,000+": an exact count of a million rows costs more than the

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from workbench.matching import (
+from workbench.matching.normalize import (
     DEFAULT_ALIAS_TABLE,
     NUMBER_TENS,
     NUMBER_UNITS,

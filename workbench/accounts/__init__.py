@@ -1,0 +1,1 @@
+"""Who may log in: users, API and feed tokens, and the log-in throttle."""

@@ -1,0 +1,3 @@
+"""Telling people when a checked claim comes back: alert rules, the inbox, webhooks and their
+delivery.
+"""

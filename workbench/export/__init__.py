@@ -1,0 +1,1 @@
+"""Claim statuses leaving the workbench: CSV, JSON Lines and schema.org ClaimReview."""

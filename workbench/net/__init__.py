@@ -1,0 +1,1 @@
+"""Every outbound request, through one guarded fetcher and its address policy."""
