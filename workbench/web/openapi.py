@@ -2,7 +2,7 @@
 
 Written by hand next to the routes rather than generated: the routes are few, and a test checks
 that every API route in the app's URL map is described here and every path here is a route, and
-runs schemathesis against the app with this document (tests/test_openapi.py).
+runs schemathesis against the app with this document (tests/web/test_openapi.py).
 """
 
 from __future__ import annotations

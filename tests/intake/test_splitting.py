@@ -22,9 +22,9 @@ from workbench.intake.splitting import (
     split_sentences,
 )
 
-GOLDEN_COPY = Path(__file__).resolve().parent / "data" / "golden-rules-en.jsonl"
+GOLDEN_COPY = Path(__file__).resolve().parents[1] / "data" / "golden-rules-en.jsonl"
 GOLDEN_SHARED = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "sentences" / "golden-rules-en.jsonl"
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "sentences" / "golden-rules-en.jsonl"
 )
 GOLDEN_PATH = GOLDEN_COPY if GOLDEN_COPY.exists() else GOLDEN_SHARED
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-PAIRS = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "fact_pairs.jsonl"
+PAIRS = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "fact_pairs.jsonl"
 FIELDS = ("id", "original", "variant", "label", "fact", "source", "note")
 LABELS = ("changed", "paraphrase")
 MIN_PER_LABEL = 80
