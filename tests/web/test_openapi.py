@@ -27,7 +27,7 @@ from workbench.accounts import tokens
 from workbench.db import write_session
 from workbench.models import Alert, AlertKind
 from workbench.review import verdicts as review
-from workbench.web.openapi import document
+from workbench.web.api.openapi import document
 
 CASES_PER_OPERATION = 200
 NEGATIVE_CASES = 50

@@ -11,17 +11,17 @@ from workbench.web import (
     admin,
     alerts,
     api,
-    api_claims,  # noqa: F401  (its routes are on api.bp)
-    api_records,  # noqa: F401  (its routes are on api.bp)
     articles,
     auth,
     claims,
     converters,
     export,
-    openapi,  # noqa: F401  (its route is on api.bp)
     permissions,
     security,
 )
+from workbench.web.api import claims as api_claims  # noqa: F401  (its routes are on api.bp)
+from workbench.web.api import openapi  # noqa: F401  (its route is on api.bp)
+from workbench.web.api import records as api_records  # noqa: F401  (its routes are on api.bp)
 
 
 def init_app(app: Flask) -> None:
@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
     for blueprint in (*blueprints, export.bp, account.bp):
         app.register_blueprint(blueprint)
     permissions.init_app(app)
-    # The API checks CSRF itself: token requests need none, session requests do (see api.py).
+    # The API checks CSRF itself: token requests need none, session requests do (see web/api/).
     app.extensions["csrf"].exempt(api.bp)
 
     @app.get("/")

@@ -1,7 +1,7 @@
 """Alerts: the inbox (everyone reads, editors acknowledge or dismiss), the Atom feed for feed
 readers (token only), and the admin screens for webhooks and their failed deliveries.
 
-The JSON list of alerts is part of the API (`GET /api/alerts`, in api_records.py).
+The JSON list of alerts is part of the API (`GET /api/alerts`, in api/records.py).
 """
 
 from __future__ import annotations

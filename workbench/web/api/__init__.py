@@ -1,6 +1,6 @@
 """The JSON API: who may call it, how errors look, and the similar-claims search.
 
-The API's routes live in several modules (`api_claims.py`, `api_records.py`, `openapi.py`) on this
+The API's routes live in several modules (`claims.py`, `records.py`, `openapi.py`) on this
 one blueprint, so authentication, permissions and errors are written once, here.
 
 Authentication is either a personal API token (`Authorization: Bearer wbt_...`) or the browser's

@@ -28,7 +28,7 @@ from workbench.web.api import (
     limit_arg,
     role_required,
 )
-from workbench.web.api_shapes import (
+from workbench.web.api.shapes import (
     article_json,
     claim_json,
     cluster_json,

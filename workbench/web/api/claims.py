@@ -17,7 +17,7 @@ from workbench.review import verdicts as review
 from workbench.review.filter_args import filters_from_args
 from workbench.review.queue import decode_cursor, list_claims
 from workbench.web.api import ID_MAX, BadRequest, bp, field, json_body, limit_arg, role_required
-from workbench.web.api_shapes import (
+from workbench.web.api.shapes import (
     claim_json,
     cluster_json,
     effective_verdict_json,
