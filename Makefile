@@ -41,6 +41,7 @@ browser-deps:
 test: install-test browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 bench: install-test
