@@ -54,8 +54,9 @@ from rapidfuzz import fuzz, process  # noqa: E402
 
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, read_session  # noqa: E402
+from workbench.matching.aliases import load_aliases  # noqa: E402
 from workbench.matching.normalize import normalize  # noqa: E402
-from workbench.matching.similar import CANDIDATES, candidates_for, load_aliases  # noqa: E402
+from workbench.matching.similar import CANDIDATES, candidates_for  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "claim-matching"
 BM25_BASELINE = 0.8179

@@ -76,6 +76,7 @@ from workbench.db import make_engine, migrate, read_session  # noqa: E402
 from workbench.intake.splitting import split_sentences  # noqa: E402
 from workbench.matching import similar  # noqa: E402
 from workbench.matching import text_index as search_index  # noqa: E402
+from workbench.matching.aliases import load_aliases  # noqa: E402
 from workbench.matching.normalize import (  # noqa: E402
     FEATURE_COUNT,
     SIMILARITY_MODEL,
@@ -429,7 +430,7 @@ def timed_steps(engine: Engine, text: str) -> tuple[Steps, str, Idf]:
         clock[0] = now
 
     with read_session(engine) as session:
-        aliases = similar.load_aliases(session)
+        aliases = load_aliases(session)
         lap()
         normalized = normalize(clean_post(text), aliases)
         lap()

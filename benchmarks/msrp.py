@@ -53,9 +53,10 @@ from rapidfuzz import fuzz, utils  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, read_session, write_session  # noqa: E402
 from workbench.intake.archive import ArchivedClaim, import_archive  # noqa: E402
+from workbench.matching.aliases import load_aliases  # noqa: E402
 from workbench.matching.facts import compare_texts  # noqa: E402
 from workbench.matching.normalize import DUPLICATE_THRESHOLD, normalize  # noqa: E402
-from workbench.matching.similar import CANDIDATES, CUT_OFF, find_similar, load_aliases  # noqa: E402
+from workbench.matching.similar import CANDIDATES, CUT_OFF, find_similar  # noqa: E402
 
 MSRP = REPO.parent / "shared" / "data" / "paraphrase" / "msrp-train.tsv"
 MIN_PRECISION = 0.85

@@ -33,8 +33,8 @@ from workbench.intake.ingest import (
     parse_date,
     read_article_file,
 )
-from workbench.matching.aliases import claim_count, renormalize
-from workbench.matching.similar import find_similar, load_aliases
+from workbench.matching.aliases import claim_count, load_aliases, renormalize
+from workbench.matching.similar import find_similar
 from workbench.models import ClaimStatus, Role, Verdict
 from workbench.net.egress import Allowance, judge, printable
 from workbench.review.filter_args import FilterError, filters_from_args

@@ -32,7 +32,7 @@ from workbench.intake.ingest import (
     store_article,
 )
 from workbench.intake.splitting import find_claims
-from workbench.matching.similar import load_aliases
+from workbench.matching.aliases import load_aliases
 from workbench.models import Article, Claim, DuplicateSuggestion
 
 NEWS = (

@@ -252,7 +252,7 @@ def test_admins_edit_synonyms_and_matching_reads_them(
     assert response.status_code == 302
     page = client.get("/admin/aliases").get_data(as_text=True)
     assert "swore" in page
-    from workbench.matching.similar import load_aliases
+    from workbench.matching.aliases import load_aliases
 
     table = load_aliases(session)
     assert normalize("The mayor vowed to act.", table) == normalize(

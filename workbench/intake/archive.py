@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from workbench.intake.ingest import parse_date, read_jsonl
+from workbench.matching.aliases import load_aliases
 from workbench.matching.normalize import AliasTable, normalize
-from workbench.matching.similar import load_aliases
 from workbench.models import Article, Claim, ClaimStatus, Verdict, utcnow
 
 BATCH = 500

@@ -15,8 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from workbench.audit import record
-from workbench.matching.normalize import normalize
-from workbench.matching.similar import load_aliases
+from workbench.matching.normalize import AliasTable, normalize
 from workbench.models import Alias, Claim, Synonym
 
 PHRASE_MAX = 200
@@ -31,6 +30,17 @@ class AliasError(ValueError):
 # and what it reads as; synonyms are compared after stemming ("vowed" finds "vows").
 LISTS: dict[str, type[Alias] | type[Synonym]] = {"alias": Alias, "synonym": Synonym}
 A_KIND = {"alias": "an alias", "synonym": "a synonym"}
+
+
+def load_aliases(session: Session) -> AliasTable:
+    """The aliases and synonyms as admins left them; read per call so every worker sees an edit
+    at once."""
+    rows = session.exec(select(Alias.phrase, Alias.canonical)).all()
+    synonyms = session.exec(select(Synonym.phrase, Synonym.canonical)).all()
+    return AliasTable.build(
+        ((phrase, canonical) for phrase, canonical in rows),
+        ((phrase, canonical) for phrase, canonical in synonyms),
+    )
 
 
 def list_aliases(session: Session, kind: str = "alias") -> list[Alias] | list[Synonym]:

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from workbench.alerts import rules as alerts
 from workbench.matching import text_index as search_index
+from workbench.matching.aliases import load_aliases
 from workbench.matching.facts import (
     ClaimFacts,
     FactComparison,
@@ -40,13 +41,11 @@ from workbench.matching.normalize import (
 )
 from workbench.matching.social import clean_post, posted_on
 from workbench.models import (
-    Alias,
     Article,
     Claim,
     DuplicateSuggestion,
     SuggestionKind,
     SuggestionState,
-    Synonym,
     utcnow,
 )
 from workbench.review.priority import add_repeats
@@ -124,17 +123,6 @@ class SimilarClaim:
             "kind": self.kind,
             "changed": self.facts.summary() or None,
         }
-
-
-def load_aliases(session: Session) -> AliasTable:
-    """The aliases and synonyms as admins left them; read per call so every worker sees an edit
-    at once."""
-    rows = session.exec(select(Alias.phrase, Alias.canonical)).all()
-    synonyms = session.exec(select(Synonym.phrase, Synonym.canonical)).all()
-    return AliasTable.build(
-        ((phrase, canonical) for phrase, canonical in rows),
-        ((phrase, canonical) for phrase, canonical in synonyms),
-    )
 
 
 def judge(

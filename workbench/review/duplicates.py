@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 
 from workbench.alerts import rules as alerts
 from workbench.audit import record
+from workbench.matching.aliases import load_aliases
 from workbench.matching.facts import FactComparison, compare_texts
-from workbench.matching.similar import load_aliases
 from workbench.models import (
     Article,
     AuditEvent,

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from workbench.matching import text_index as search_index
+from workbench.matching.aliases import load_aliases
 from workbench.matching.normalize import content_words, normalize
-from workbench.matching.similar import load_aliases
 from workbench.models import Article, Claim, ClaimStatus, Verdict
 
 PER_PAGE = 50

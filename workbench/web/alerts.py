@@ -26,8 +26,8 @@ from workbench.accounts.tokens import user_for_token
 from workbench.alerts import rules as alerts
 from workbench.alerts import webhooks
 from workbench.db import get_session
+from workbench.matching.aliases import load_aliases
 from workbench.matching.facts import compare_texts, marked_pair
-from workbench.matching.similar import load_aliases
 from workbench.models import AlertKind, AlertState, Role, TokenKind, User, WebhookFormat
 from workbench.net.egress import Allowance
 from workbench.web.auth import bearer_token, login_required, role_required
