@@ -20,7 +20,7 @@ go through rather than calling the scorer directly:
 4. In the same run, the baseline an engineer would try first: plain rapidfuzz `token_sort_ratio`
    with rapidfuzz's own pre-processing (lower case, non-alphanumerics removed) on the raw
    sentences, at the threshold that gives the best recall with precision >= 0.85.
-5. The lowest token-sort ratio (on the stored normalised texts, as `suggest_duplicates` computes
+5. The lowest token-sort ratio (on the stored normalised texts, as `find_suggestions` computes
    it) among the pairs that reach the threshold: `similar.CUT_OFF` skips every candidate below
    it without scoring, which is only safe while this figure stays above the cut-off.
 
@@ -182,7 +182,7 @@ def through_the_app(
                         if hit.claim.external_id == pair.archive_id:
                             flags[index] = hit.duplicate
                             scores[index] = hit.duplicate_score
-                            # What suggest_duplicates' cut-off would compare: both stored texts.
+                            # What find_suggestions' cut-off would compare: both stored texts.
                             quick[index] = fuzz.token_sort_ratio(
                                 normalize(pair.second, aliases), hit.claim.normalized_text
                             )

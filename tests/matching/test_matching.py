@@ -38,8 +38,8 @@ from workbench.matching.normalize import (
 from workbench.matching.similar import (
     SUGGESTIONS_PER_CLAIM,
     find_similar,
+    find_suggestions,
     load_aliases,
-    suggest_duplicates,
 )
 from workbench.models import (
     Alias,
@@ -575,7 +575,7 @@ def test_the_wire_article_gets_no_suggestions_of_its_own(story: Story) -> None:
     assert rows == []
 
 
-# --- suggest_duplicates -------------------------------------------------------------------------
+# --- find_suggestions -------------------------------------------------------------------------
 
 REPEATED = "Any secret deployment of troops to Syria would be illegal, he said."
 REPEATED_AGAIN = "He said any covert deployment of troops to Syria would be illegal."
@@ -590,7 +590,7 @@ def test_no_suggestion_within_one_article(session: Session) -> None:
     claims = _ingest(session, f"{REPEATED}\nTalks began on Friday.\n{REPEATED_AGAIN}", "Wire")
     assert len(claims) == 3
     assert _suggestions(session) == []
-    assert suggest_duplicates(session, list(claims.values()), fresh=False) == []
+    assert find_suggestions(session, list(claims.values()), fresh=False) == []
     # The control: the same sentence in another outlet's article is suggested.
     other = _ingest(session, REPEATED_AGAIN, "Other outlet")
     suggested = {(s.claim_id, s.candidate_id) for s in _suggestions(session)}
@@ -614,9 +614,9 @@ def test_a_rejected_pair_is_not_suggested_again(
     session: Session, rejected: tuple[Claim, Claim]
 ) -> None:
     wire, repeat = rejected
-    assert suggest_duplicates(session, [repeat], fresh=False) == []
+    assert find_suggestions(session, [repeat], fresh=False) == []
     # Nor the other way round, when the archived claim is the one re-matched.
-    assert suggest_duplicates(session, [wire], fresh=False) == []
+    assert find_suggestions(session, [wire], fresh=False) == []
     session.commit()
     assert [(s.claim_id, s.state) for s in _suggestions(session)] == [
         (repeat.id, SuggestionState.REJECTED)
@@ -640,8 +640,8 @@ def test_re_matching_keeps_a_pending_suggestion_once(session: Session) -> None:
     wire = _ingest(session, REPEATED, "Wire")[REPEATED]
     repeat = _ingest(session, REPEATED_AGAIN, "Other outlet")[REPEATED_AGAIN]
     assert len(_suggestions(session)) == 1
-    assert suggest_duplicates(session, [repeat], fresh=False) == []
-    assert suggest_duplicates(session, [wire], fresh=False) == []
+    assert find_suggestions(session, [repeat], fresh=False) == []
+    assert find_suggestions(session, [wire], fresh=False) == []
     session.commit()
     assert [(s.claim_id, s.candidate_id, s.state) for s in _suggestions(session)] == [
         (repeat.id, wire.id, SuggestionState.PENDING)

@@ -20,7 +20,7 @@ from workbench.audit import history
 from workbench.db import read_session, write_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.matching.normalize import DUPLICATE_THRESHOLD
-from workbench.matching.similar import suggest_duplicates
+from workbench.matching.similar import find_suggestions
 from workbench.models import (
     AuditEvent,
     Claim,
@@ -382,7 +382,7 @@ def test_reject_is_audited_and_the_pair_is_not_suggested_again(
 
     # Matching either claim again finds the other (it did at ingest) but leaves it out.
     for claim_id in (pair.new, pair.old):
-        assert suggest_duplicates(session, [_claim(session, claim_id)], fresh=False) == []
+        assert find_suggestions(session, [_claim(session, claim_id)], fresh=False) == []
     session.commit()
     assert len(session.exec(select(DuplicateSuggestion)).all()) == 1
 

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from workbench.alerts import rules as alerts
 from workbench.config import Settings
 from workbench.db import end_transaction, make_engine, snapshot
 from workbench.intake.splitting import find_claims
@@ -36,10 +37,11 @@ from workbench.matching.similar import (
     ArchiveCandidates,
     decide_candidates,
     find_candidates,
+    find_suggestions,
     load_aliases,
-    suggest_duplicates,
 )
 from workbench.models import Article, Claim, utcnow
+from workbench.review import duplicates
 from workbench.review.priority import priority
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
@@ -629,9 +631,14 @@ def store_article(
             ).all()
             stored = sorted(returned, key=lambda claim: claim.position)
             if match:
-                made = suggest_duplicates(
+                # What matching found (reads only), then its writes, in this transaction: the
+                # suggested pairs with both claims' repeats and priority, and the alerts (with
+                # their webhook deliveries) for repeats of checked claims.
+                made = find_suggestions(
                     session, stored, word_counts=word_counts, found=found, aliases=aliases
                 )
+                duplicates.record_suggestions(session, made)
+                alerts.raise_for_suggestions(session, made)
                 suggestions = len(made)
         (savepoint or session).commit()
     except IntegrityError as exc:

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
-from workbench.alerts import rules as alerts
 from workbench.matching import text_index as search_index
 from workbench.matching.aliases import load_aliases
 from workbench.matching.facts import (
@@ -45,10 +44,7 @@ from workbench.models import (
     Claim,
     DuplicateSuggestion,
     SuggestionKind,
-    SuggestionState,
-    utcnow,
 )
-from workbench.review.priority import add_repeats
 
 CANDIDATES = 400  # claims scored per query; enough for the brute-force top 10 (benchmarks)
 TITLE_WEIGHT = 5.0  # a checked claim's own title says what it is about (BM25 column weight)
@@ -520,7 +516,7 @@ class StoredClaim(Protocol):
     def text(self) -> str: ...
 
 
-def suggest_duplicates(
+def find_suggestions(
     session: Session,
     claims: Sequence[StoredClaim],
     *,
@@ -529,14 +525,15 @@ def suggest_duplicates(
     found: ArchiveCandidates | None = None,
     aliases: AliasTable | None = None,
 ) -> list[Suggested]:
-    """Suggest, for each claim, the archived claims it repeats (in the caller's transaction).
+    """For each stored claim, the archived claims it repeats or varies: reads only, in the
+    caller's transaction (the caller writes them, see intake.ingest.store_article).
 
     Claims of the same article are not suggested (an article restating itself is not news), nor is
     a pair already suggested or rejected, in either direction (`fresh` claims, just stored, cannot
     have any). `found` holds the candidates read before the claims were stored (in the same
     order); the claims stored since are read here and picked out in memory, so two articles of
     one batch that repeat each other are still suggested. Without it, the candidates are read
-    now. Priority and alerts follow in the same transaction.
+    now.
     """
     if not claims:
         return []
@@ -595,24 +592,6 @@ def suggest_duplicates(
         suggestions.extend(
             decide_duplicates(claim.id, claim.normalized_text, claim.text, candidates, idf, aliases)
         )
-    if suggestions:
-        session.execute(
-            sa.insert(DuplicateSuggestion.__table__),
-            [
-                {
-                    "claim_id": s.claim_id,
-                    "candidate_id": s.candidate_id,
-                    "score": s.score,
-                    "method": SUGGESTION_METHOD,
-                    "kind": s.kind.value,
-                    "state": SuggestionState.PENDING.value,
-                    "created_at": utcnow(),
-                }
-                for s in suggestions
-            ],
-        )
-        add_repeats(session, Counter(i for s in suggestions for i in (s.claim_id, s.candidate_id)))
-        alerts.raise_for_suggestions(session, suggestions)
     return suggestions
 
 

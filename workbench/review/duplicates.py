@@ -7,6 +7,8 @@ canonical claim's verdict as inherited until it gets its own. Every change is an
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -16,6 +18,7 @@ from workbench.alerts import rules as alerts
 from workbench.audit import record
 from workbench.matching.aliases import load_aliases
 from workbench.matching.facts import FactComparison, compare_texts
+from workbench.matching.similar import SUGGESTION_METHOD, Suggested
 from workbench.models import (
     Article,
     AuditEvent,
@@ -27,7 +30,7 @@ from workbench.models import (
     Verdict,
     utcnow,
 )
-from workbench.review.priority import recount_repeats
+from workbench.review.priority import add_repeats, recount_repeats
 
 
 class SuggestionNotFound(LookupError):
@@ -45,6 +48,30 @@ class UndoOutOfOrder(SuggestionAlreadyDecided):
 class VariantNeedsOverride(Exception):
     """A variant states another fact: confirming it as the same claim takes an explicit override,
     or the claim would inherit a verdict it never earned."""
+
+
+def record_suggestions(session: Session, suggestions: Sequence[Suggested]) -> None:
+    """Store new suggestions as pending pairs (in the caller's transaction), counted into both
+    claims' repeats and priority: ingest's writes for what matching found."""
+    if not suggestions:
+        return
+    now = utcnow()
+    session.execute(
+        sa.insert(DuplicateSuggestion.__table__),
+        [
+            {
+                "claim_id": s.claim_id,
+                "candidate_id": s.candidate_id,
+                "score": s.score,
+                "method": SUGGESTION_METHOD,
+                "kind": s.kind.value,
+                "state": SuggestionState.PENDING.value,
+                "created_at": now,
+            }
+            for s in suggestions
+        ],
+    )
+    add_repeats(session, Counter(i for s in suggestions for i in (s.claim_id, s.candidate_id)))
 
 
 def get_suggestion(session: Session, suggestion_id: int) -> DuplicateSuggestion:
