@@ -13,6 +13,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -123,6 +124,15 @@ def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def engine(app: Flask) -> sa.Engine:
     return app.extensions["workbench.engine"]
+
+
+@contextmanager
+def committed(engine: sa.Engine) -> Iterator[Session]:
+    """A test's own unit of work, as a command's: domain functions never commit, so what the
+    block wrote is committed when it ends (and nothing, if it raises)."""
+    with write_session(engine) as db:
+        yield db
+        db.commit()
 
 
 @pytest.fixture

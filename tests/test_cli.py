@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import Result
-from conftest import PASSWORD, REPO, cli_environment
+from conftest import PASSWORD, REPO, cli_environment, committed
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlmodel import func, select
 
 from workbench.accounts import tokens
 from workbench.accounts import users as accounts
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.intake.splitting import find_claims
 from workbench.models import Article, Claim, TokenKind, User
 
@@ -424,7 +424,7 @@ def test_users_create_refusals(
 
 
 def test_users_set_password(invoke: Invoke, engine: sa.Engine, users: dict[str, int]) -> None:
-    with write_session(engine) as session:
+    with committed(engine) as session:
         epoch = session.get(User, users["editor"]).session_epoch
         api = tokens.create_token(session, users["editor"], "script")[1]
         feed = tokens.create_token(session, users["editor"], "reader", TokenKind.FEED)[1]
@@ -446,7 +446,7 @@ def test_users_set_password(invoke: Invoke, engine: sa.Engine, users: dict[str, 
 def test_users_disable_enable_and_revoke_tokens(
     invoke: Invoke, engine: sa.Engine, users: dict[str, int]
 ) -> None:
-    with write_session(engine) as session:
+    with committed(engine) as session:
         raw = tokens.create_token(session, users["editor"], "script")[1]
     assert invoke("users", "disable", "editor").output.strip() == "'editor' is disabled."
     assert not _authenticates(engine, "editor", PASSWORD)

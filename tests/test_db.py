@@ -21,7 +21,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from conftest import ON_POSTGRES, REPO
+from conftest import ON_POSTGRES, REPO, committed
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
@@ -32,7 +32,6 @@ from workbench.db import (
     make_engine,
     migrate,
     read_session,
-    write_session,
     writing,
 )
 from workbench.intake.ingest import ArticleInput, ingest_article
@@ -63,7 +62,7 @@ def _raw_try_write_lock(path: str) -> None:
 
 
 def _new_article(engine: sa.Engine, body: str = BODY) -> Article:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         return ingest_article(db, ArticleInput(body=body, title="Numbers")).article
 
 
@@ -88,7 +87,7 @@ def test_write_session_takes_the_write_lock_at_begin(
     engine: sa.Engine, first_statement: str
 ) -> None:
     path = _sqlite_path(engine)
-    with write_session(engine) as db:
+    with committed(engine) as db:
         if first_statement == "read":
             db.exec(select(Article)).all()
         else:

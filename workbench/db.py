@@ -20,6 +20,7 @@ from alembic.config import Config
 from flask import Flask, current_app, g, request
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
+from werkzeug.wrappers import Response
 
 from workbench.config import Settings
 
@@ -140,7 +141,21 @@ def migrate(engine: Engine) -> None:
 
 def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["workbench.engine"] = make_engine(settings)
+    app.after_request(_finish_unit_of_work)
     app.teardown_appcontext(_close_session)
+
+
+def _finish_unit_of_work(response: Response) -> Response:
+    """The request's one commit. Domain functions write in the request's transaction and never
+    commit; what a request that succeeded changed is committed here, after its view, and a
+    refused or failed one (4xx, 5xx) leaves nothing behind."""
+    session: Session | None = g.get("db_session")
+    if session is not None and session.in_transaction() and request.method in _WRITE_METHODS:
+        if response.status_code < 400:
+            session.commit()
+        else:
+            session.rollback()
+    return response
 
 
 def get_engine() -> Engine:

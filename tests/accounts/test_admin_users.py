@@ -7,12 +7,12 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD, AuthActions, csrf_token
+from conftest import PASSWORD, AuthActions, committed, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 
 from workbench.accounts import tokens
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.models import AuditEvent, TokenKind, User
 
 
@@ -29,7 +29,7 @@ def _flash(page: str) -> list[str]:
 def test_an_admin_disables_enables_and_revokes_tokens(
     app: Flask, client: FlaskClient, auth: AuthActions, engine: sa.Engine, users: dict[str, int]
 ) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         api = tokens.create_token(db, users["editor"], "script")[1]
         feed = tokens.create_token(db, users["editor"], "reader", TokenKind.FEED)[1]
     editor = app.test_client()

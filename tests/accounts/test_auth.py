@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD, AuthActions, csrf_token
+from conftest import PASSWORD, AuthActions, committed, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.models import Article, User
 
 FAILED = "That user name and password do not match an active account."
@@ -43,7 +43,7 @@ def _is_logged_in(client: FlaskClient) -> bool:
 
 
 def _set_active(engine: sa.Engine, user_id: int, active: bool) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         user = db.get(User, user_id)
         user.is_active = active
         db.add(user)
@@ -233,7 +233,7 @@ def test_a_password_change_ends_sessions_made_with_the_old_password(
 
     auth.login("editor")
     assert _is_logged_in(client)
-    with write_session(engine) as db:
+    with committed(engine) as db:
         set_password(db, db.get(User, users["editor"]), "a brand new password")
         db.commit()
     assert not _is_logged_in(client)
@@ -272,7 +272,7 @@ def test_repeated_failed_logins_are_slowed_down_for_that_name_and_address(
     )
     assert response.status_code == 302
     # Once the wait has passed, the right password works here too and clears what it matches.
-    with write_session(engine) as db:
+    with committed(engine) as db:
         db.execute(
             sa.text("UPDATE login_throttle SET last_failure_at = :then"),
             {"then": throttle.utcnow() - timedelta(seconds=60)},

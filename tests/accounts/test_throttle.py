@@ -12,14 +12,14 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD, csrf_token
+from conftest import PASSWORD, committed, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from workbench.accounts import throttle
 from workbench.accounts import users as accounts
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.models import Role
 
 ATTACKER = "203.0.113.66"
@@ -51,7 +51,7 @@ class Browser:
 
 def _let_waits_pass(engine: sa.Engine) -> None:
     """Move every failure back past the longest wait, but not past the time they are forgotten."""
-    with write_session(engine) as db:
+    with committed(engine) as db:
         db.execute(
             sa.text("UPDATE login_throttle SET last_failure_at = :then"),
             {"then": throttle.utcnow() - timedelta(seconds=throttle.MAX_WAIT_SECONDS + 1)},
@@ -166,7 +166,7 @@ def test_right_log_ins_beside_a_wrong_one_are_never_told_to_wait(
 def newsroom(engine: sa.Engine) -> list[str]:
     """Thirty editors behind one office address."""
     names = [f"reporter{n}" for n in range(30)]
-    with write_session(engine) as db:
+    with committed(engine) as db:
         for name in names:
             accounts.create_user(db, name, PASSWORD, Role.EDITOR)
         db.commit()

@@ -7,14 +7,14 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from conftest import AuthActions, csrf_token
+from conftest import AuthActions, committed, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from workbench.accounts import tokens
 from workbench.accounts import users as accounts
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.models import ApiToken, AuditEvent, Claim, TokenKind, User
 
 
@@ -73,7 +73,7 @@ def test_changing_a_password_revokes_the_users_tokens_and_the_api_refuses_them(
 ) -> None:
     from workbench.intake.ingest import ArticleInput, ingest_article
 
-    with write_session(engine) as db:
+    with committed(engine) as db:
         ingest_article(db, ArticleInput(body="The city spent $12 million on the bridge in 2023."))
         api = tokens.create_token(db, users["editor"], "script")[1]
         tokens.create_token(db, users["editor"], "reader", TokenKind.FEED)
@@ -82,7 +82,7 @@ def test_changing_a_password_revokes_the_users_tokens_and_the_api_refuses_them(
     bearer = {"Authorization": f"Bearer {api}"}
     take = client.post(f"/api/claims/{claim_id}/take", json={"version": 1}, headers=bearer)
     assert take.status_code == 200
-    with write_session(engine) as db:
+    with committed(engine) as db:
         revoked = accounts.set_password(db, db.get(User, users["editor"]), "a brand new password")
         db.commit()
     assert revoked == 2

@@ -26,14 +26,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import REPO, cli_environment
+from conftest import REPO, cli_environment, committed
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from workbench.alerts import rules as alerts
 from workbench.alerts import webhooks
 from workbench.alerts.delivery import DeliveryConfig, deliver_once, run
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import (
     Alert,
@@ -386,7 +386,7 @@ CONFIG = DeliveryConfig(timeout_s=0.8, attempts=4, backoff_s=10, allow=LOOPBACK)
 
 
 def _webhook(engine: sa.Engine, url: str, fmt: WebhookFormat = WebhookFormat.STANDARD) -> Webhook:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         return webhooks.register(db, None, url, format=fmt, allow=LOOPBACK).webhook  # type: ignore[arg-type]
 
 
@@ -395,7 +395,7 @@ def _raise_alerts(engine: sa.Engine, editor: int, count: int) -> list[int]:
     sentences = [TALKS, UNEMPLOYMENT, BRIDGE][:count]
     repeats = [TALKS_AGAIN, "Unemployment dropped to 4.1 percent in March, its lowest since 2001."]
     repeats.append("Last year the city spent $12 million on the new bridge.")
-    with write_session(engine) as db:
+    with committed(engine) as db:
         olds = _ingest(db, *sentences, title="Archive")
         for old in olds:
             _take(db, old, editor)
@@ -506,7 +506,7 @@ def test_a_receiver_down_for_the_whole_window_leaves_dead_deliveries_and_loses_n
         assert list(db.exec(select(Alert.id).order_by(Alert.id)).all()) == ids
 
     # The receiver is back; an admin retries the dead deliveries, oldest first.
-    with write_session(engine) as db:
+    with committed(engine) as db:
         for row in rows:
             webhooks.retry(db, users["admin"], row.id)
     deliver_once(engine, CONFIG)
@@ -515,7 +515,7 @@ def test_a_receiver_down_for_the_whole_window_leaves_dead_deliveries_and_loses_n
 
 
 def test_a_closed_port_is_retried_then_dead(engine: sa.Engine, users: dict[str, int]) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         _ingest(db, BRIDGE, title="x")
     # A port nothing listens on: bind one, close it.
     import socket
@@ -552,7 +552,7 @@ def test_gone_stops_the_webhook_and_its_waiting_deliveries(
         hook = db.exec(select(Webhook)).one()
         assert not hook.is_active and "410" in (hook.disabled_reason or "")
     # New alerts are not queued for a switched-off webhook.
-    with write_session(engine) as db:
+    with committed(engine) as db:
         [old] = _ingest(db, "The mayor opened the library on Main Street on Tuesday.", title="1")
         _take(db, old, users["editor"])
         _ingest(db, "On Tuesday the mayor opened the library on Main Street.", title="2")
@@ -752,7 +752,7 @@ def test_an_allowed_host_name_is_called_by_name_at_a_checked_address(
 ) -> None:
     by_name = Allowance.parse(["localhost"])
     url = receiver.url.replace("127.0.0.1", "localhost")
-    with write_session(engine) as db:
+    with committed(engine) as db:
         webhooks.register(db, None, url, allow=by_name)  # type: ignore[arg-type]
     [alert_id] = _raise_alerts(engine, users["editor"], 1)
     # localhost may resolve to ::1 first, where the receiver does not listen: the next checked
@@ -783,7 +783,7 @@ def test_a_webhook_that_cannot_be_sent_fails_alone_and_the_healthy_one_gets_ever
         "http://☃\u0378.example/hook": "not a valid international name",
         "http://xn--zz.example/hook": "not a valid IDNA label",
     }
-    with write_session(engine) as db:
+    with committed(engine) as db:
         for url in broken:
             db.add(Webhook(url=url, secret=webhooks.new_secret()))
         # The path the client could not encode: normalised at send time, it is sent.

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import CHROMIUM, PASSWORD, REPO
+from conftest import CHROMIUM, PASSWORD, REPO, committed
 from sqlmodel import Session, select
 
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Claim, Cluster, DuplicateSuggestion, SuggestionState
 
@@ -67,7 +67,7 @@ class Story:
 @pytest.fixture
 def story(engine: sa.Engine) -> Story:
     headline, sentences = _seed()
-    with write_session(engine) as db:
+    with committed(engine) as db:
         seed = ingest_article(
             db, ArticleInput(body="\n".join(sentences), title=headline, outlet="Wire service")
         )
@@ -214,7 +214,7 @@ def test_merging_two_clusters_through_the_claim_pages(page: Any, engine: sa.Engi
     from playwright.sync_api import expect
 
     _, sentences = _seed()
-    with write_session(engine) as db:
+    with committed(engine) as db:
         a, b, c, d = (
             _claim_ids(
                 db,

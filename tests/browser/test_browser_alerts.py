@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import CHROMIUM, PASSWORD
+from conftest import CHROMIUM, PASSWORD, committed
 from sqlmodel import select
 
 from workbench.alerts import rules as alerts
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Alert, AlertState, Claim, Verdict
 from workbench.review import verdicts as review
@@ -32,7 +32,7 @@ NEW = "Last year the council spent 12 million on the roads <b>and</b> fell 4.1 p
 @pytest.fixture
 def two_alerts(engine: sa.Engine, users: dict[str, int]) -> list[int]:
     editor = users["editor"]
-    with write_session(engine) as db:
+    with committed(engine) as db:
         ids = []
         for title, text in (("Old", OLD), ("Checked", CHECKED), ("New", NEW)):
             article = ingest_article(db, ArticleInput(body=text, title=title), match=False).article

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import CHROMIUM
+from conftest import CHROMIUM, committed
 
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.export import records as export
 from workbench.intake.archive import ArchivedClaim, import_archive
 from workbench.intake.ingest import ArticleInput, ingest_article
@@ -63,7 +63,7 @@ def records(engine: sa.Engine, users: dict[str, int]) -> list[dict[str, Any]]:
         )
         for n, text in enumerate(HOSTILE + PLAIN)
     ]
-    with write_session(engine) as db:
+    with committed(engine) as db:
         import_archive(db, archived)
         for n, text in enumerate(HOSTILE[:4]):
             made = ingest_article(

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import CHROMIUM, PASSWORD
+from conftest import CHROMIUM, PASSWORD, committed
 
-from workbench.db import write_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Claim
 from workbench.review import verdicts as review
@@ -33,7 +32,7 @@ WIRE = ["The mayor said the new bridge opened in 2019 after two years of work."]
 
 @pytest.fixture
 def archive(engine: sa.Engine, users: dict[str, int]) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         ingest_article(db, ArticleInput(body="\n".join(DAILY), title="City", outlet="Daily"))
         ingest_article(db, ArticleInput(body="\n".join(WIRE), title="Bridge", outlet="Wire"))
         bridge = db.exec(sa.select(Claim.id).where(Claim.text == WIRE[0])).scalar_one()

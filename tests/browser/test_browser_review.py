@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import CHROMIUM, PASSWORD, REPO
+from conftest import CHROMIUM, PASSWORD, REPO, committed
 from sqlmodel import select
 
 from workbench.accounts import users as accounts
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import (
     AuditEvent,
@@ -74,7 +74,7 @@ def _claims_of(engine: sa.Engine, article_id: int | None) -> list[int]:
 @pytest.fixture
 def desk(engine: sa.Engine, users: dict[str, int]) -> Desk:
     """An article of four claims with known priorities, and two sources already in the library."""
-    with write_session(engine) as db:
+    with committed(engine) as db:
         result = ingest_article(
             db,
             ArticleInput(body="\n".join(SENTENCES), title="City report", outlet="Daily Example"),
@@ -83,7 +83,7 @@ def desk(engine: sa.Engine, users: dict[str, int]) -> Desk:
         article_id = result.article.id
     claims = _claims_of(engine, article_id)
     assert len(claims) == len(SENTENCES), "every sentence should be a claim"
-    with write_session(engine) as db:
+    with committed(engine) as db:
         for claim_id, value in zip(claims, PRIORITIES, strict=True):
             db.execute(sa.update(Claim).where(Claim.id == claim_id).values(priority=value))
         library = {}
@@ -352,7 +352,7 @@ def test_a_stale_verdict_is_refused_keeps_the_input_and_saves_after_a_reload(
 ) -> None:
     from playwright.sync_api import expect
 
-    with write_session(engine) as db:
+    with committed(engine) as db:
         second_editor = accounts.create_user(db, "editor2", PASSWORD, Role.EDITOR).id
         db.commit()
     claim_id = desk.claims[0]
@@ -409,14 +409,14 @@ def test_hostile_text_is_shown_as_text(
     its own) is bypassed: window.__pwned then only stays unset if nothing was injected."""
     from playwright.sync_api import expect
 
-    with write_session(engine) as db:
+    with committed(engine) as db:
         article = ingest_article(
             db,
             ArticleInput(body=f"{HOSTILE_SCRIPT}\n{HOSTILE_IMG}", title="Hostile <i>copy</i>"),
             match=False,
         ).article
     script_claim, img_claim = _claims_of(engine, article.id)
-    with write_session(engine) as db:
+    with committed(engine) as db:
         # Markup in the title of a source with an ordinary address, which is shown as a link.
         linked = Source(title="<i>italic</i> & co", url="https://example.org/?a=1&b=<x>")
         db.add(linked)
@@ -487,7 +487,7 @@ def test_a_viewer_reads_the_claim_without_the_editing_controls(
     from playwright.sync_api import expect
 
     claim_id = desk.claims[1]
-    with write_session(engine) as db:
+    with committed(engine) as db:
         db.add(
             Evidence(
                 claim_id=claim_id,

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import CHROMIUM, PASSWORD
+from conftest import CHROMIUM, PASSWORD, committed
 from sqlmodel import select
 
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import (
     Alert,
@@ -52,7 +52,7 @@ class Archive:
 @pytest.fixture
 def archive(engine: sa.Engine, users: dict[str, int]) -> Archive:
     """A wire story in the archive whose unemployment claim was checked and found supported."""
-    with write_session(engine) as db:
+    with committed(engine) as db:
         article = ingest_article(
             db, ArticleInput(body=f"{CHECKED}\n{OTHER}", title="Spain jobs", outlet="Wire")
         ).article
@@ -302,7 +302,7 @@ def test_without_javascript_the_server_refuses_a_variant_without_the_override(
 ) -> None:
     from playwright.sync_api import expect
 
-    with write_session(engine) as db:
+    with committed(engine) as db:
         article = ingest_article(db, ArticleInput(body=VARIANT, title="Copy")).article
         [variant] = _claims_of(db, article.id)
     suggestion = _suggestion(engine, variant, archive.checked)

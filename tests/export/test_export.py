@@ -344,6 +344,7 @@ def test_download_streams_the_filtered_export(
     checked = add_claim(session, add_article(session, outlet="Daily"), "=cmd|' /C calc'!A0")
     add_claim(session, add_article(session, "Other", outlet="Weekly"), "Another claim")
     review.set_verdict(session, checked.id, users["editor"], checked.version, "refuted", "No.")
+    session.commit()
     session.close()  # the test's write session would hold SQLite's write lock over the log-in
     auth.login("viewer")
     response = client.get("/export/download?format=csv&outlet=Daily")
@@ -425,6 +426,7 @@ def test_cli_export_to_a_file_matches_the_download(
         claim = add_claim(session, add_article(session, f"A{n}"), f"Claim, “{n}”\nline two")
         if n:
             review.set_verdict(session, claim.id, users["editor"], claim.version, "mixed", "M.")
+    session.commit()
     target = tmp_path / "claims.csv"
     with app.app_context():
         result = runner.invoke(

@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import ON_POSTGRES, AuthActions, csrf_token
+from conftest import ON_POSTGRES, AuthActions, committed, csrf_token
 from flask.testing import FlaskClient
 
 import workbench.intake.ingest
 import workbench.matching.text_index
 from workbench.accounts import tokens
 from workbench.config import Settings
-from workbench.db import make_engine, write_session
+from workbench.db import make_engine
 from workbench.models import Article
 
 STORY = (
@@ -111,7 +111,7 @@ def test_the_api_splits_without_holding_the_write_lock(
     users: dict[str, int],
     while_splitting: list[bool],
 ) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         token = tokens.create_token(db, users["editor"], "script")[1]
         db.commit()
     response = client.post(
@@ -127,7 +127,7 @@ def test_a_batch_splits_without_holding_the_write_lock(
     articles = [
         workbench.intake.ingest.ArticleInput(body=f"{STORY} Edition {n}.") for n in range(3)
     ]
-    with write_session(engine) as db:
+    with committed(engine) as db:
         db.execute(sa.select(1))  # a caller's transaction left open, as a command's might be
         workbench.intake.ingest.ingest_batch(db, articles, workbench.intake.ingest.BatchReport())
     assert while_splitting and all(while_splitting)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from conftest import AuthActions, csrf_token
+from conftest import AuthActions, committed, csrf_token
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlmodel import Session, select
 
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.matching import aliases
 from workbench.matching.similar import find_similar
@@ -36,7 +36,7 @@ def test_shipped_defaults_are_in_the_table(session: Session) -> None:
 def test_an_added_alias_applies_to_new_claims_and_after_re_applying_to_old_ones(
     auth: AuthActions, client: FlaskClient, engine: sa.Engine, users: dict[str, int]
 ) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         ingest_article(db, ArticleInput(body=KREMLIN, title="Denial"))
     assert "kremlin" in _normalized(engine, KREMLIN).split()
 
@@ -44,7 +44,7 @@ def test_an_added_alias_applies_to_new_claims_and_after_re_applying_to_old_ones(
     response = _post(client, "/admin/aliases", {"phrase": "Kremlin", "canonical": "Moscow"})
     assert response.status_code == 302
     follow_up = "The Kremlin denied sending troops to Tartus on Saturday."
-    with write_session(engine) as db:
+    with committed(engine) as db:
         ingest_article(db, ArticleInput(body=follow_up, title="Follow-up"))
     assert "moscow" in _normalized(engine, follow_up).split()
     assert "kremlin" in _normalized(engine, KREMLIN).split()  # the archive is not touched yet
@@ -123,7 +123,7 @@ def test_cli_renormalize_reports_what_changed(
     runner: FlaskCliRunner,
     engine: sa.Engine,  # type: ignore[no-untyped-def]
 ) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         ingest_article(db, ArticleInput(body=KREMLIN, title="Denial"))
         aliases.add_alias(db, "Kremlin", "Moscow", None)
     with app.app_context():

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import Result
-from conftest import REPO
+from conftest import REPO, committed
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlmodel import Session, delete, func, select
@@ -699,7 +699,7 @@ def test_one_archive_for_every_worker(engine: sa.Engine, second_engine: sa.Engin
     wire = "Military talks between the US and Russia on the Syrian crisis began Friday."
     with read_session(second_engine) as reader:
         assert find_similar(reader, TALKS_QUERY) == []  # this worker has looked already
-    with write_session(engine) as writer:
+    with committed(engine) as writer:
         stored = _ingest(writer, wire, "Wire")[wire].id
     with read_session(second_engine) as reader:
         assert [hit.claim.id for hit in find_similar(reader, TALKS_QUERY)] == [stored]

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from conftest import committed
 from sqlmodel import Session
 
-from workbench.db import write_session
 from workbench.intake.archive import ArchivedClaim, import_archive
 from workbench.matching.normalize import normalize
 from workbench.matching.similar import find_similar
@@ -76,7 +76,7 @@ def test_the_check_of_the_posts_time_ranks_first(engine: sa.Engine, session: Ses
     # Two checks worded alike, years apart: the one made when the post circulated comes first,
     # and without a date the order is the words' alone.
     text = "Video shows a shark swimming on a flooded highway after the hurricane."
-    with write_session(engine) as db:
+    with committed(engine) as db:
         import_archive(
             db,
             [

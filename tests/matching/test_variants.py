@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import AuthActions, csrf_token
+from conftest import AuthActions, committed, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlmodel import Session, select
 
 from workbench.alerts import rules as alerts
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.matching.normalize import DUPLICATE_THRESHOLD, normalize
 from workbench.matching.similar import find_similar
@@ -56,7 +56,7 @@ def _claim_of(db: Session, body: str, title: str) -> int:
 
 @pytest.fixture
 def story(engine: sa.Engine, users: dict[str, int]) -> Story:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         checked = _claim_of(db, CHECKED + "\n" + OTHER, "Wire")
         claim = db.get(Claim, checked)
         assert claim is not None
@@ -102,7 +102,7 @@ def test_a_variant_of_a_checked_claim_raises_its_own_alert_never_previously_chec
 def test_a_variant_inherits_no_verdict_and_needs_an_override_to_be_confirmed(
     engine: sa.Engine, story: Story, users: dict[str, int]
 ) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         suggestion = _suggestion(db, story.variant)
         with pytest.raises(duplicates.VariantNeedsOverride, match="23.6 percent"):
             duplicates.confirm(db, suggestion.id, users["editor"])
@@ -124,7 +124,7 @@ def test_a_variant_inherits_no_verdict_and_needs_an_override_to_be_confirmed(
 def test_a_verdict_is_not_announced_across_a_pending_variant(
     engine: sa.Engine, users: dict[str, int]
 ) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         original = _claim_of(db, CHECKED, "Wire")
         variant = _claim_of(db, VARIANT, "Copy")
         assert _suggestion(db, variant).kind == SuggestionKind.VARIANT
@@ -219,7 +219,7 @@ def test_cli_and_api_report_one_score_contract(
 def test_a_few_words_find_the_claims_that_contain_them_first(
     engine: sa.Engine, session: Session
 ) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         ingest_article(
             db,
             ArticleInput(
@@ -266,7 +266,7 @@ def test_a_claim_repeating_a_cluster_with_an_overridden_variant_hears_once(
 ) -> None:
     # The editor confirmed the variant into the checked claim's cluster with the override; a new
     # claim repeating the variant word for word repeats a member and varies another: one alert.
-    with write_session(engine) as db:
+    with committed(engine) as db:
         duplicates.confirm(db, _suggestion(db, story.variant).id, users["editor"], override=True)
         result = ingest_article(db, ArticleInput(body="Another outlet.\n" + VARIANT, title="Again"))
         again = db.exec(

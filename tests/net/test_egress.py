@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 
 import pytest
 import sqlalchemy as sa
+from conftest import committed
 from flask import Flask
 from sqlmodel import Session, select
 
 from workbench.alerts import webhooks
 from workbench.alerts.delivery import DeliveryConfig, deliver_once
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Alert, Claim, Delivery, DeliveryState, Webhook, WebhookFormat
 from workbench.net import egress
@@ -309,7 +310,7 @@ def test_the_listener_sees_a_connection_the_policy_allows(listener: Listener) ->
 
 
 def _one_alert(engine: sa.Engine, editor: int) -> int:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         first = ingest_article(
             db, ArticleInput(body="The city spent $12 million on the new bridge last year.")
         )
@@ -327,7 +328,7 @@ def test_at_send_time_nothing_refused_is_connected_to(
     """Addresses stored before today's checks (written straight into the table) are refused by
     the worker when it sends, each delivery says why, and the listener sees nothing."""
     port = f":{listener.port}"
-    with write_session(engine) as db:
+    with committed(engine) as db:
         for template, _reason in REFUSED:
             db.add(Webhook(url=template.replace("{p}", port), secret=webhooks.new_secret()))
         db.commit()

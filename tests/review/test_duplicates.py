@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import REPO, AuthActions, csrf_token
+from conftest import REPO, AuthActions, committed, csrf_token
 from flask.testing import FlaskClient
 from markupsafe import escape
 from sqlmodel import Session, select
 from werkzeug.test import TestResponse
 
 from workbench.audit import history
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.matching.normalize import DUPLICATE_THRESHOLD
 from workbench.matching.similar import find_suggestions
@@ -106,7 +106,7 @@ class Pair:
 
 @pytest.fixture
 def pair(engine: sa.Engine) -> Pair:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         old, old_other = _ingest(db, FIRST, FIRST_TITLE, FIRST_OUTLET)
         new, unrelated = _ingest(db, SECOND, SECOND_TITLE, SECOND_OUTLET)
         rows = db.exec(select(DuplicateSuggestion)).all()
@@ -300,6 +300,7 @@ def test_undo_that_leaves_one_claim_dissolves_the_cluster(
     ab, cb = _suggest(session, b, a), _suggest(session, c, b)
     cluster = duplicates.confirm(session, ab, users["editor"])
     duplicates.confirm(session, cb, users["editor"])
+    session.commit()
     with pytest.raises(duplicates.UndoOutOfOrder):
         duplicates.undo(session, ab, users["editor"])  # C joined on top of it
     session.rollback()
@@ -324,6 +325,7 @@ def test_undoing_an_earlier_confirmation_after_a_merge_is_refused_until_the_merg
     ab, cd, bc = _suggest(session, b, a), _suggest(session, d, c), _suggest(session, c, b)
     for suggestion in (ab, cd, bc):
         duplicates.confirm(session, suggestion, users["editor"])
+    session.commit()
     merged = _clusters(session, [a, b, c, d])
 
     with pytest.raises(duplicates.UndoOutOfOrder, match=f"#{bc}"):
@@ -419,6 +421,7 @@ def test_deciding_a_decided_suggestion_is_refused_and_changes_nothing(
     session: Session, pair: Pair, users: dict[str, int], first: str, second: str
 ) -> None:
     getattr(duplicates, first)(session, pair.suggestion, users["editor"])
+    session.commit()
     clusters = _clusters(session, [pair.new, pair.old])
     canonicals = _canonicals(session)
     versions = _versions(session, [pair.new, pair.old])
@@ -661,7 +664,7 @@ def test_a_viewer_may_not_decide(
 def test_a_viewer_may_not_undo(
     viewer: FlaskClient, engine: sa.Engine, pair: Pair, users: dict[str, int]
 ) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         duplicates.confirm(db, pair.suggestion, users["editor"])
     before = _snapshot(engine)
     assert _decide(viewer, pair.suggestion, "undo", pair.new).status_code == 403
@@ -725,7 +728,7 @@ def test_the_queue_counts_pending_suggestions(
 ) -> None:
     link = f'<a href="/claims/{pair.new}#duplicates">1</a>'
     assert link in _text(editor.get("/claims/"))
-    with write_session(engine) as db:
+    with committed(engine) as db:
         duplicates.reject(db, pair.suggestion, users["editor"])
     assert link not in _text(editor.get("/claims/"))
 
@@ -736,7 +739,7 @@ def test_the_queue_counts_pending_suggestions(
 @pytest.fixture
 def archive(engine: sa.Engine, pair: Pair) -> Pair:
     """The pair, and a real news article about the same talks around it."""
-    with write_session(engine) as db:
+    with committed(engine) as db:
         ingest_article(
             db, ArticleInput(body="\n".join(_seed_sentences()), title="Seed", outlet="Seed wire")
         )
@@ -779,7 +782,7 @@ def test_hostile_text_in_the_similar_query_is_escaped(
     viewer: FlaskClient, engine: sa.Engine, archive: Pair
 ) -> None:
     hostile = f"Russia Syria talks {SCRIPT} Shoigu {IMG}"
-    with write_session(engine) as db:
+    with committed(engine) as db:
         _ingest(db, [f"Russia and Syria held talks on {SCRIPT} with Shoigu {IMG} present."], "X")
     response = viewer.get("/claims/similar", query_string={"q": hostile})
     assert response.status_code == 200
@@ -842,7 +845,7 @@ def test_api_limit_is_respected_and_defaults_to_ten(viewer: FlaskClient, archive
 def test_api_shows_a_claims_own_verdict(
     viewer: FlaskClient, engine: sa.Engine, archive: Pair
 ) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         claim = _claim(db, archive.old)
         claim.verdict = Verdict.SUPPORTED
         db.add(claim)

@@ -45,6 +45,7 @@ def test_a_change_from_an_old_version_is_refused_and_saves_nothing(
     session: Session, users: dict[str, int], claim_id: int
 ) -> None:
     review.take(session, claim_id, users["editor"], version=1)
+    session.commit()  # the editor's request ends
     with pytest.raises(StaleEdit, match="editor") as refused:
         review.set_verdict(session, claim_id, users["admin"], 1, Verdict.REFUTED, "Wrong.")
     session.rollback()
@@ -165,6 +166,7 @@ def test_evidence_of_another_claim_cannot_be_edited_through_this_one(
     evidence = review.link_evidence(
         session, claim_id, editor, 1, stance="supports", new_source=SourceInput(title="A")
     )
+    session.commit()
     other = session.exec(select(Claim.id).where(Claim.id != claim_id)).first()
     with pytest.raises(review.EvidenceNotFound):
         review.remove_evidence(session, other, evidence.id, editor, 1)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from claim_data import add_article, add_claim, suggest
-from conftest import AuthActions, csrf_token
+from conftest import AuthActions, committed, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
@@ -29,7 +29,7 @@ from workbench.web.api import ID_MAX
 def api_tokens(engine: sa.Engine, users: dict[str, int]) -> dict[str, str]:
     """A live token for each role."""
     made = {}
-    with write_session(engine) as db:
+    with committed(engine) as db:
         for role, user_id in users.items():
             made[role] = tokens.create_token(db, user_id, f"{role} script")[1]
     return made
@@ -76,6 +76,7 @@ def data(session: Session, users: dict[str, int]) -> dict[str, int]:
     evidence = review.link_evidence(
         session, repeat.id, users["editor"], 1, stance="context", source_id=source.id
     )
+    session.commit()
     ids = {
         "first": first.id,
         "second": second.id,
@@ -86,12 +87,13 @@ def data(session: Session, users: dict[str, int]) -> dict[str, int]:
         "source": source.id,
         "evidence": evidence.id,
     }
+    session.commit()
     session.close()  # hand SQLite's write lock back before the app writes
     return ids  # type: ignore[return-value]
 
 
 def _version(engine: sa.Engine, claim_id: int) -> int:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         return db.get(Claim, claim_id).version
 
 
@@ -138,13 +140,13 @@ def test_revoked_tokens_and_disabled_accounts_get_401(
     api_tokens: dict[str, str],  # type: ignore[no-untyped-def]
 ) -> None:
     assert api("editor").get("/api/claims").status_code == 200
-    with write_session(engine) as db:
+    with committed(engine) as db:
         token = db.exec(select(tokens.ApiToken).where(tokens.ApiToken.name == "editor script"))
         tokens.revoke_token(db, users["editor"], token.one().id)
     assert _error(api("editor").get("/api/claims")) == "invalid_token"
 
     assert api("viewer").get("/api/claims").status_code == 200
-    with write_session(engine) as db:
+    with committed(engine) as db:
         viewer = db.get(User, users["viewer"])
         viewer.is_active = False
         db.add(viewer)
@@ -279,7 +281,7 @@ def test_a_stale_version_is_refused_with_409(api, engine: sa.Engine, data: dict[
     again = editor.post(path, {**body, "verdict": "refuted"})
     assert again.status_code == 409 and _error(again) == "stale_version"
     assert again.get_json()["error"]["current_version"] == _version(engine, data["plain"])
-    with write_session(engine) as db:
+    with committed(engine) as db:
         assert db.get(Claim, data["plain"]).verdict.value == "supported"
 
 
@@ -467,6 +469,7 @@ def test_confirm_and_reject_suggestions(  # type: ignore[no-untyped-def]
         add_claim(session, add_article(session, "Z"), "Z claim"),
         session.get(Claim, data["plain"]),
     )
+    session.commit()
     session.close()
     rejected = editor.post(f"/api/suggestions/{other}/reject")
     assert rejected.status_code == 200 and rejected.get_json()["state"] == "rejected"
@@ -508,6 +511,7 @@ def test_claim_list_pages_with_the_queue_filters(  # type: ignore[no-untyped-def
 ) -> None:
     for n in range(7):
         add_claim(session, add_article(session, f"More {n}"), f"Extra claim {n}", priority=n / 10)
+    session.commit()
     session.close()
     viewer = api("viewer")
     for params in [{}, {"status": "new"}, {"outlet": "Weekly"}, {"verdict": "refuted"}]:
@@ -664,7 +668,7 @@ def test_token_forms_need_csrf_and_a_name(client: FlaskClient, auth: AuthActions
 def test_nobody_revokes_anothers_token(
     client: FlaskClient, auth: AuthActions, engine: sa.Engine, users: dict[str, int]
 ) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         token, raw = tokens.create_token(db, users["admin"], "admin's")
     auth.login("editor")
     response = client.post(
@@ -673,7 +677,7 @@ def test_nobody_revokes_anothers_token(
         follow_redirects=True,
     )
     assert "no such token" in response.get_data(as_text=True)
-    with write_session(engine) as db:
+    with committed(engine) as db:
         assert tokens.user_for_token(db, raw) is not None
 
 

@@ -17,6 +17,7 @@ import pytest
 import schemathesis
 import sqlalchemy as sa
 from claim_data import add_article, add_claim, suggest
+from conftest import committed
 from flask import Flask
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -24,7 +25,6 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 
 from workbench.accounts import tokens
-from workbench.db import write_session
 from workbench.models import Alert, AlertKind
 from workbench.review import verdicts as review
 from workbench.web.api.openapi import document
@@ -76,7 +76,7 @@ def test_the_document_is_served_without_credentials(app: Flask) -> None:
 @pytest.fixture
 def seeded_app(app: Flask, users: dict[str, int]) -> Flask:
     engine: sa.Engine = app.extensions["workbench.engine"]
-    with write_session(engine) as db:
+    with committed(engine) as db:
         first = add_article(db, "First", url="https://a.example/1", outlet="Daily")
         second = add_article(db, "Second", outlet="Weekly")
         checked = add_claim(db, first, "Prices rose by twenty percent")

@@ -16,16 +16,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import REPO, cli_environment
+from conftest import REPO, cli_environment, committed
 
 from workbench.accounts import tokens
-from workbench.db import write_session
 from workbench.models import TokenKind
 from workbench.web.security import redact
 
 
 def _feed_token(engine: sa.Engine, user_id: int) -> str:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         return tokens.create_token(db, user_id, "reader", TokenKind.FEED)[1]
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from conftest import AuthActions, csrf_token
+from conftest import AuthActions, committed, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import select
@@ -20,7 +20,7 @@ from workbench.accounts import tokens
 from workbench.alerts import rules as alerts
 from workbench.alerts import webhooks
 from workbench.alerts.delivery import DeliveryConfig, deliver_once
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import (
     Alert,
@@ -58,7 +58,7 @@ def story(engine: sa.Engine, users: dict[str, int]) -> Story:
     """Two archived claims (one in review, one checked) and a new claim repeating both, with
     hostile text in claims and titles; the pairs are given, as the matcher would give them."""
     editor = users["editor"]
-    with write_session(engine) as db:
+    with committed(engine) as db:
         in_review = _claim_of(
             db, f"Review {IMG}", f"The council spent {SCRIPT} on roads & bridges."
         )
@@ -215,7 +215,7 @@ def test_the_header_shows_the_unread_count_on_every_page(
 
 
 def _token(engine: sa.Engine, user_id: int, kind: TokenKind = TokenKind.FEED) -> str:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         return tokens.create_token(db, user_id, "feed reader", kind)[1]
 
 
@@ -233,7 +233,7 @@ def test_a_revoked_token_opens_no_feed(
 ) -> None:
     raw = _token(engine, users["viewer"])
     assert client.get(f"/alerts/feed.atom?token={raw}").status_code == 200
-    with write_session(engine) as db:
+    with committed(engine) as db:
         [made] = tokens.user_tokens(db, users["viewer"])
         tokens.revoke_token(db, users["viewer"], made.id)
     assert client.get(f"/alerts/feed.atom?token={raw}").status_code == 401
@@ -408,7 +408,7 @@ def test_a_dead_delivery_shows_with_a_retry_button_that_works(
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()  # nothing listens here: every attempt is refused
-    with write_session(engine) as db:
+    with committed(engine) as db:
         hook = webhooks.register(
             db, users["admin"], f"http://127.0.0.1:{port}/", allow=Allowance.parse(["127.0.0.1"])
         ).webhook
@@ -449,7 +449,7 @@ def test_switching_a_webhook_off_stops_its_waiting_deliveries(
     loopback_app: Flask, users: dict[str, int]
 ) -> None:
     engine = loopback_app.extensions["workbench.engine"]
-    with write_session(engine) as db:
+    with committed(engine) as db:
         hook = webhooks.register(
             db, users["admin"], "http://127.0.0.1:9/", allow=Allowance.parse(["127.0.0.1"])
         ).webhook
@@ -518,7 +518,7 @@ def test_every_alerts_route_answers_each_actor_as_it_should(
     loopback_app: Flask, users: dict[str, int], actor: str | None
 ) -> None:
     engine = loopback_app.extensions["workbench.engine"]
-    with write_session(engine) as db:
+    with committed(engine) as db:
         hook = webhooks.register(
             db, users["admin"], "http://127.0.0.1:9/", allow=Allowance.parse(["127.0.0.1"])
         ).webhook

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import AuthActions, csrf_token
+from conftest import AuthActions, committed, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 from werkzeug.test import TestResponse
 
-from workbench.db import read_session, write_session
+from workbench.db import read_session
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Article, Claim
 
@@ -362,7 +362,7 @@ def test_hostile_title_and_text_are_escaped_everywhere(
 def test_non_web_article_url_is_not_a_link(
     editor: FlaskClient, engine: sa.Engine, url: str
 ) -> None:
-    with write_session(engine) as db:
+    with committed(engine) as db:
         result = ingest_article(db, ArticleInput(body=BODY, title="Linked", url=url))
     html = _text(editor.get(f"/articles/{result.article.id}"))
     assert "href=" in html  # the page has links (navigation), just not this one
@@ -374,7 +374,7 @@ def test_web_article_url_with_quotes_stays_inside_the_href(
     editor: FlaskClient, engine: sa.Engine
 ) -> None:
     url = 'https://news.example/a" onmouseover="alert(1)'
-    with write_session(engine) as db:
+    with committed(engine) as db:
         result = ingest_article(db, ArticleInput(body=BODY, title="Quoted", url=url))
     html = _text(editor.get(f"/articles/{result.article.id}"))
     assert 'onmouseover="alert(1)"' not in html

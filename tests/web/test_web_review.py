@@ -31,7 +31,7 @@ def claim_id(session: Session) -> int:
         ),
     )
     found = session.exec(select(Claim.id).where(Claim.text.contains("40 jets"))).one()
-    session.rollback()
+    session.commit()
     return found
 
 
@@ -77,7 +77,7 @@ def test_a_stale_form_is_refused_with_409_and_keeps_what_was_typed(
     editor: FlaskClient, session: Session, claim_id: int, users: dict[str, int]
 ) -> None:
     review.take(session, claim_id, users["admin"], 1)  # another editor got there first
-    session.rollback()  # end the test's write transaction so the app can write
+    session.commit()  # end the test's write transaction so the app can write
     response = _post(
         editor,
         f"/claims/{claim_id}/verdict",
@@ -131,7 +131,7 @@ def test_linking_evidence_shows_the_balance(
         quote="12 aircraft landed",
     )
     source_id = session.exec(select(Source.id)).one()
-    session.rollback()
+    session.commit()
     _post(
         editor,
         f"/claims/{claim_id}/evidence",
@@ -160,7 +160,7 @@ def test_hostile_text_is_shown_as_text(
         new_source=SourceInput(title="<b>bold</b>", url="javascript:alert(1)"),
     )
     review.set_verdict(session, claim_id, users["editor"], 2, "refuted", "<svg onload=alert(3)>")
-    session.rollback()
+    session.commit()
     for path in (f"/claims/{claim_id}", f"/claims/{claim_id}/history", "/claims/"):
         page = editor.get(path).get_data(as_text=True)
         assert "<script>alert" not in page and "<img src=x" not in page, path
@@ -178,7 +178,7 @@ def test_history_page_lists_changes_with_who_and_before_after(
 ) -> None:
     review.take(session, claim_id, users["editor"], 1)
     review.set_verdict(session, claim_id, users["admin"], 2, "supported", "Confirmed.")
-    session.rollback()
+    session.commit()
     page = editor.get(f"/claims/{claim_id}/history").get_data(as_text=True)
     rows = re.findall(r"<tr>\s*<td>[\d: -]+</td>\s*<td>(\w+)</td>\s*<td>([\w.]+)</td>", page)
     assert rows == [("editor", "claim.take"), ("admin", "claim.verdict")]

@@ -63,7 +63,6 @@ def create_token(
         token.id,
         after={"name": name, "kind": kind.value},
     )
-    session.commit()
     session.refresh(token)
     return token, raw
 
@@ -77,7 +76,6 @@ def revoke_token(session: Session, user_id: int, token_id: int) -> ApiToken | No
         token.revoked_at = utcnow()
         session.add(token)
         record(session, user_id, "token.revoke", "api_token", token.id, after={"name": token.name})
-        session.commit()
     return token
 
 

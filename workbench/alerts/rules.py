@@ -480,5 +480,4 @@ def handle(session: Session, alert_id: int, actor_id: int, state: AlertState) ->
             before={"state": before},
             after={"state": state.value},
         )
-    session.commit()
     return alert

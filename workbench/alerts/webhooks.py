@@ -113,7 +113,7 @@ def register(
         webhook.id,
         after={"url": url, "format": format.value},
     )
-    session.commit()
+    session.flush()
     return Registered(webhook, warning)
 
 
@@ -140,7 +140,7 @@ def set_active(session: Session, actor_id: int, webhook_id: int, active: bool) -
             webhook.id,
             after={"is_active": active},
         )
-    session.commit()
+    session.flush()
     return webhook
 
 
@@ -203,7 +203,7 @@ def retry(session: Session, actor_id: int, delivery_id: int) -> Delivery:
         before={"state": before},
         after={"state": "pending"},
     )
-    session.commit()
+    session.flush()
     return delivery
 
 

@@ -60,17 +60,15 @@ def add_alias(
     if phrase == canonical:
         raise AliasError(f"{A_KIND[kind].capitalize()} must differ from what it stands for.")
     entry = LISTS[kind](phrase=phrase, canonical=canonical)
-    session.add(entry)
     try:
-        session.flush()
+        with session.begin_nested():  # a taken phrase undoes this insert only
+            session.add(entry)
     except IntegrityError:
-        session.rollback()
         raise AliasError(
             f"“{phrase}” is already {A_KIND[kind]}; delete it first to change it."
         ) from None
     after = {"phrase": phrase, "to": canonical}
     record(session, actor_id, f"{kind}.add", kind, entry.id, after=after)
-    session.commit()
     return entry
 
 
@@ -89,7 +87,6 @@ def delete_alias(
         before={"phrase": entry.phrase, "to": entry.canonical},
     )
     session.delete(entry)
-    session.commit()
 
 
 def renormalize(session: Session, progress: Callable[[int], None] | None = None) -> int:

@@ -139,7 +139,7 @@ def confirm(
         | ({"override": f"variant confirmed although {changed}"} if changed else {}),
     )
     alerts.raise_for_confirm(session, target, [int(i) for i in moved], suggestion.score)
-    session.commit()
+    session.flush()
     return target
 
 
@@ -230,7 +230,7 @@ def reject(session: Session, suggestion_id: int, actor_id: int | None) -> Duplic
         before={"state": "pending"},
         after={"state": "rejected"},
     )
-    session.commit()
+    session.flush()
     return suggestion
 
 
@@ -267,7 +267,7 @@ def undo(session: Session, suggestion_id: int, actor_id: int | None) -> Duplicat
         before={"state": undone_state},
         after={"state": "pending"},
     )
-    session.commit()
+    session.flush()
     return suggestion
 
 

@@ -103,7 +103,7 @@ def _plain(value: Any) -> Any:
 def _save(session: Session, claim: Claim, actor_id: int | None) -> Claim:
     _changed(claim, actor_id)
     session.add(claim)
-    session.commit()
+    session.flush()
     session.refresh(claim)
     return claim
 
