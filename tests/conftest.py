@@ -243,3 +243,20 @@ def cli_environment(database_url: str, tmp_path: Path) -> dict[str, str]:
         WORKBENCH_FIXTURES=str(REPO / "fixtures"),
     )
     return environment
+
+
+# The slow tests: a real browser (tests/browser), processes killed mid-write (test_crash.py) and
+# the API fuzzed from its OpenAPI document. `make check` runs everything else; `make test` all.
+SLOW_FILES = ("test_crash.py",)
+SLOW_TESTS = ("test_no_generated_request_is_a_server_error",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.fspath))
+        if (
+            path.parent.name == "browser"
+            or path.name in SLOW_FILES
+            or item.originalname in SLOW_TESTS  # type: ignore[attr-defined]
+        ):
+            item.add_marker(pytest.mark.slow)
