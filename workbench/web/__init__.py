@@ -6,6 +6,7 @@ from flask import Flask, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from workbench.models import Role
 from workbench.web import (
     account,
     admin,
@@ -32,6 +33,8 @@ def init_app(app: Flask) -> None:
     for blueprint in (*blueprints, export.bp, account.bp):
         app.register_blueprint(blueprint)
     permissions.init_app(app)
+    # Templates show a control only to the roles that may use it: `g.user.role >= Role.EDITOR`.
+    app.jinja_env.globals["Role"] = Role
     # The API checks CSRF itself: token requests need none, session requests do (see web/api/).
     app.extensions["csrf"].exempt(api.bp)
 

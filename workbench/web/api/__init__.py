@@ -38,7 +38,6 @@ from workbench.review.articles import ArticleNotFound
 from workbench.review.filter_args import ID_MAX, FilterError
 from workbench.web.auth import bearer_token
 from workbench.web.converters import ID_PATTERN
-from workbench.web.permissions import ROLE_RANK
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_LIMIT = 100
@@ -149,7 +148,7 @@ def role_required(role: Role) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if ROLE_RANK[g.user.role] < ROLE_RANK[role]:
+            if g.user.role < role:
                 return error(
                     403,
                     "forbidden",
