@@ -1,8 +1,9 @@
-"""Every route, every role, against the one permission table (web/permissions.py): a new route
-that is not in the table fails here, and so does a view whose decorator disagrees with it."""
+"""Every route, every role, against the table of who may use which view, read from the mark each
+view carries (web/access.py): a view without a mark fails here and is refused to everyone."""
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -15,7 +16,7 @@ from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Alias, AuditEvent, Claim, DuplicateSuggestion, Role
 from workbench.review import verdicts as review
 from workbench.review.verdicts import SourceInput
-from workbench.web.permissions import REQUIRED_ROLE, TOKEN_ROUTES, allows
+from workbench.web.access import access_table, allow, allow_anyone, required_roles
 
 ROLES = [None, Role.VIEWER, Role.EDITOR, Role.ADMIN]
 
@@ -76,21 +77,64 @@ def _path(rule: str, ids: dict[str, int]) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids.get(m.group(1), 1)), path)
 
 
-def test_every_route_is_in_the_permission_table(app: Flask) -> None:
+def _allows(role: Role | None, needed: Role | None) -> bool:
+    return needed is None or (role is not None and role >= needed)
+
+
+def test_every_view_says_who_may_use_it(app: Flask) -> None:
     endpoints = {endpoint for endpoint, _, _ in _routes(app)}
-    assert endpoints - set(REQUIRED_ROLE) == set(), "routes missing from REQUIRED_ROLE"
-    assert set(REQUIRED_ROLE) - endpoints == set(), "stale entries in REQUIRED_ROLE"
+    assert endpoints - set(required_roles(app)) == set(), "views without @allow..."
+    assert set(required_roles(app)) - endpoints == set(), "marked views without a route"
 
 
-def test_view_decorators_agree_with_the_table(app: Flask) -> None:
-    for endpoint, view in app.view_functions.items():
-        declared = getattr(view, "required_role", "undeclared")
-        if declared != "undeclared":
-            assert declared == REQUIRED_ROLE[endpoint], endpoint
+def test_a_view_says_it_once() -> None:
+    @allow(Role.EDITOR)
+    def view() -> str:
+        return ""
+
+    with pytest.raises(TypeError, match="already says who may use it"):
+        allow_anyone(view)
+    with pytest.raises(TypeError, match="already says who may use it"):
+        allow(Role.VIEWER)(view)
+
+
+def test_writes_need_an_editor_except_logging_in_and_ones_own_tokens(app: Flask) -> None:
+    roles = required_roles(app)
+    own = {"auth.login", "auth.logout", "account.create_token", "account.revoke_token"}
+    for endpoint, method, rule in _routes(app):
+        if method != "GET" and endpoint not in own:
+            assert not _allows(Role.VIEWER, roles[endpoint]), f"{method} {rule}"
+    for endpoint in roles:
+        if endpoint.startswith("admin."):
+            assert roles[endpoint] == Role.ADMIN, endpoint
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
-def test_each_role_reaches_exactly_what_the_table_allows(
+def test_a_view_without_a_mark_is_refused_to_everyone(
+    make_app, users: dict[str, int], caplog: pytest.LogCaptureFixture, role: Role | None
+) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    app.add_url_rule("/forgotten", "forgotten", lambda: "open to all")
+    app.add_url_rule("/api/forgotten", "api.forgotten", lambda: {"open": True})
+    client = app.test_client()
+    if role is not None:
+        login = client.post(
+            "/auth/login",
+            data={"username": role.value, "password": PASSWORD, "csrf_token": csrf_token(client)},
+        )
+        assert login.status_code == 302
+    with caplog.at_level(logging.ERROR):
+        page = client.get("/forgotten")
+        assert page.status_code == 403
+        assert "not open to anyone yet" in page.get_data(as_text=True)
+        api = client.get("/api/forgotten")
+        assert api.status_code == 403 and api.get_json()["error"]["code"] == "forbidden"
+    refusals = [r for r in caplog.records if "does not say who may use it" in r.getMessage()]
+    assert len(refusals) == 2
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
+def test_each_role_reaches_exactly_what_the_marks_allow(
     app: Flask, ids: dict[str, int], role: Role | None
 ) -> None:
     client = app.test_client()
@@ -101,6 +145,8 @@ def test_each_role_reaches_exactly_what_the_table_allows(
         )
         assert login.status_code == 302
     token = csrf_token(client, "/auth/login")
+    roles = required_roles(app)
+    feed_token_views = {e for e, access in access_table(app).items() if access.feed_token}
     for endpoint, method, rule in _routes(app):
         if endpoint in ("auth.logout", "auth.login") and method == "POST":
             continue  # would end or replace the walk's own session; tested in test_auth.py
@@ -109,11 +155,11 @@ def test_each_role_reaches_exactly_what_the_table_allows(
             response = client.get(path)
         else:
             response = client.open(path, method=method, data={"csrf_token": token})
-        needed = REQUIRED_ROLE[endpoint]
+        needed = roles[endpoint]
         where = f"{role} {method} {path}"
-        if endpoint in TOKEN_ROUTES:
+        if endpoint in feed_token_views:
             assert response.status_code == 401, where  # no token sent
-        elif allows(role, needed):
+        elif _allows(role, needed):
             assert response.status_code not in (401, 403), where
             assert "/auth/login" not in response.headers.get("Location", "") or needed is None, (
                 where

@@ -20,6 +20,7 @@ from workbench.web import (
     permissions,
     security,
 )
+from workbench.web.access import allow
 from workbench.web.api import claims as api_claims  # noqa: F401  (its routes are on api.bp)
 from workbench.web.api import openapi  # noqa: F401  (its route is on api.bp)
 from workbench.web.api import records as api_records  # noqa: F401  (its routes are on api.bp)
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.extensions["csrf"].exempt(api.bp)
 
     @app.get("/")
+    @allow(Role.VIEWER)
     def home() -> Response:
         return redirect(url_for("claims.index"))
 

@@ -8,8 +8,8 @@ from werkzeug.wrappers import Response
 
 from workbench.accounts import tokens
 from workbench.db import get_session
-from workbench.models import TokenKind
-from workbench.web.auth import login_required
+from workbench.models import Role, TokenKind
+from workbench.web.access import allow
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -30,13 +30,13 @@ def _page(new_token: str | None = None, name: str = "", kind: str = "api") -> st
 
 
 @bp.get("/")
-@login_required
+@allow(Role.VIEWER)
 def index() -> str:
     return _page()
 
 
 @bp.post("/tokens")
-@login_required
+@allow(Role.VIEWER)
 def create_token() -> str | tuple[str, int]:
     """The token is shown on this response only: it is stored hashed and never shown again, so
     it is rendered here rather than carried through a redirect in the session cookie."""
@@ -51,7 +51,7 @@ def create_token() -> str | tuple[str, int]:
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
-@login_required
+@allow(Role.VIEWER)
 def revoke_token(token_id: int) -> Response:
     token = tokens.revoke_token(get_session(), g.user.id, token_id)
     if token is None:

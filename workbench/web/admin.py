@@ -11,13 +11,13 @@ from workbench.accounts import users as accounts
 from workbench.db import get_session
 from workbench.matching import aliases
 from workbench.models import Role, User
-from workbench.web.auth import role_required
+from workbench.web.access import allow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/aliases")
-@role_required(Role.ADMIN)
+@allow(Role.ADMIN)
 def alias_list() -> str:
     return _page({})
 
@@ -39,7 +39,7 @@ def _kind() -> str:
 
 
 @bp.post("/aliases")
-@role_required(Role.ADMIN)
+@allow(Role.ADMIN)
 def alias_add() -> Response | tuple[str, int]:
     db = get_session()
     form = request.form
@@ -59,7 +59,7 @@ def alias_add() -> Response | tuple[str, int]:
 
 
 @bp.post("/aliases/<int:alias_id>/delete")
-@role_required(Role.ADMIN)
+@allow(Role.ADMIN)
 def alias_delete(alias_id: int) -> Response:
     try:
         aliases.delete_alias(get_session(), alias_id, g.user.id, _kind())
@@ -71,7 +71,7 @@ def alias_delete(alias_id: int) -> Response:
 
 
 @bp.post("/aliases/apply")
-@role_required(Role.ADMIN)
+@allow(Role.ADMIN)
 def alias_apply() -> Response:
     changed = aliases.renormalize(get_session())
     flash(f"Aliases re-applied: {changed} claim(s) now match differently.", "success")
@@ -82,7 +82,7 @@ def alias_apply() -> Response:
 
 
 @bp.get("/users")
-@role_required(Role.ADMIN)
+@allow(Role.ADMIN)
 def user_list() -> str:
     db = get_session()
     return render_template(
@@ -98,7 +98,7 @@ def _user(user_id: int) -> User:
 
 
 @bp.post("/users/<int:user_id>/<any(disable, enable):action>")
-@role_required(Role.ADMIN)
+@allow(Role.ADMIN)
 def user_switch(user_id: int, action: str) -> Response:
     """Disabling ends the user's sessions at once and stops their tokens; enabling lets them log
     in again (their tokens work again too, unless revoked)."""
@@ -122,7 +122,7 @@ def user_switch(user_id: int, action: str) -> Response:
 
 
 @bp.post("/users/<int:user_id>/revoke-tokens")
-@role_required(Role.ADMIN)
+@allow(Role.ADMIN)
 def user_revoke_tokens(user_id: int) -> Response:
     db = get_session()
     user = _user(user_id)

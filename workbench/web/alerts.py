@@ -30,7 +30,8 @@ from workbench.matching.aliases import load_aliases
 from workbench.matching.facts import compare_texts, marked_pair
 from workbench.models import AlertKind, AlertState, Role, TokenKind, User, WebhookFormat
 from workbench.net.egress import Allowance
-from workbench.web.auth import bearer_token, login_required, role_required
+from workbench.web.access import allow, allow_feed_token
+from workbench.web.auth import bearer_token
 from workbench.web.converters import record_id
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
@@ -54,7 +55,7 @@ def unread_alerts() -> dict[str, Any]:
 
 
 @bp.get("/")
-@login_required
+@allow(Role.VIEWER)
 def inbox() -> str:
     # No state asked for means unread: the inbox opens on what still needs someone.
     state = request.args.get("state", AlertState.UNREAD.value)
@@ -91,7 +92,7 @@ def inbox() -> str:
 
 
 @bp.post("/<int:alert_id>/<any(acknowledge, dismiss):action>")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def handle(alert_id: int, action: str) -> Response:
     state = AlertState.ACKNOWLEDGED if action == "acknowledge" else AlertState.DISMISSED
     try:
@@ -118,6 +119,7 @@ def _feed_user() -> User | None:
 
 
 @bp.get("/feed.atom")
+@allow_feed_token
 def feed() -> Response | tuple[str, int, dict[str, str]]:
     user = _feed_user()
     if user is None:
@@ -156,13 +158,13 @@ def _webhooks_page(form: Any, status: int = 200) -> tuple[str, int]:
 
 
 @bp.get("/webhooks")
-@role_required(Role.ADMIN)
+@allow(Role.ADMIN)
 def webhook_list() -> tuple[str, int]:
     return _webhooks_page({})
 
 
 @bp.post("/webhooks")
-@role_required(Role.ADMIN)
+@allow(Role.ADMIN)
 def webhook_add() -> Response | tuple[str, int]:
     form = request.form
     try:
@@ -188,7 +190,7 @@ def webhook_add() -> Response | tuple[str, int]:
 
 
 @bp.post("/webhooks/<int:webhook_id>/<any(enable, disable):action>")
-@role_required(Role.ADMIN)
+@allow(Role.ADMIN)
 def webhook_switch(webhook_id: int, action: str) -> Response:
     try:
         webhooks.set_active(get_session(), g.user.id, webhook_id, action == "enable")
@@ -204,7 +206,7 @@ def webhook_switch(webhook_id: int, action: str) -> Response:
 
 
 @bp.post("/deliveries/<int:delivery_id>/retry")
-@role_required(Role.ADMIN)
+@allow(Role.ADMIN)
 def delivery_retry(delivery_id: int) -> Response:
     db = get_session()
     try:

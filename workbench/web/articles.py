@@ -27,20 +27,20 @@ from workbench.review.articles import (
     get_article,
     list_articles,
 )
-from workbench.web.auth import login_required, role_required
+from workbench.web.access import allow
 
 bp = Blueprint("articles", __name__, url_prefix="/articles")
 
 
 @bp.get("/")
-@login_required
+@allow(Role.VIEWER)
 def index() -> str:
     page = list_articles(get_session(), request.args.get("page", 1, type=int))
     return render_template("articles/index.html", page=page)
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def new() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template("articles/new.html", form={})
@@ -117,7 +117,7 @@ def _form_date(value: str) -> datetime | None:
 
 
 @bp.get("/<int:article_id>")
-@login_required
+@allow(Role.VIEWER)
 def detail(article_id: int) -> str:
     db = get_session()
     try:

@@ -1,10 +1,7 @@
-"""Log-in, log-out and the decorators every other blueprint uses to say who may do what."""
+"""Log-in and log-out, and the logged-in user of a browser session."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
@@ -13,33 +10,10 @@ from werkzeug.wrappers import Response
 from workbench.accounts import throttle
 from workbench.accounts.users import authenticate
 from workbench.db import get_session
-from workbench.models import Role, User
-from workbench.web.permissions import allows
+from workbench.models import User
+from workbench.web.access import allow_anyone
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-View = TypeVar("View", bound=Callable[..., Any])
-
-
-def role_required(role: Role) -> Callable[[View], View]:
-    """View decorator: anonymous people go to the log-in page, too-junior users get 403."""
-
-    def decorator(view: View) -> View:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if g.user is None:
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            if not allows(g.user.role, role):
-                return render_template("errors/403.html", needed=role), 403
-            return view(*args, **kwargs)
-
-        wrapped.required_role = role  # type: ignore[attr-defined]
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
-
-
-login_required = role_required(Role.VIEWER)
 
 
 @bp.before_app_request
@@ -63,6 +37,7 @@ def bearer_token() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@allow_anyone
 def login() -> str | Response | tuple[str, int, dict[str, str]] | tuple[str, int]:
     next_url = request.values.get("next", "")
     if request.method == "POST":
@@ -93,6 +68,7 @@ def login() -> str | Response | tuple[str, int, dict[str, str]] | tuple[str, int
 
 
 @bp.post("/logout")
+@allow_anyone
 def logout() -> Response:
     """End this session everywhere: the epoch bump makes any copy of the cookie worthless."""
     if g.user is not None:

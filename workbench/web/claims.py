@@ -33,7 +33,7 @@ from workbench.review.queue import (
     status_counts,
 )
 from workbench.review.verdicts import SOURCE_KINDS, SourceInput
-from workbench.web.auth import login_required, role_required
+from workbench.web.access import allow
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
 SEARCH_LIMIT = 20
@@ -49,7 +49,7 @@ def _filters() -> ClaimFilters:
 
 
 @bp.get("/")
-@login_required
+@allow(Role.VIEWER)
 def index() -> str:
     filters = _filters()
     db = get_session()
@@ -76,7 +76,7 @@ def index() -> str:
 
 
 @bp.get("/<int:claim_id>")
-@login_required
+@allow(Role.VIEWER)
 def detail(claim_id: int) -> tuple[str, int]:
     return _workspace(claim_id)
 
@@ -149,7 +149,7 @@ def _act(claim_id: int, action: Callable[[], object], done: str) -> Any:
 
 
 @bp.post("/<int:claim_id>/take")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def take(claim_id: int) -> Any:
     return _act(
         claim_id,
@@ -159,7 +159,7 @@ def take(claim_id: int) -> Any:
 
 
 @bp.post("/<int:claim_id>/release")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def release(claim_id: int) -> Any:
     return _act(
         claim_id,
@@ -169,7 +169,7 @@ def release(claim_id: int) -> Any:
 
 
 @bp.post("/<int:claim_id>/verdict")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def verdict(claim_id: int) -> Any:
     form = request.form
     return _act(
@@ -187,7 +187,7 @@ def verdict(claim_id: int) -> Any:
 
 
 @bp.post("/<int:claim_id>/reopen")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def reopen(claim_id: int) -> Any:
     return _act(
         claim_id,
@@ -197,7 +197,7 @@ def reopen(claim_id: int) -> Any:
 
 
 @bp.post("/<int:claim_id>/evidence")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def add_evidence(claim_id: int) -> Any:
     form = request.form
     choice = form.get("source_id", "")
@@ -229,7 +229,7 @@ def add_evidence(claim_id: int) -> Any:
 
 
 @bp.post("/<int:claim_id>/evidence/<int:evidence_id>")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def edit_evidence(claim_id: int, evidence_id: int) -> Any:
     form = request.form
     return _act(
@@ -249,7 +249,7 @@ def edit_evidence(claim_id: int, evidence_id: int) -> Any:
 
 
 @bp.post("/<int:claim_id>/evidence/<int:evidence_id>/remove")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def remove_evidence(claim_id: int, evidence_id: int) -> Any:
     return _act(
         claim_id,
@@ -259,7 +259,7 @@ def remove_evidence(claim_id: int, evidence_id: int) -> Any:
 
 
 @bp.get("/<int:claim_id>/history")
-@login_required
+@allow(Role.VIEWER)
 def history(claim_id: int) -> str:
     db = get_session()
     try:
@@ -272,7 +272,7 @@ def history(claim_id: int) -> str:
 
 
 @bp.post("/suggestions/<int:suggestion_id>/<any(confirm, reject, undo):decision>")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def decide(suggestion_id: int, decision: str) -> Response:
     """Confirm, reject or undo a duplicate suggestion, then go back to the claim it was seen on."""
     db = get_session()
@@ -305,7 +305,7 @@ def decide(suggestion_id: int, decision: str) -> Response:
 
 
 @bp.get("/similar")
-@login_required
+@allow(Role.VIEWER)
 def similar() -> str:
     query = request.args.get("q", "").strip()[:QUERY_MAX]
     results = find_similar(get_session(), query, SEARCH_LIMIT) if query else []

@@ -20,10 +20,10 @@ from flask import (
 
 from workbench.db import get_session
 from workbench.export import records as export
-from workbench.models import ClaimStatus, Verdict
+from workbench.models import ClaimStatus, Role, Verdict
 from workbench.review.filter_args import FilterError, filters_from_args
 from workbench.review.queue import ClaimFilters, count_claims, outlets
-from workbench.web.auth import login_required
+from workbench.web.access import allow
 
 bp = Blueprint("export", __name__, url_prefix="/export")
 
@@ -41,7 +41,7 @@ def export_url(filters: ClaimFilters, format_name: str | None = None) -> str:
 
 
 @bp.get("/")
-@login_required
+@allow(Role.VIEWER)
 def index() -> str | tuple[str, int]:
     try:
         filters = filters_from_args(request.args)
@@ -66,7 +66,7 @@ def _page(filters: ClaimFilters, error: str | None = None) -> str:
 
 
 @bp.get("/download")
-@login_required
+@allow(Role.VIEWER)
 def download() -> Response | tuple[str, int]:
     format_name = request.args.get("format", "csv")
     try:

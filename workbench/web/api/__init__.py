@@ -17,10 +17,8 @@ domain refuses (the message says what to fix).
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_wtf.csrf import CSRFError
@@ -36,6 +34,7 @@ from workbench.review import duplicates
 from workbench.review import verdicts as review
 from workbench.review.articles import ArticleNotFound
 from workbench.review.filter_args import ID_MAX, FilterError
+from workbench.web.access import allow
 from workbench.web.auth import bearer_token
 from workbench.web.converters import ID_PATTERN
 
@@ -43,7 +42,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_LIMIT = 100
 QUERY_MAX = 5_000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-View = TypeVar("View", bound=Callable[..., Any])
 
 
 class IdConverter(BaseConverter):
@@ -85,8 +83,6 @@ def error(status: int, code: str, message: str, **extra: Any) -> tuple[Response,
 
 # --- Who is calling -------------------------------------------------------------------------------
 
-PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
-
 
 def authenticate() -> tuple[Response, int] | None:
     """A bearer token if one is sent (it wins over any cookie), else the log-in session.
@@ -94,8 +90,6 @@ def authenticate() -> tuple[Response, int] | None:
     Called by the permission check (web/permissions.py) for every /api/ route before it compares
     the caller's role with the table, so a token user is known by then."""
     g.api_token = False
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
     if "Authorization" in request.headers:
         raw = bearer_token()
         if not raw:
@@ -140,26 +134,6 @@ def _unauthorized(code: str, message: str) -> tuple[Response, int]:
     response, status = error(401, code, message)
     response.headers["WWW-Authenticate"] = 'Bearer realm="workbench"'
     return response, status
-
-
-def role_required(role: Role) -> Callable[[View], View]:
-    """The web app's rule for the API: viewers read, editors write, admins do everything."""
-
-    def decorator(view: View) -> View:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if g.user.role < role:
-                return error(
-                    403,
-                    "forbidden",
-                    f"This needs an {role.value} account; yours is a {g.user.role.value}.",
-                )
-            return view(*args, **kwargs)
-
-        wrapped.required_role = role  # type: ignore[attr-defined]
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
 
 
 # --- Domain errors, the same for every route ------------------------------------------------------
@@ -310,6 +284,7 @@ def field(data: dict[str, Any], name: str, kind: type, *, required: bool = False
 
 
 @bp.get("/claims/similar")
+@allow(Role.VIEWER)
 def similar_claims() -> Any:
     """Ranked claims closest to `q`; `duplicate` is true at or above the duplicate threshold when
     no fact differs, `kind` says duplicate, variant (a fact differs: `changed` says which) or

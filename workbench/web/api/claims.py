@@ -16,7 +16,8 @@ from workbench.review import duplicates
 from workbench.review import verdicts as review
 from workbench.review.filter_args import filters_from_args
 from workbench.review.queue import decode_cursor, list_claims
-from workbench.web.api import ID_MAX, BadRequest, bp, field, json_body, limit_arg, role_required
+from workbench.web.access import allow
+from workbench.web.api import ID_MAX, BadRequest, bp, field, json_body, limit_arg
 from workbench.web.api.shapes import (
     claim_json,
     cluster_json,
@@ -31,6 +32,7 @@ CURSOR_MAX = 100
 
 
 @bp.get("/claims")
+@allow(Role.VIEWER)
 def claims() -> Response:
     """Claims in queue order with the queue's filters; `next_cursor` continues the list."""
     filters = filters_from_args(request.args)
@@ -52,6 +54,7 @@ def _is_cursor(text: str) -> bool:
 
 
 @bp.get("/claims/<id:claim_id>")
+@allow(Role.VIEWER)
 def claim(claim_id: int) -> Response:
     """One claim with its evidence, its duplicate suggestions and its cluster."""
     return jsonify(_claim_detail(claim_id))
@@ -81,7 +84,7 @@ def _version(data: dict[str, Any]) -> int:
 
 
 @bp.post("/claims/<id:claim_id>/take")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def take(claim_id: int) -> Response:
     data = json_body()
     review.take(get_session(), claim_id, g.user.id, _version(data))
@@ -89,7 +92,7 @@ def take(claim_id: int) -> Response:
 
 
 @bp.post("/claims/<id:claim_id>/verdict")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def verdict(claim_id: int) -> Response:
     data = json_body()
     review.set_verdict(
@@ -104,7 +107,7 @@ def verdict(claim_id: int) -> Response:
 
 
 @bp.post("/claims/<id:claim_id>/reopen")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def reopen(claim_id: int) -> Response:
     data = json_body()
     review.reopen(get_session(), claim_id, g.user.id, _version(data))
@@ -112,7 +115,7 @@ def reopen(claim_id: int) -> Response:
 
 
 @bp.post("/claims/<id:claim_id>/evidence")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def link_evidence(claim_id: int) -> tuple[Response, int]:
     """Link a library source (`source_id`) or a new one (`source`) to the claim."""
     data = json_body()
@@ -149,7 +152,7 @@ def link_evidence(claim_id: int) -> tuple[Response, int]:
 
 
 @bp.patch("/claims/<id:claim_id>/evidence/<id:evidence_id>")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def update_evidence(claim_id: int, evidence_id: int) -> Response:
     """Change a piece of evidence's stance, quote or note (its source stays)."""
     data = json_body()
@@ -173,7 +176,7 @@ def update_evidence(claim_id: int, evidence_id: int) -> Response:
 
 
 @bp.delete("/claims/<id:claim_id>/evidence/<id:evidence_id>")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def remove_evidence(claim_id: int, evidence_id: int) -> Response:
     """Unlink a piece of evidence; `version` is a query argument (a DELETE has no body)."""
     text = request.args.get("version", "")
@@ -184,7 +187,7 @@ def remove_evidence(claim_id: int, evidence_id: int) -> Response:
 
 
 @bp.post("/suggestions/<id:suggestion_id>/<any(confirm, reject):decision>")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def decide(suggestion_id: int, decision: str) -> Response:
     """Confirm (the claims join one cluster) or reject (never suggested again) a suggestion; a
     variant is confirmed only with {"override": true} in the body."""
@@ -209,6 +212,7 @@ def decide(suggestion_id: int, decision: str) -> Response:
 
 
 @bp.get("/export")
+@allow(Role.VIEWER)
 def export_claims() -> Response:
     """The export (CSV, JSON Lines or ClaimReview) of the filtered claims, streamed."""
     format_name = request.args.get("format", "csv")

@@ -16,6 +16,7 @@ from workbench.export import records as export
 from workbench.models import AlertKind, AlertState, ClaimStatus, Stance, SuggestionState, Verdict
 from workbench.review.filter_args import OUTLET_MAX, TEXT_MAX
 from workbench.review.verdicts import SOURCE_KINDS
+from workbench.web.access import allow_anyone
 from workbench.web.api import ID_MAX, MAX_LIMIT, QUERY_MAX, bp
 
 
@@ -602,5 +603,6 @@ def document() -> dict[str, Any]:
 
 
 @bp.get("/openapi.json")
+@allow_anyone
 def openapi() -> Response:
     return jsonify(document())

@@ -18,6 +18,7 @@ from workbench.review import duplicates
 from workbench.review import verdicts as review
 from workbench.review.articles import article_claims, get_article
 from workbench.review.filter_args import ID_DIGITS_MAX, ID_MAX
+from workbench.web.access import allow
 from workbench.web.api import (
     BadRequest,
     RecordNotFound,
@@ -26,7 +27,6 @@ from workbench.web.api import (
     field,
     json_body,
     limit_arg,
-    role_required,
 )
 from workbench.web.api.shapes import (
     article_json,
@@ -65,6 +65,7 @@ def _keyset(statement: sa.Select[Any], id_column: Any) -> tuple[list[Any], str |
 
 
 @bp.get("/articles")
+@allow(Role.VIEWER)
 def articles() -> Response:
     claim_count = (
         sa.select(sa.func.count(Claim.id))
@@ -79,6 +80,7 @@ def articles() -> Response:
 
 
 @bp.get("/articles/<id:article_id>")
+@allow(Role.VIEWER)
 def article(article_id: int) -> Response:
     db = get_session()
     found = get_article(db, article_id)
@@ -93,7 +95,7 @@ def article(article_id: int) -> Response:
 
 
 @bp.post("/articles")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def ingest() -> tuple[Response, int]:
     """Store an article and split it into claims, as the web form does (one transaction)."""
     data = json_body()
@@ -139,6 +141,7 @@ def _published(value: str | None) -> datetime | None:
 
 
 @bp.get("/sources")
+@allow(Role.VIEWER)
 def sources() -> Response:
     """Sources whose title, address or publisher contains `q` (all sources without), newest
     first."""
@@ -150,7 +153,7 @@ def sources() -> Response:
 
 
 @bp.post("/sources")
-@role_required(Role.EDITOR)
+@allow(Role.EDITOR)
 def add_source() -> tuple[Response, int]:
     """Add a source to the library; an address already there gives that source back (200)."""
     data = json_body()
@@ -173,6 +176,7 @@ def add_source() -> tuple[Response, int]:
 
 
 @bp.get("/sources/<id:source_id>")
+@allow(Role.VIEWER)
 def source(source_id: int) -> Response:
     return jsonify(source_json(review.get_source(get_session(), source_id)))
 
@@ -181,6 +185,7 @@ def source(source_id: int) -> Response:
 
 
 @bp.get("/clusters")
+@allow(Role.VIEWER)
 def clusters() -> Response:
     members = (
         sa.select(sa.func.count(Claim.id))
@@ -205,6 +210,7 @@ def clusters() -> Response:
 
 
 @bp.get("/clusters/<id:cluster_id>")
+@allow(Role.VIEWER)
 def cluster(cluster_id: int) -> Response:
     db = get_session()
     found = db.get(Cluster, cluster_id)
@@ -219,6 +225,7 @@ def cluster(cluster_id: int) -> Response:
 
 
 @bp.get("/alerts")
+@allow(Role.VIEWER)
 def alerts() -> Response | tuple[Response, int]:
     """Alerts newest first, as webhooks send them; ?kind=, ?state=, ?limit= (1-200, default 50),
     ?before=<id> for the next page (its value is the previous page's `next_before`)."""
