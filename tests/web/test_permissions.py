@@ -9,14 +9,22 @@ import re
 import pytest
 import sqlalchemy as sa
 from conftest import PASSWORD, csrf_token
-from flask import Flask
+from flask import Flask, g
 from sqlmodel import Session, select
 
+from workbench.accounts import tokens
+from workbench.db import write_session
 from workbench.intake.ingest import ArticleInput, ingest_article
-from workbench.models import Alias, AuditEvent, Claim, DuplicateSuggestion, Role
+from workbench.models import Alias, AuditEvent, Claim, DuplicateSuggestion, Role, TokenKind
 from workbench.review import verdicts as review
 from workbench.review.verdicts import SourceInput
-from workbench.web.access import access_table, allow, allow_anyone, required_roles
+from workbench.web.access import (
+    access_table,
+    allow,
+    allow_anyone,
+    allow_feed_token,
+    required_roles,
+)
 
 ROLES = [None, Role.VIEWER, Role.EDITOR, Role.ADMIN]
 
@@ -205,3 +213,37 @@ def test_a_post_without_the_csrf_token_is_refused(app: Flask, ids: dict[str, int
             # The API answers a browser session without its CSRF header with a JSON 403.
             expected = 403 if rule.startswith("/api/") else 400
             assert response.status_code == expected, f"{method} {rule}"
+
+
+def test_the_caller_is_found_once_and_says_how(make_app, users: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+
+    def whoami() -> dict[str, str | None]:
+        return {"user": g.user.username if g.user else None, "via": g.via}
+
+    app.add_url_rule("/whoami", "whoami", allow_anyone(whoami))
+    app.add_url_rule("/api/whoami", "api.whoami", allow(Role.VIEWER)(lambda: whoami()))
+    app.add_url_rule("/feed-whoami", "feed_whoami", allow_feed_token(lambda: whoami()))
+    with write_session(app.extensions["workbench.engine"]) as db:
+        api_token = tokens.create_token(db, users["editor"], "script")[1]
+        feed_token = tokens.create_token(db, users["viewer"], "reader", TokenKind.FEED)[1]
+        db.commit()
+    client = app.test_client()
+    assert client.get("/whoami").get_json() == {"user": None, "via": None}
+    client.post(
+        "/auth/login",
+        data={"username": "admin", "password": PASSWORD, "csrf_token": csrf_token(client)},
+    )
+    assert client.get("/whoami").get_json() == {"user": "admin", "via": "session"}
+    assert client.get("/api/whoami").get_json() == {"user": "admin", "via": "session"}
+    bearer = {"Authorization": f"Bearer {api_token}"}
+    assert client.get("/api/whoami", headers=bearer).get_json() == {
+        "user": "editor",
+        "via": "api_token",
+    }
+    # The feed does not count the session: a feed reader has none.
+    assert client.get("/feed-whoami").status_code == 401
+    assert client.get(f"/feed-whoami?token={feed_token}").get_json() == {
+        "user": "viewer",
+        "via": "feed_token",
+    }

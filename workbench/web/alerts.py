@@ -22,16 +22,14 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from workbench.accounts.tokens import user_for_token
 from workbench.alerts import rules as alerts
 from workbench.alerts import webhooks
 from workbench.db import get_session
 from workbench.matching.aliases import load_aliases
 from workbench.matching.facts import compare_texts, marked_pair
-from workbench.models import AlertKind, AlertState, Role, TokenKind, User, WebhookFormat
+from workbench.models import AlertKind, AlertState, Role, WebhookFormat
 from workbench.net.egress import Allowance
 from workbench.web.access import allow, allow_feed_token
-from workbench.web.auth import bearer_token
 from workbench.web.converters import record_id
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
@@ -107,28 +105,10 @@ def handle(alert_id: int, action: str) -> Response:
 # --- The Atom feed -------------------------------------------------------------------------------
 
 
-def _feed_user() -> User | None:
-    """The user of a feed token in ?token= (feed readers cannot set headers), or of a feed or API
-    token in `Authorization: Bearer`. Only a feed token is taken from the URL: a URL ends up in
-    proxies and logs, and a feed token can read the feed and do nothing else."""
-    raw = bearer_token()
-    if raw:
-        return user_for_token(get_session(), raw, (TokenKind.FEED, TokenKind.API))
-    raw = request.args.get("token", "")
-    return user_for_token(get_session(), raw, (TokenKind.FEED,)) if raw else None
-
-
 @bp.get("/feed.atom")
 @allow_feed_token
-def feed() -> Response | tuple[str, int, dict[str, str]]:
-    user = _feed_user()
-    if user is None:
-        return (
-            "This feed needs a feed token (make one on your account page): ?token=wbf_... "
-            "or Authorization: Bearer ...\n",
-            401,
-            {"WWW-Authenticate": 'Bearer realm="alerts"', "Content-Type": "text/plain"},
-        )
+def feed() -> Response:
+    """The newest alerts as Atom, for the feed token's user (the permission check read it)."""
     page = alerts.list_alerts(get_session(), alerts.AlertFilters(), limit=FEED_SIZE)
     body = render_template(
         "alerts/feed.xml",

@@ -16,24 +16,18 @@ from workbench.web.access import allow_anyone
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
-@bp.before_app_request
-def load_logged_in_user() -> None:
-    """Trust the cookie only while the account is active and the session epoch still matches."""
-    g.user = None
+def session_user() -> User | None:
+    """The user this browser session is logged in as: trusted only while the account is active
+    and the session epoch still matches (a stale session is cleared). The permission check
+    (permissions.py) asks once per request and keeps the answer in `g.user`."""
     user_id = session.get("user_id")
     if user_id is None:
-        return
+        return None
     user = get_session().get(User, user_id)
     if user is None or not user.is_active or session.get("epoch") != user.session_epoch:
         session.clear()
-        return
-    g.user = user
-
-
-def bearer_token() -> str:
-    """The token in `Authorization: Bearer ...`, or an empty string."""
-    scheme, _, raw = request.headers.get("Authorization", "").strip().partition(" ")
-    return raw.strip() if scheme.lower() == "bearer" else ""
+        return None
+    return user
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,13 +1,10 @@
-"""The JSON API: who may call it, how errors look, and the similar-claims search.
+"""The JSON API: how errors look, reading arguments and bodies, and the similar-claims search.
 
 The API's routes live in several modules (`claims.py`, `records.py`, `openapi.py`) on this
-one blueprint, so authentication, permissions and errors are written once, here.
-
-Authentication is either a personal API token (`Authorization: Bearer wbt_...`) or the browser's
-log-in session. A token request cannot be forged by another site (a browser never adds the header
-by itself), so it needs no CSRF token. A session request that changes something must carry the
-session's CSRF token in an `X-CSRFToken` header, or it is refused: the cookie alone would let any
-page the editor visits post to the API in their name.
+one blueprint, so errors are written once, here. Who may call each route is the mark on its view
+(web/access.py), checked before the view runs with the rest of the app (web/permissions.py): a
+personal API token (`Authorization: Bearer wbt_...`) or the browser's log-in session, which must
+send its CSRF token in an `X-CSRFToken` header to change anything.
 
 Errors are JSON, `{"error": {"code": "stable_code", "message": "A sentence."}}`: 400 for a request
 we cannot read, 401 without valid credentials, 403 for a role too junior or a missing CSRF token,
@@ -20,28 +17,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
-from flask_wtf.csrf import CSRFError
+from flask import Blueprint, jsonify, request
 from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.wrappers import Response
 
-from workbench.accounts.tokens import PREFIXES, user_for_token
 from workbench.db import get_session
 from workbench.intake.ingest import DuplicateArticle, IngestError, parse_date
 from workbench.matching.similar import find_similar
-from workbench.models import Role, TokenKind
+from workbench.models import Role
 from workbench.review import duplicates
 from workbench.review import verdicts as review
 from workbench.review.articles import ArticleNotFound
 from workbench.review.filter_args import ID_MAX, FilterError
 from workbench.web.access import allow
-from workbench.web.auth import bearer_token
 from workbench.web.converters import ID_PATTERN
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_LIMIT = 100
 QUERY_MAX = 5_000
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class IdConverter(BaseConverter):
@@ -79,61 +72,6 @@ class BadRequest(Exception):
 
 def error(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify({"error": {"code": code, "message": message, **extra}}), status
-
-
-# --- Who is calling -------------------------------------------------------------------------------
-
-
-def authenticate() -> tuple[Response, int] | None:
-    """A bearer token if one is sent (it wins over any cookie), else the log-in session.
-
-    Called by the permission check (web/permissions.py) for every /api/ route before it compares
-    the caller's role with the table, so a token user is known by then."""
-    g.api_token = False
-    if "Authorization" in request.headers:
-        raw = bearer_token()
-        if not raw:
-            return _unauthorized(
-                "bad_authorization", "Send the token as the header 'Authorization: Bearer wbt_…'."
-            )
-        user = user_for_token(get_session(), raw)
-        if user is None and raw.startswith(PREFIXES[TokenKind.FEED]):
-            return _unauthorized(
-                "feed_token",
-                "This is a feed token: it reads the alert feed and nothing else. Make an API "
-                "token on your account page for scripts.",
-            )
-        if user is None:
-            return _unauthorized(
-                "invalid_token",
-                "This token is not valid: it is unknown or revoked, or its account is disabled. "
-                "Make a new one on your account page.",
-            )
-        g.user = user
-        g.api_token = True
-        return None
-    if g.get("user") is None:
-        return _unauthorized(
-            "unauthorized",
-            "Log in, or send an API token as the header 'Authorization: Bearer wbt_…'.",
-        )
-    if request.method not in SAFE_METHODS:
-        try:
-            current_app.extensions["csrf"].protect()
-        except CSRFError:
-            return error(
-                403,
-                "csrf_required",
-                "A logged-in browser must send its CSRF token in the X-CSRFToken header to "
-                "change anything; scripts should use an API token instead.",
-            )
-    return None
-
-
-def _unauthorized(code: str, message: str) -> tuple[Response, int]:
-    response, status = error(401, code, message)
-    response.headers["WWW-Authenticate"] = 'Bearer realm="workbench"'
-    return response, status
 
 
 # --- Domain errors, the same for every route ------------------------------------------------------
