@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from workbench.audit import record
+from workbench.errors import Refused
 from workbench.models import ApiToken, TokenKind, User, utcnow
 
 PREFIXES = {TokenKind.API: "wbt_", TokenKind.FEED: "wbf_"}
@@ -27,7 +28,7 @@ TOKEN_PREFIX = PREFIXES[TokenKind.API]
 NAME_MAX = 100
 
 
-class TokenError(ValueError):
+class TokenError(Refused, ValueError):
     """Input a person can fix; the message says how."""
 
 

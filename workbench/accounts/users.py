@@ -15,6 +15,7 @@ from sqlmodel import Session, func, select
 
 from workbench.accounts import tokens
 from workbench.audit import record
+from workbench.errors import Refused
 from workbench.models import Role, User
 
 _hasher = PasswordHasher()
@@ -22,7 +23,7 @@ MIN_PASSWORD_LENGTH = 10
 USERNAME_MAX = 80  # the column's length
 
 
-class AccountError(Exception):
+class AccountError(Refused):
     """A request about an account that cannot be carried out; the message says why."""
 
 

@@ -44,6 +44,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from workbench.audit import record
+from workbench.errors import NotFound
 from workbench.models import (
     Alert,
     AlertKind,
@@ -66,7 +67,7 @@ from workbench.models import (
 PAGE_SIZE = 50
 
 
-class AlertNotFound(LookupError):
+class AlertNotFound(NotFound):
     pass
 
 

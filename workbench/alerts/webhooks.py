@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 
 from workbench.alerts.rules import AlertView
 from workbench.audit import record
+from workbench.errors import NotFound, Refused
 from workbench.models import Delivery, DeliveryState, Webhook, WebhookFormat, utcnow
 from workbench.net.egress import Allowance, UnsafeURL, check_for_registration
 
@@ -32,15 +33,15 @@ SECRET_MIN_BYTES = 24
 SECRET_MAX = 200
 
 
-class WebhookError(ValueError):
+class WebhookError(Refused, ValueError):
     """Input an admin can fix; the message says how."""
 
 
-class WebhookNotFound(LookupError):
+class WebhookNotFound(NotFound):
     pass
 
 
-class DeliveryNotFound(LookupError):
+class DeliveryNotFound(NotFound):
     pass
 
 

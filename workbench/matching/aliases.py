@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from workbench.audit import record
+from workbench.errors import Refused
 from workbench.matching.normalize import AliasTable, normalize
 from workbench.models import Alias, Claim, Synonym
 
@@ -22,7 +23,7 @@ PHRASE_MAX = 200
 RENORMALIZE_BATCH = 2_000
 
 
-class AliasError(ValueError):
+class AliasError(Refused, ValueError):
     """The alias cannot be saved; the message says why."""
 
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from workbench.errors import NotFound
 from workbench.models import Article, Claim
 from workbench.review.paging import Page, paginate
 
 
-class ArticleNotFound(LookupError):
+class ArticleNotFound(NotFound):
     pass
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from workbench.alerts import rules as alerts
 from workbench.audit import record
+from workbench.errors import Conflict, NotFound
 from workbench.matching.aliases import load_aliases
 from workbench.matching.facts import FactComparison, compare_texts
 from workbench.matching.similar import SUGGESTION_METHOD, Suggested
@@ -33,21 +34,25 @@ from workbench.models import (
 from workbench.review.priority import add_repeats, recount_repeats
 
 
-class SuggestionNotFound(LookupError):
+class SuggestionNotFound(NotFound):
     pass
 
 
-class SuggestionAlreadyDecided(Exception):
+class SuggestionAlreadyDecided(Conflict):
     """Someone decided this suggestion already; the page the editor saw is out of date."""
+
+    code = "already_decided"
 
 
 class UndoOutOfOrder(SuggestionAlreadyDecided):
     """A later confirmation built on this one; it has to be undone first."""
 
 
-class VariantNeedsOverride(Exception):
+class VariantNeedsOverride(Conflict):
     """A variant states another fact: confirming it as the same claim takes an explicit override,
     or the claim would inherit a verdict it never earned."""
+
+    code = "variant_needs_override"
 
 
 def record_suggestions(session: Session, suggestions: Sequence[Suggested]) -> None:

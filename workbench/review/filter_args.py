@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, date, datetime
 
+from workbench.errors import Invalid
 from workbench.models import ClaimStatus, Verdict
 from workbench.review.queue import UNASSIGNED, ClaimFilters
 
@@ -23,8 +24,10 @@ ID_MAX = 2**31 - 1
 ID_DIGITS_MAX = len(str(ID_MAX))
 
 
-class FilterError(ValueError):
+class FilterError(Invalid, ValueError):
     """A filter value that cannot be read; the message names the argument and what it takes."""
+
+    code = "bad_filter"
 
 
 def filters_from_args(args: Mapping[str, str]) -> ClaimFilters:

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from workbench.alerts import rules as alerts
 from workbench.audit import record
+from workbench.errors import Conflict, NotFound, Refused
 from workbench.models import (
     AuditEvent,
     Claim,
@@ -40,24 +41,26 @@ PUBLISHER_MAX = 200
 SOURCE_KINDS = ("web", "document", "dataset", "interview", "statement", "other")
 
 
-class ReviewError(ValueError):
+class ReviewError(Refused, ValueError):
     """Input an editor can fix; the message says how."""
 
 
-class ClaimNotFound(LookupError):
+class ClaimNotFound(NotFound):
     pass
 
 
-class EvidenceNotFound(LookupError):
+class EvidenceNotFound(NotFound):
     pass
 
 
-class SourceNotFound(LookupError):
+class SourceNotFound(NotFound):
     pass
 
 
-class StaleEdit(Exception):
+class StaleEdit(Conflict):
     """The claim changed since the editor loaded it; nothing was saved."""
+
+    code = "stale_version"
 
     def __init__(self, claim: Claim, by: str | None) -> None:
         self.claim = claim
@@ -66,6 +69,9 @@ class StaleEdit(Exception):
             f"Someone else changed this claim{who} after you opened it, so your change was not "
             "saved. Reload the claim to see the latest version, then make your change again."
         )
+
+    def fields(self) -> dict[str, Any]:
+        return {"current_version": self.claim.version}
 
 
 def get_claim(session: Session, claim_id: int) -> Claim:

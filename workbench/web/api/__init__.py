@@ -22,6 +22,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.wrappers import Response
 
 from workbench.db import get_session
+from workbench.errors import Invalid, NotFound
 from workbench.intake.ingest import DuplicateArticle, IngestError, parse_date
 from workbench.matching.similar import find_similar
 from workbench.models import Role
@@ -57,11 +58,11 @@ class IdConverter(BaseConverter):
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
 
 
-class RecordNotFound(LookupError):
+class RecordNotFound(NotFound):
     """A source, cluster or other record the API was asked for by an id that does not exist."""
 
 
-class BadRequest(Exception):
+class BadRequest(Invalid):
     """A request we cannot read (malformed JSON, a missing or mistyped field): a 400."""
 
     def __init__(self, code: str, message: str) -> None:
