@@ -11,8 +11,15 @@ from workbench.accounts.users import AccountError
 from workbench.alerts.rules import AlertNotFound
 from workbench.alerts.webhooks import DeliveryNotFound, WebhookError, WebhookNotFound
 from workbench.errors import Conflict, Invalid, NotFound, Refused, WorkbenchError
+from workbench.export.records import ExportError
+from workbench.intake.ingest import (
+    DuplicateArticle,
+    IngestError,
+    MalformedJsonLines,
+    TooManySentences,
+)
 from workbench.matching.aliases import AliasError
-from workbench.models import Claim
+from workbench.models import Article, Claim
 from workbench.review.articles import ArticleNotFound
 from workbench.review.duplicates import (
     SuggestionAlreadyDecided,
@@ -46,11 +53,16 @@ ERRORS = [
     (WebhookError, Refused, "invalid", ValueError),
     (TokenError, Refused, "invalid", ValueError),
     (AccountError, Refused, "invalid", Exception),
+    (IngestError, Refused, "invalid", Exception),
+    (TooManySentences, Refused, "invalid", IngestError),
+    (MalformedJsonLines, Refused, "invalid", IngestError),
+    (DuplicateArticle, Conflict, "duplicate_article", IngestError),
     (StaleEdit, Conflict, "stale_version", Exception),
     (SuggestionAlreadyDecided, Conflict, "already_decided", Exception),
     (UndoOutOfOrder, Conflict, "already_decided", SuggestionAlreadyDecided),
     (VariantNeedsOverride, Conflict, "variant_needs_override", Exception),
     (FilterError, Invalid, "bad_filter", ValueError),
+    (ExportError, Invalid, "bad_format", ValueError),
 ]
 
 
@@ -67,6 +79,12 @@ def test_the_four_bases_do_not_overlap() -> None:
     bases = [NotFound, Refused, Conflict, Invalid]
     for one in bases:
         assert [other for other in bases if issubclass(one, other)] == [one]
+
+
+def test_an_article_already_there_is_a_conflict_that_names_it() -> None:
+    error = DuplicateArticle(Article(id=41, body="x", title="Budget", content_hash="h"))
+    assert error.status == 409 and error.fields() == {"article_id": 41}
+    assert isinstance(error, IngestError)  # what ingest's callers catch it as
 
 
 def test_a_not_found_names_no_id_to_the_client() -> None:

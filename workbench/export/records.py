@@ -26,6 +26,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from workbench.config import Settings
+from workbench.errors import Invalid
 from workbench.models import (
     Article,
     AuditEvent,
@@ -70,8 +71,10 @@ FORMATS: dict[str, ExportFormat] = {
 }
 
 
-class ExportError(ValueError):
+class ExportError(Invalid, ValueError):
     """An export that cannot be made as asked; the message says what to change."""
+
+    code = "bad_format"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 from workbench.alerts import rules as alerts
 from workbench.config import Settings
 from workbench.db import end_transaction, make_engine, snapshot
+from workbench.errors import Conflict, Refused
 from workbench.intake.splitting import find_claims
 from workbench.matching.normalize import AliasTable, normalize
 from workbench.matching.similar import (
@@ -60,17 +61,22 @@ MAX_JSON_DEPTH = 20
 T = TypeVar("T")
 
 
-class IngestError(Exception):
+class IngestError(Refused):
     """An article or file was refused; the message tells the person what to do about it."""
 
 
-class DuplicateArticle(IngestError):
+class DuplicateArticle(Conflict, IngestError):
+    code = "duplicate_article"
+
     def __init__(self, existing: Article) -> None:
         self.existing = existing
         super().__init__(
             f"This article is already in the archive as #{existing.id} "
             f"“{existing.title}” (same text); nothing was imported."
         )
+
+    def fields(self) -> dict[str, int | None]:
+        return {"article_id": self.existing.id}
 
 
 class TooManySentences(IngestError):
