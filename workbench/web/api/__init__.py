@@ -22,14 +22,11 @@ from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.wrappers import Response
 
 from workbench.db import get_session
-from workbench.errors import Invalid, NotFound
-from workbench.intake.ingest import DuplicateArticle, IngestError, parse_date
+from workbench.errors import Invalid, NotFound, WorkbenchError
+from workbench.intake.ingest import parse_date
 from workbench.matching.similar import find_similar
 from workbench.models import Role
-from workbench.review import duplicates
-from workbench.review import verdicts as review
-from workbench.review.articles import ArticleNotFound
-from workbench.review.filter_args import ID_MAX, FilterError
+from workbench.review.filter_args import ID_MAX
 from workbench.web.access import allow
 from workbench.web.converters import ID_PATTERN
 
@@ -78,50 +75,11 @@ def error(status: int, code: str, message: str, **extra: Any) -> tuple[Response,
 # --- Domain errors, the same for every route ------------------------------------------------------
 
 
-@bp.errorhandler(BadRequest)
-def _bad_request(exc: BadRequest) -> tuple[Response, int]:
-    return error(400, exc.code, exc.message)
-
-
-@bp.errorhandler(FilterError)
-def _bad_filter(exc: FilterError) -> tuple[Response, int]:
-    return error(400, "bad_filter", str(exc))
-
-
-@bp.errorhandler(review.ReviewError)
-@bp.errorhandler(IngestError)
-def _refused(exc: Exception) -> tuple[Response, int]:
-    return error(422, "invalid", str(exc))
-
-
-@bp.errorhandler(DuplicateArticle)
-def _duplicate_article(exc: DuplicateArticle) -> tuple[Response, int]:
-    return error(409, "duplicate_article", str(exc), article_id=exc.existing.id)
-
-
-@bp.errorhandler(review.StaleEdit)
-def _stale(exc: review.StaleEdit) -> tuple[Response, int]:
-    return error(409, "stale_version", str(exc), current_version=exc.claim.version)
-
-
-@bp.errorhandler(duplicates.SuggestionAlreadyDecided)
-def _decided(exc: duplicates.SuggestionAlreadyDecided) -> tuple[Response, int]:
-    return error(409, "already_decided", str(exc))
-
-
-@bp.errorhandler(duplicates.VariantNeedsOverride)
-def _variant(exc: duplicates.VariantNeedsOverride) -> tuple[Response, int]:
-    return error(409, "variant_needs_override", str(exc))
-
-
-@bp.errorhandler(review.ClaimNotFound)
-@bp.errorhandler(review.EvidenceNotFound)
-@bp.errorhandler(review.SourceNotFound)
-@bp.errorhandler(duplicates.SuggestionNotFound)
-@bp.errorhandler(ArticleNotFound)
-@bp.errorhandler(RecordNotFound)
-def _not_found(exc: Exception) -> tuple[Response, int]:
-    return error(404, "not_found", "There is nothing with that id.")
+@bp.errorhandler(WorkbenchError)
+def _domain_error(exc: WorkbenchError) -> tuple[Response, int]:
+    """Every domain error by its base (workbench/errors.py): 404 not found, 422 refused, 409
+    conflict, 400 invalid, with the error's stable code and what else a client needs."""
+    return error(exc.status, exc.code, exc.public_message(), **exc.fields())
 
 
 # --- Reading arguments and bodies ----------------------------------------------------------------
