@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
 from workbench.models import Role
@@ -16,6 +15,7 @@ from workbench.web import (
     auth,
     claims,
     converters,
+    errors,
     export,
     permissions,
     security,
@@ -34,31 +34,13 @@ def init_app(app: Flask) -> None:
     for blueprint in (*blueprints, export.bp, account.bp):
         app.register_blueprint(blueprint)
     permissions.init_app(app)
+    errors.init_app(app)
     # Templates show a control only to the roles that may use it: `g.user.role >= Role.EDITOR`.
     app.jinja_env.globals["Role"] = Role
-    # The API checks CSRF itself: token requests need none, session requests do (see web/api/).
+    # The API checks CSRF itself: token requests need none, session requests do (permissions.py).
     app.extensions["csrf"].exempt(api.bp)
 
     @app.get("/")
     @allow(Role.VIEWER)
     def home() -> Response:
         return redirect(url_for("claims.index"))
-
-    @app.errorhandler(RequestEntityTooLarge)
-    def too_large(_exc: HTTPException) -> tuple[str, int]:
-        limit = app.config["WORKBENCH_SETTINGS"].max_upload_bytes
-        return render_template("errors/413.html", limit=limit), 413
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response | tuple[str, int] | tuple[Response, int]:
-        """JSON errors under /api/ (clients parse them), pages elsewhere."""
-        if request.path.startswith("/api/"):
-            code = (exc.name or "error").lower().replace(" ", "_")
-            return api.error(exc.code or 500, code, exc.description or exc.name)
-        if exc.code == 404:
-            return render_template("errors/404.html"), 404
-        return exc
-
-    @app.errorhandler(400)
-    def bad_request(exc: HTTPException) -> tuple[str, int]:
-        return render_template("errors/400.html", description=exc.description), 400

@@ -12,6 +12,7 @@ from workbench.db import get_session
 from workbench.matching import aliases
 from workbench.models import Role, User
 from workbench.web.access import allow
+from workbench.web.errors import back_to
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -61,13 +62,10 @@ def alias_add() -> Response | tuple[str, int]:
 @bp.post("/aliases/<int:alias_id>/delete")
 @allow(Role.ADMIN)
 def alias_delete(alias_id: int) -> Response:
-    try:
-        aliases.delete_alias(get_session(), alias_id, g.user.id, _kind())
-    except aliases.AliasError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(f"{_kind().capitalize()} deleted.", "success")
-    return redirect(url_for("admin.alias_list"))
+    back = back_to(url_for("admin.alias_list"))
+    aliases.delete_alias(get_session(), alias_id, g.user.id, _kind())
+    flash(f"{_kind().capitalize()} deleted.", "success")
+    return redirect(back)
 
 
 @bp.post("/aliases/apply")
@@ -104,21 +102,16 @@ def user_switch(user_id: int, action: str) -> Response:
     in again (their tokens work again too, unless revoked)."""
     db = get_session()
     user = _user(user_id)
-    try:
-        accounts.set_active(db, g.user.id, user, action == "enable")
-    except accounts.AccountError as exc:
-        db.rollback()
-        flash(str(exc), "error")
-    else:
-        db.commit()
-        flash(
-            f"{user.username} is disabled: their sessions have ended and their tokens no longer "
-            "work."
-            if action == "disable"
-            else f"{user.username} may log in again.",
-            "success",
-        )
-    return redirect(url_for("admin.user_list"))
+    back = back_to(url_for("admin.user_list"))
+    accounts.set_active(db, g.user.id, user, action == "enable")
+    db.commit()
+    flash(
+        f"{user.username} is disabled: their sessions have ended and their tokens no longer work."
+        if action == "disable"
+        else f"{user.username} may log in again.",
+        "success",
+    )
+    return redirect(back)
 
 
 @bp.post("/users/<int:user_id>/revoke-tokens")

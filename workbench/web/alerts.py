@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -31,6 +30,7 @@ from workbench.models import AlertKind, AlertState, Role, WebhookFormat
 from workbench.net.egress import Allowance
 from workbench.web.access import allow, allow_feed_token
 from workbench.web.converters import record_id
+from workbench.web.errors import back_to
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 
@@ -93,10 +93,7 @@ def inbox() -> str:
 @allow(Role.EDITOR)
 def handle(alert_id: int, action: str) -> Response:
     state = AlertState.ACKNOWLEDGED if action == "acknowledge" else AlertState.DISMISSED
-    try:
-        alerts.handle(get_session(), alert_id, g.user.id, state)
-    except alerts.AlertNotFound:
-        abort(404)
+    alerts.handle(get_session(), alert_id, g.user.id, state)
     flash(f"Alert #{alert_id} {state.value}.", "success")
     back = {k: v for k, v in request.form.items() if k in ("kind", "state") and v}
     return redirect(url_for("alerts.inbox", **back))
@@ -172,10 +169,7 @@ def webhook_add() -> Response | tuple[str, int]:
 @bp.post("/webhooks/<int:webhook_id>/<any(enable, disable):action>")
 @allow(Role.ADMIN)
 def webhook_switch(webhook_id: int, action: str) -> Response:
-    try:
-        webhooks.set_active(get_session(), g.user.id, webhook_id, action == "enable")
-    except webhooks.WebhookNotFound:
-        abort(404)
+    webhooks.set_active(get_session(), g.user.id, webhook_id, action == "enable")
     flash(
         f"Webhook #{webhook_id} switched on: new alerts go to it."
         if action == "enable"
@@ -188,14 +182,7 @@ def webhook_switch(webhook_id: int, action: str) -> Response:
 @bp.post("/deliveries/<int:delivery_id>/retry")
 @allow(Role.ADMIN)
 def delivery_retry(delivery_id: int) -> Response:
-    db = get_session()
-    try:
-        webhooks.retry(db, g.user.id, delivery_id)
-    except webhooks.DeliveryNotFound:
-        abort(404)
-    except webhooks.WebhookError as exc:
-        db.rollback()
-        flash(str(exc), "error")
-    else:
-        flash(f"Delivery #{delivery_id} will be sent again shortly.", "success")
-    return redirect(url_for("alerts.webhook_list"))
+    back = back_to(url_for("alerts.webhook_list"))
+    webhooks.retry(get_session(), g.user.id, delivery_id)
+    flash(f"Delivery #{delivery_id} will be sent again shortly.", "success")
+    return redirect(back)

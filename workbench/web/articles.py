@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -21,7 +20,6 @@ from workbench.db import end_transaction, get_session
 from workbench.intake.ingest import ArticleInput, IngestError, ingest_upload, read_article_file
 from workbench.models import Role
 from workbench.review.articles import (
-    ArticleNotFound,
     article_claims,
     body_parts,
     get_article,
@@ -120,10 +118,7 @@ def _form_date(value: str) -> datetime | None:
 @allow(Role.VIEWER)
 def detail(article_id: int) -> str:
     db = get_session()
-    try:
-        article = get_article(db, article_id)
-    except ArticleNotFound:
-        abort(404)
+    article = get_article(db, article_id)
     claims = article_claims(db, article_id)
     return render_template(
         "articles/detail.html",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -22,7 +22,7 @@ from workbench.models import Article, ClaimStatus, Role, Stance, Verdict
 from workbench.review import duplicates
 from workbench.review import verdicts as review
 from workbench.review.articles import claim_context
-from workbench.review.filter_args import FilterError, filters_from_args
+from workbench.review.filter_args import filters_from_args
 from workbench.review.queue import (
     UNASSIGNED,
     ClaimFilters,
@@ -34,6 +34,7 @@ from workbench.review.queue import (
 )
 from workbench.review.verdicts import SOURCE_KINDS, SourceInput
 from workbench.web.access import allow
+from workbench.web.errors import back_to
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
 SEARCH_LIMIT = 20
@@ -42,10 +43,7 @@ SOURCE_RESULTS = 8
 
 
 def _filters() -> ClaimFilters:
-    try:
-        return filters_from_args(request.args)
-    except FilterError as exc:
-        abort(400, description=str(exc))
+    return filters_from_args(request.args)  # a filter that cannot be read is the 400 page
 
 
 @bp.get("/")
@@ -86,10 +84,7 @@ def _workspace(
 ) -> tuple[str, int]:
     """The claim page; after a refused change it shows why and keeps what the editor typed."""
     db = get_session()
-    try:
-        claim = review.get_claim(db, claim_id)
-    except review.ClaimNotFound:
-        abort(404)
+    claim = review.get_claim(db, claim_id)
     filters = _filters()
     article = db.get(Article, claim.article_id)
     suggestions = duplicates.suggestions_for(db, claim)
@@ -130,14 +125,11 @@ def _version() -> int | None:
 
 
 def _act(claim_id: int, action: Callable[[], object], done: str) -> Any:
-    """Run one review action; on success go back to the claim page (post/redirect/get), else show
-    it again with the reason and the editor's input."""
+    """Run one review action; on success go back to the claim page (post/redirect/get). A stale
+    edit or refused input shows the page again with the reason and the editor's input kept."""
     db = get_session()
     try:
         action()
-    except (review.ClaimNotFound, review.EvidenceNotFound, review.SourceNotFound):
-        db.rollback()
-        abort(404)
     except review.StaleEdit as exc:
         db.rollback()
         return _workspace(claim_id, problem=str(exc), draft=request.form, status=409)
@@ -262,10 +254,7 @@ def remove_evidence(claim_id: int, evidence_id: int) -> Any:
 @allow(Role.VIEWER)
 def history(claim_id: int) -> str:
     db = get_session()
-    try:
-        claim = review.get_claim(db, claim_id)
-    except review.ClaimNotFound:
-        abort(404)
+    claim = review.get_claim(db, claim_id)
     return render_template(
         "claims/history.html", claim=claim, entries=review.claim_history(db, claim_id)
     )
@@ -274,34 +263,29 @@ def history(claim_id: int) -> str:
 @bp.post("/suggestions/<int:suggestion_id>/<any(confirm, reject, undo):decision>")
 @allow(Role.EDITOR)
 def decide(suggestion_id: int, decision: str) -> Response:
-    """Confirm, reject or undo a duplicate suggestion, then go back to the claim it was seen on."""
+    """Confirm, reject or undo a duplicate suggestion, then go back to the claim it was seen on
+    (also when someone decided it first, or a variant needs the override: it says so there)."""
     db = get_session()
-    try:
-        if decision == "confirm":
-            override = request.form.get("override") == "1"
-            duplicates.confirm(db, suggestion_id, g.user.id, override=override)
-        else:
-            {"reject": duplicates.reject, "undo": duplicates.undo}[decision](
-                db, suggestion_id, g.user.id
-            )
-    except duplicates.SuggestionNotFound:
-        abort(404)
-    except (duplicates.SuggestionAlreadyDecided, duplicates.VariantNeedsOverride) as exc:
-        db.rollback()
-        flash(str(exc), "error")
+    claim_id = request.form.get("claim_id", type=int)
+    if claim_id is None:
+        claim_id = duplicates.get_suggestion(db, suggestion_id).claim_id
+    back = back_to(url_for("claims.detail", claim_id=claim_id) + "#duplicates")
+    if decision == "confirm":
+        override = request.form.get("override") == "1"
+        duplicates.confirm(db, suggestion_id, g.user.id, override=override)
     else:
-        flash(
-            {
-                "confirm": "Confirmed: the two claims are now in one cluster.",
-                "reject": "Rejected: this pair will not be suggested again.",
-                "undo": "Undone: the suggestion is open again.",
-            }[decision],
-            "success",
+        {"reject": duplicates.reject, "undo": duplicates.undo}[decision](
+            db, suggestion_id, g.user.id
         )
-    back = request.form.get("claim_id", type=int)
-    if back is None:
-        back = duplicates.get_suggestion(db, suggestion_id).claim_id
-    return redirect(url_for("claims.detail", claim_id=back) + "#duplicates")
+    flash(
+        {
+            "confirm": "Confirmed: the two claims are now in one cluster.",
+            "reject": "Rejected: this pair will not be suggested again.",
+            "undo": "Undone: the suggestion is open again.",
+        }[decision],
+        "success",
+    )
+    return redirect(back)
 
 
 @bp.get("/similar")
