@@ -6,8 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from workbench.accounts import tokens
-from workbench.accounts import users as accounts
+from workbench.accounts import tokens, users
 from workbench.db import get_session
 from workbench.matching import aliases
 from workbench.models import Role, User
@@ -84,7 +83,7 @@ def alias_apply() -> Response:
 def user_list() -> str:
     db = get_session()
     return render_template(
-        "admin/users.html", users=accounts.list_users(db), live=tokens.live_counts(db)
+        "admin/users.html", users=users.list_users(db), live=tokens.live_counts(db)
     )
 
 
@@ -103,7 +102,7 @@ def user_switch(user_id: int, action: str) -> Response:
     db = get_session()
     user = _user(user_id)
     back = back_to(url_for("admin.user_list"))
-    accounts.set_active(db, g.user.id, user, action == "enable")
+    users.set_active(db, g.user.id, user, action == "enable")
     db.commit()
     flash(
         f"{user.username} is disabled: their sessions have ended and their tokens no longer work."

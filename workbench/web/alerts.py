@@ -21,8 +21,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from workbench.alerts import rules as alerts
-from workbench.alerts import webhooks
+from workbench.alerts import rules, webhooks
 from workbench.db import get_session
 from workbench.matching.aliases import load_aliases
 from workbench.matching.facts import compare_texts, marked_pair
@@ -44,7 +43,7 @@ def unread_alerts() -> dict[str, Any]:
     """The header's unread count, read only on pages that show it to a logged-in user."""
 
     def count() -> int:
-        return alerts.unread_count(get_session()) if g.get("user") else 0
+        return rules.unread_count(get_session()) if g.get("user") else 0
 
     return {"unread_alert_count": count}
 
@@ -57,10 +56,10 @@ def unread_alerts() -> dict[str, Any]:
 def inbox() -> str:
     # No state asked for means unread: the inbox opens on what still needs someone.
     state = request.args.get("state", AlertState.UNREAD.value)
-    filters = alerts.AlertFilters.parse(request.args.get("kind"), state)
+    filters = rules.AlertFilters.parse(request.args.get("kind"), state)
     db = get_session()
     before = request.args.get("before", type=record_id)
-    page = alerts.list_alerts(db, filters, before=before)
+    page = rules.list_alerts(db, filters, before=before)
     variants = [v for v in page.items if v.alert.kind == AlertKind.VARIANT_OF_CHECKED]
     aliases = load_aliases(db) if variants else None
     return render_template(
@@ -93,7 +92,7 @@ def inbox() -> str:
 @allow(Role.EDITOR)
 def handle(alert_id: int, action: str) -> Response:
     state = AlertState.ACKNOWLEDGED if action == "acknowledge" else AlertState.DISMISSED
-    alerts.handle(get_session(), alert_id, g.user.id, state)
+    rules.handle(get_session(), alert_id, g.user.id, state)
     flash(f"Alert #{alert_id} {state.value}.", "success")
     back = {k: v for k, v in request.form.items() if k in ("kind", "state") and v}
     return redirect(url_for("alerts.inbox", **back))
@@ -106,7 +105,7 @@ def handle(alert_id: int, action: str) -> Response:
 @allow_feed_token
 def feed() -> Response:
     """The newest alerts as Atom, for the feed token's user (the permission check read it)."""
-    page = alerts.list_alerts(get_session(), alerts.AlertFilters(), limit=FEED_SIZE)
+    page = rules.list_alerts(get_session(), rules.AlertFilters(), limit=FEED_SIZE)
     body = render_template(
         "alerts/feed.xml",
         page=page,

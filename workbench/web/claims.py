@@ -19,8 +19,7 @@ from workbench.db import get_session
 from workbench.matching.facts import marked_pair
 from workbench.matching.similar import find_similar
 from workbench.models import Article, ClaimStatus, Role, Stance, Verdict
-from workbench.review import duplicates
-from workbench.review import verdicts as review
+from workbench.review import duplicates, verdicts
 from workbench.review.articles import claim_context
 from workbench.review.filter_args import filters_from_args
 from workbench.review.queue import (
@@ -32,7 +31,6 @@ from workbench.review.queue import (
     outlets,
     status_counts,
 )
-from workbench.review.verdicts import SOURCE_KINDS, SourceInput
 from workbench.web.access import allow
 from workbench.web.errors import back_to
 
@@ -66,10 +64,10 @@ def index() -> str:
         statuses=list(ClaimStatus),
         verdicts=list(Verdict),
         outlets=outlets(db),
-        editors=review.editors(db),
+        editors=verdicts.editors(db),
         unassigned=UNASSIGNED,
         pending=duplicates.pending_counts(db, ids),
-        assignees=review.usernames(db, {claim.assignee_id for claim, _ in page.items}),
+        assignees=verdicts.usernames(db, {claim.assignee_id for claim, _ in page.items}),
     )
 
 
@@ -84,11 +82,11 @@ def _workspace(
 ) -> tuple[str, int]:
     """The claim page; after a refused change it shows why and keeps what the editor typed."""
     db = get_session()
-    claim = review.get_claim(db, claim_id)
+    claim = verdicts.get_claim(db, claim_id)
     filters = _filters()
     article = db.get(Article, claim.article_id)
     suggestions = duplicates.suggestions_for(db, claim)
-    evidence = review.evidence_for(db, claim.id)
+    evidence = verdicts.evidence_for(db, claim.id)
     source_query = request.args.get("source_q", "").strip()[:200]
     previous_id, next_id = neighbours(db, claim, filters)
     page = render_template(
@@ -104,13 +102,13 @@ def _workspace(
         },
         members=duplicates.cluster_members(db, claim),
         evidence=evidence,
-        balance=review.evidence_balance(evidence),
-        sources=review.find_sources(db, source_query, SOURCE_RESULTS),
+        balance=verdicts.evidence_balance(evidence),
+        sources=verdicts.find_sources(db, source_query, SOURCE_RESULTS),
         source_query=source_query,
-        source_kinds=SOURCE_KINDS,
+        source_kinds=verdicts.SOURCE_KINDS,
         stances=list(Stance),
         verdicts=list(Verdict),
-        people=review.usernames(db, {claim.assignee_id, claim.updated_by_id}),
+        people=verdicts.usernames(db, {claim.assignee_id, claim.updated_by_id}),
         query=filters.as_query(),
         previous_id=previous_id,
         next_id=next_id,
@@ -130,10 +128,10 @@ def _act(claim_id: int, action: Callable[[], object], done: str) -> Any:
     db = get_session()
     try:
         action()
-    except review.StaleEdit as exc:
+    except verdicts.StaleEdit as exc:
         db.rollback()
         return _workspace(claim_id, problem=str(exc), draft=request.form, status=409)
-    except review.ReviewError as exc:
+    except verdicts.ReviewError as exc:
         db.rollback()
         return _workspace(claim_id, problem=str(exc), draft=request.form, status=422)
     flash(done, "success")
@@ -145,7 +143,7 @@ def _act(claim_id: int, action: Callable[[], object], done: str) -> Any:
 def take(claim_id: int) -> Any:
     return _act(
         claim_id,
-        lambda: review.take(get_session(), claim_id, g.user.id, _version()),
+        lambda: verdicts.take(get_session(), claim_id, g.user.id, _version()),
         "The claim is yours now; others see that you have it.",
     )
 
@@ -155,7 +153,7 @@ def take(claim_id: int) -> Any:
 def release(claim_id: int) -> Any:
     return _act(
         claim_id,
-        lambda: review.release(get_session(), claim_id, g.user.id, _version()),
+        lambda: verdicts.release(get_session(), claim_id, g.user.id, _version()),
         "The claim is back in the queue for anyone to take.",
     )
 
@@ -166,7 +164,7 @@ def verdict(claim_id: int) -> Any:
     form = request.form
     return _act(
         claim_id,
-        lambda: review.set_verdict(
+        lambda: verdicts.set_verdict(
             get_session(),
             claim_id,
             g.user.id,
@@ -183,7 +181,7 @@ def verdict(claim_id: int) -> Any:
 def reopen(claim_id: int) -> Any:
     return _act(
         claim_id,
-        lambda: review.reopen(get_session(), claim_id, g.user.id, _version()),
+        lambda: verdicts.reopen(get_session(), claim_id, g.user.id, _version()),
         "Reopened: the claim is in review again.",
     )
 
@@ -197,7 +195,7 @@ def add_evidence(claim_id: int) -> Any:
     new_source = None
     # Typing a new source's title is choosing it, even if the radio button was not ticked.
     if choice == "new" or (not choice and form.get("source_title", "").strip()):
-        new_source = SourceInput(
+        new_source = verdicts.SourceInput(
             title=form.get("source_title", ""),
             url=form.get("source_url", ""),
             publisher=form.get("source_publisher", ""),
@@ -205,7 +203,7 @@ def add_evidence(claim_id: int) -> Any:
         )
     return _act(
         claim_id,
-        lambda: review.link_evidence(
+        lambda: verdicts.link_evidence(
             get_session(),
             claim_id,
             g.user.id,
@@ -226,7 +224,7 @@ def edit_evidence(claim_id: int, evidence_id: int) -> Any:
     form = request.form
     return _act(
         claim_id,
-        lambda: review.update_evidence(
+        lambda: verdicts.update_evidence(
             get_session(),
             claim_id,
             evidence_id,
@@ -245,7 +243,9 @@ def edit_evidence(claim_id: int, evidence_id: int) -> Any:
 def remove_evidence(claim_id: int, evidence_id: int) -> Any:
     return _act(
         claim_id,
-        lambda: review.remove_evidence(get_session(), claim_id, evidence_id, g.user.id, _version()),
+        lambda: verdicts.remove_evidence(
+            get_session(), claim_id, evidence_id, g.user.id, _version()
+        ),
         "Evidence removed.",
     )
 
@@ -254,9 +254,9 @@ def remove_evidence(claim_id: int, evidence_id: int) -> Any:
 @allow(Role.VIEWER)
 def history(claim_id: int) -> str:
     db = get_session()
-    claim = review.get_claim(db, claim_id)
+    claim = verdicts.get_claim(db, claim_id)
     return render_template(
-        "claims/history.html", claim=claim, entries=review.claim_history(db, claim_id)
+        "claims/history.html", claim=claim, entries=verdicts.claim_history(db, claim_id)
     )
 
 

@@ -19,7 +19,7 @@ from flask import (
 )
 
 from workbench.db import get_session
-from workbench.export import records as export
+from workbench.export import records
 from workbench.models import ClaimStatus, Role, Verdict
 from workbench.review.filter_args import FilterError, filters_from_args
 from workbench.review.queue import ClaimFilters, count_claims, outlets
@@ -28,8 +28,8 @@ from workbench.web.access import allow
 bp = Blueprint("export", __name__, url_prefix="/export")
 
 
-def publisher() -> export.Publisher:
-    return export.Publisher.from_settings(current_app.config["WORKBENCH_SETTINGS"])
+def publisher() -> records.Publisher:
+    return records.Publisher.from_settings(current_app.config["WORKBENCH_SETTINGS"])
 
 
 @bp.app_template_global()
@@ -57,7 +57,7 @@ def _page(filters: ClaimFilters, error: str | None = None) -> str:
         filters=filters,
         query=filters.as_query(),
         error=error,
-        formats=export.FORMATS.values(),
+        formats=records.FORMATS.values(),
         statuses=list(ClaimStatus),
         verdicts=list(Verdict),
         outlets=outlets(db),
@@ -73,17 +73,17 @@ def download() -> Response | tuple[str, int]:
         filters = filters_from_args(request.args)
     except FilterError as exc:
         return _page(ClaimFilters(), error=str(exc)), 400
-    if format_name not in export.FORMATS:
-        return _page(filters, error=f"Choose a format: one of {', '.join(export.FORMATS)}."), 400
+    if format_name not in records.FORMATS:
+        return _page(filters, error=f"Choose a format: one of {', '.join(records.FORMATS)}."), 400
     return stream_export(format_name, filters)
 
 
 def stream_export(format_name: str, filters: ClaimFilters) -> Response:
     """The export as a streamed attachment: rows are written as the database hands them over."""
-    chunks = export.export(get_session(), format_name, filters, publisher())
-    name = export.file_name(format_name, filters, datetime.now(UTC))
+    chunks = records.export(get_session(), format_name, filters, publisher())
+    name = records.file_name(format_name, filters, datetime.now(UTC))
     response = Response(
-        stream_with_context(chunks), mimetype=export.FORMATS[format_name].media_type
+        stream_with_context(chunks), mimetype=records.FORMATS[format_name].media_type
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
