@@ -487,7 +487,7 @@ def test_ingest_an_article(api, engine: sa.Engine) -> None:  # type: ignore[no-u
     )
     assert response.status_code == 201
     article = response.get_json()
-    assert article["claims"] == 2 and article["origin"] == "api"
+    assert article["claim_count"] == 2 and article["origin"] == "api"
     assert article["published_at"].startswith("2026-01-31")
     detail = editor.get(f"/api/articles/{article['id']}").get_json()
     assert [c["text"] for c in detail["claims"]][0].startswith("The council approved")

@@ -18,13 +18,14 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from workbench import shapes
 from workbench.config import Settings
 from workbench.models import (
     Article,
@@ -38,6 +39,7 @@ from workbench.models import (
     Verdict,
 )
 from workbench.review.queue import ClaimFilters, claims_query
+from workbench.shapes import iso_time
 
 BATCH_SIZE = 2_000
 
@@ -97,7 +99,7 @@ class Publisher:
 
 def _raw_time(column: Any) -> Any:
     """A time column read without conversion: SQLite hands back SQLAlchemy's stored text (UTC),
-    PostgreSQL a datetime; `_time` makes both the same ISO text. Parsing a million times into
+    PostgreSQL a datetime; `iso_time` makes both the same ISO text. Parsing a million times into
     datetimes only to print them again was a third of a CSV export's time."""
     return sa.type_coerce(column, sa.String)
 
@@ -120,13 +122,17 @@ _COLUMNS = (
     Claim.updated_by_id,
     _raw_time(Claim.created_at),
     _raw_time(Claim.updated_at),
+    Claim.check_worthiness,
+    Claim.priority,
+    Claim.repeat_count,
+    Claim.version,
     Article.id,
     Article.title,
     Article.url,
     Article.outlet,
     _raw_time(Article.published_at),
 )
-# Times below are ISO 8601 text in UTC (see _time), or None.
+# Times below are ISO 8601 text in UTC (see shapes.iso_time), or None.
 Time = str
 
 
@@ -137,10 +143,14 @@ class EvidenceItem:
     quote: str | None
     note: str | None
     created_at: Time
+    added_by: str | None
     source_id: int
     source_title: str
     source_url: str | None
     source_publisher: str | None
+    source_kind: str
+    source_archived_url: str | None
+    source_created_at: Time
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +187,10 @@ class ExportRow:
         "updated_by_id",
         "created_at",
         "updated_at",
+        "check_worthiness",
+        "priority",
+        "repeat_count",
+        "version",
         "article_id",
         "article_title",
         "article_url",
@@ -201,6 +215,10 @@ class ExportRow:
     updated_by_id: int | None
     created_at: Time
     updated_at: Time
+    check_worthiness: float
+    priority: float
+    repeat_count: int
+    version: int
     article_id: int
     article_title: str
     article_url: str | None
@@ -229,15 +247,19 @@ class ExportRow:
             self.updated_by_id,
             created_at,
             updated_at,
+            self.check_worthiness,
+            self.priority,
+            self.repeat_count,
+            self.version,
             self.article_id,
             self.article_title,
             self.article_url,
             self.outlet,
             published_at,
         ) = values
-        self.created_at = _time(created_at)  # type: ignore[assignment]
-        self.updated_at = _time(updated_at)  # type: ignore[assignment]
-        self.published_at = _time(published_at)
+        self.created_at = iso_time(created_at)  # type: ignore[assignment]
+        self.updated_at = iso_time(updated_at)  # type: ignore[assignment]
+        self.published_at = iso_time(published_at)
         self.evidence = _NO_EVIDENCE
         self.canonical_claim_id = None
         self.inherited_verdict = None
@@ -310,12 +332,17 @@ _EVIDENCE = (
         Evidence.quote,
         Evidence.note,
         _raw_time(Evidence.created_at),
+        User.username,
         Source.id,
         Source.title,
         Source.url,
         Source.publisher,
+        Source.kind,
+        Source.archived_url,
+        _raw_time(Source.created_at),
     )
     .join(Source, Evidence.source_id == Source.id)
+    .outerjoin(User, Evidence.created_by_id == User.id)
     .where(Evidence.claim_id.in_(_IDS))
     .order_by(Evidence.claim_id, Evidence.id)
 )
@@ -353,12 +380,22 @@ _APPEARANCES = (
 def _add_evidence(session: Session, rows: list[ExportRow]) -> None:
     by_id = {row.id: row for row in rows}
     result = session.connection().execute(_EVIDENCE, {"ids": list(by_id)})
-    for claim_id, evidence_id, stance, quote, note, created_at, *source in result:
+    for claim_id, evidence_id, stance, quote, note, created_at, added_by, *source in result:
         row = by_id[claim_id]
         if not row.evidence:
             row.evidence = []
+        *source, source_created_at = source
         row.evidence.append(  # type: ignore[union-attr]
-            EvidenceItem(evidence_id, stance, quote, note, _time(created_at), *source)  # type: ignore[arg-type]
+            EvidenceItem(
+                evidence_id,
+                stance,
+                quote,
+                note,
+                iso_time(created_at),  # type: ignore[arg-type]
+                added_by,
+                *source,
+                iso_time(source_created_at),  # type: ignore[arg-type]
+            )
         )
 
 
@@ -401,7 +438,7 @@ def _add_verdict_times(session: Session, rows: list[ExportRow]) -> None:
     for row in rows:
         if row.verdict is not None:
             # Claims imported from an archive came with their verdict and have no such event.
-            row.verdict_at = _time(times.get(row.id)) or row.updated_at
+            row.verdict_at = iso_time(times.get(row.id)) or row.updated_at
 
 
 def _add_appearances(session: Session, rows: list[ExportRow]) -> None:
@@ -418,7 +455,9 @@ def _add_appearances(session: Session, rows: list[ExportRow]) -> None:
         result = session.connection().execute(_APPEARANCES, {"ids": list(leading)})
         for cluster_id, article_id, title, url, outlet, published_at, ingested_at in result:
             members[cluster_id].append(
-                Appearance(article_id, title, url, outlet, _time(published_at), _time(ingested_at))  # type: ignore[arg-type]
+                Appearance(
+                    article_id, title, url, outlet, iso_time(published_at), iso_time(ingested_at)
+                )  # type: ignore[arg-type]
             )
     for row in reviewed:
         own = Appearance(
@@ -524,51 +563,66 @@ def _drain(buffer: io.StringIO) -> str:
     return text
 
 
-def claim_record(row: ExportRow) -> dict[str, Any]:
-    """One claim as a JSON object: the JSON Lines export's line."""
+def claim_record(row: ExportRow) -> shapes.ClaimRecord:
+    """One claim as the JSON Lines export writes it: the API's claim and more (see shapes)."""
     counts = row.stance_counts()
-    return {
-        "id": row.id,
-        "external_id": row.external_id,
-        "text": row.text,
-        "status": row.status,
-        "verdict": row.verdict,
-        "verdict_summary": row.verdict_summary,
-        "inherited_verdict": row.inherited_verdict,
-        "article": {
-            "id": row.article_id,
-            "title": row.article_title,
-            "url": row.article_url,
-            "outlet": row.outlet,
-            "published_at": row.published_at,
-        },
-        "ingested_at": row.created_at,
-        "updated_at": row.updated_at,
-        "updated_by": row.updated_by,
-        "assignee": row.assignee,
-        "evidence_counts": {stance.value: counts[stance] for stance in Stance},
-        "evidence": [
-            {
-                "id": item.id,
-                "stance": item.stance.value,
-                "quote": item.quote,
-                "note": item.note,
-                "created_at": item.created_at,
-                "source": {
-                    "id": item.source_id,
-                    "title": item.source_title,
-                    "url": item.source_url,
-                    "publisher": item.source_publisher,
-                },
-            }
-            for item in row.evidence
-        ],
-        "cluster": (
-            {"id": row.cluster_id, "canonical_claim_id": row.canonical_claim_id}
+    return shapes.ClaimRecord.model_construct(
+        id=row.id,
+        external_id=row.external_id,
+        text=row.text,
+        status=row.status,
+        verdict=row.verdict,
+        article=shapes.ArticleRef.model_construct(
+            id=row.article_id,
+            title=row.article_title,
+            url=row.article_url,
+            outlet=row.outlet,
+            published_at=row.published_at,
+        ),
+        verdict_summary=row.verdict_summary,
+        check_worthiness=row.check_worthiness,
+        priority=row.priority,
+        repeat_count=row.repeat_count,
+        assignee_id=row.assignee_id,
+        cluster_id=row.cluster_id,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        updated_by_id=row.updated_by_id,
+        inherited_verdict=row.inherited_verdict,
+        assignee=row.assignee,
+        updated_by=row.updated_by,
+        evidence_counts={stance.value: counts[stance] for stance in Stance},
+        evidence=[_evidence(row.id, item) for item in row.evidence],
+        cluster=(
+            shapes.ClusterRef.model_construct(
+                id=row.cluster_id, canonical_claim_id=row.canonical_claim_id
+            )
             if row.cluster_id is not None
             else None
         ),
-    }
+    )
+
+
+def _evidence(claim_id: int, item: EvidenceItem) -> shapes.Evidence:
+    return shapes.Evidence.model_construct(
+        id=item.id,
+        claim_id=claim_id,
+        stance=item.stance.value,
+        quote=item.quote,
+        note=item.note,
+        added_by=item.added_by,
+        created_at=item.created_at,
+        source=shapes.Source.model_construct(
+            id=item.source_id,
+            title=item.source_title,
+            url=item.source_url,
+            publisher=item.source_publisher,
+            kind=item.source_kind,
+            archived_url=item.source_archived_url,
+            created_at=item.source_created_at,
+        ),
+    )
 
 
 def _dumps(value: Any) -> str:
@@ -601,7 +655,7 @@ def dumps_for_html(value: Any) -> str:
 
 def write_jsonl(batches: Iterable[list[ExportRow]]) -> Iterator[str]:
     for rows in batches:
-        yield "".join(_dumps(claim_record(row)) + "\n" for row in rows)
+        yield "".join(claim_record(row).model_dump_json() + "\n" for row in rows)
 
 
 # Our verdicts on the 1 (false) to 5 (true) scale Google's fact-check markup reads; see README.
@@ -728,17 +782,3 @@ def file_name(format_name: str, filters: ClaimFilters, day: datetime | None = No
     if day is not None:
         parts.append(day.date().isoformat())
     return "-".join(parts) + "." + FORMATS[format_name].suffix
-
-
-def _time(value: datetime | str | None) -> Time | None:
-    """ISO 8601 in UTC with microseconds, the same text from SQLite and PostgreSQL."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        # SQLAlchemy keeps SQLite times as "YYYY-MM-DD HH:MM:SS.ffffff" (UTC, by UTCDateTime).
-        if len(value) == 26 and value[10] == " ":
-            return f"{value[:10]}T{value[11:]}+00:00"
-        value = datetime.fromisoformat(value)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
