@@ -18,8 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from workbench import shapes
-from workbench.export import records as export
+from workbench import export, shapes
+from workbench.export.csv_file import CSV_COLUMNS
 from workbench.models import ClaimStatus, Verdict
 from workbench.review import duplicates
 from workbench.review import verdicts as review
@@ -59,7 +59,7 @@ def test_csv_round_trips_text_exactly(session: Session) -> None:
     assert [row["text"] for row in rows] == texts
     assert {row["article_title"] for row in rows} == {'Title, with "quotes"\nand a line'}
     assert {row["outlet"] for row in rows} == {"Ведомости"}
-    assert list(rows[0]) == list(export.CSV_COLUMNS)
+    assert list(rows[0]) == list(CSV_COLUMNS)
 
 
 @pytest.mark.parametrize("text", FORMULAS)

@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
+from workbench import export
 from workbench.accounts import tokens
 from workbench.db import write_session
-from workbench.export import records as export
 from workbench.models import Alert, AlertKind, Claim, User
 from workbench.review import verdicts as review
 from workbench.review.filter_args import filters_from_args

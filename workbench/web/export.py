@@ -18,8 +18,8 @@ from flask import (
     url_for,
 )
 
+from workbench import export
 from workbench.db import get_session
-from workbench.export import records as export
 from workbench.models import ClaimStatus, Verdict
 from workbench.review.filter_args import FilterError, filters_from_args
 from workbench.review.queue import ClaimFilters, count_claims, outlets

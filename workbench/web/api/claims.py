@@ -8,8 +8,8 @@ import math
 from flask import g, request
 from werkzeug.wrappers import Response
 
+from workbench import export
 from workbench.db import get_session
-from workbench.export import records as export
 from workbench.models import Article, Role
 from workbench.models import Cluster as ClusterRow
 from workbench.review import duplicates
