@@ -36,8 +36,7 @@ from workbench.db import get_session
 from workbench.intake.ingest import DuplicateArticle, IngestError, parse_date
 from workbench.matching.similar import find_similar
 from workbench.models import Role, TokenKind
-from workbench.review import duplicates
-from workbench.review import verdicts as review
+from workbench.review import duplicates, verdicts
 from workbench.review.articles import ArticleNotFound
 from workbench.review.filter_args import ID_MAX, FilterError
 from workbench.shapes import ClaimRef, SimilarClaim, SimilarClaims
@@ -182,7 +181,7 @@ def _bad_filter(exc: FilterError) -> tuple[Response, int]:
     return error(400, "bad_filter", str(exc))
 
 
-@bp.errorhandler(review.ReviewError)
+@bp.errorhandler(verdicts.ReviewError)
 @bp.errorhandler(IngestError)
 def _refused(exc: Exception) -> tuple[Response, int]:
     return error(422, "invalid", str(exc))
@@ -193,8 +192,8 @@ def _duplicate_article(exc: DuplicateArticle) -> tuple[Response, int]:
     return error(409, "duplicate_article", str(exc), article_id=exc.existing.id)
 
 
-@bp.errorhandler(review.StaleEdit)
-def _stale(exc: review.StaleEdit) -> tuple[Response, int]:
+@bp.errorhandler(verdicts.StaleEdit)
+def _stale(exc: verdicts.StaleEdit) -> tuple[Response, int]:
     return error(409, "stale_version", str(exc), current_version=exc.claim.version)
 
 
@@ -208,9 +207,9 @@ def _variant(exc: duplicates.VariantNeedsOverride) -> tuple[Response, int]:
     return error(409, "variant_needs_override", str(exc))
 
 
-@bp.errorhandler(review.ClaimNotFound)
-@bp.errorhandler(review.EvidenceNotFound)
-@bp.errorhandler(review.SourceNotFound)
+@bp.errorhandler(verdicts.ClaimNotFound)
+@bp.errorhandler(verdicts.EvidenceNotFound)
+@bp.errorhandler(verdicts.SourceNotFound)
 @bp.errorhandler(duplicates.SuggestionNotFound)
 @bp.errorhandler(ArticleNotFound)
 @bp.errorhandler(RecordNotFound)

@@ -8,12 +8,10 @@ import math
 from flask import g, request
 from werkzeug.wrappers import Response
 
-from workbench import export
+from workbench import export, models
 from workbench.db import get_session
-from workbench.models import Article, Role
-from workbench.models import Cluster as ClusterRow
-from workbench.review import duplicates
-from workbench.review import verdicts as review
+from workbench.models import Role
+from workbench.review import duplicates, verdicts
 from workbench.review.filter_args import filters_from_args
 from workbench.review.queue import decode_cursor, list_claims
 from workbench.shapes import (
@@ -84,12 +82,12 @@ def claim(claim_id: int) -> ClaimDetail:
 
 def _claim_detail(claim_id: int) -> ClaimDetail:
     db = get_session()
-    found = review.get_claim(db, claim_id)
-    article = db.get(Article, found.article_id)
+    found = verdicts.get_claim(db, claim_id)
+    article = db.get(models.Article, found.article_id)
     assert article is not None  # foreign key
     cluster = None
     if found.cluster_id is not None:
-        row = db.get(ClusterRow, found.cluster_id)
+        row = db.get(models.Cluster, found.cluster_id)
         if row is not None:
             cluster = Cluster.of(row, duplicates.cluster_members(db, found))
     effective = duplicates.effective_verdict(db, found)
@@ -101,7 +99,7 @@ def _claim_detail(claim_id: int) -> ClaimDetail:
         ),
         evidence=[
             Evidence.of(view.evidence, view.source, view.added_by)
-            for view in review.evidence_for(db, found.id)
+            for view in verdicts.evidence_for(db, found.id)
         ],
         suggestions=[
             Suggestion.of(view.suggestion, view.other, view.other_article)
@@ -116,7 +114,7 @@ def _claim_detail(claim_id: int) -> ClaimDetail:
 @spec.validate(resp=answers({200: ClaimDetail}, WRITE_ERRORS), tags=["claims"])
 def take(claim_id: int, json: VersionBody) -> ClaimDetail:
     """Assign the claim to yourself (a new claim goes into review)."""
-    review.take(get_session(), claim_id, g.user.id, json.version)
+    verdicts.take(get_session(), claim_id, g.user.id, json.version)
     return _claim_detail(claim_id)
 
 
@@ -125,7 +123,9 @@ def take(claim_id: int, json: VersionBody) -> ClaimDetail:
 @spec.validate(resp=answers({200: ClaimDetail}, WRITE_ERRORS), tags=["claims"])
 def verdict(claim_id: int, json: VerdictBody) -> ClaimDetail:
     """Give the claim a verdict with a public summary."""
-    review.set_verdict(get_session(), claim_id, g.user.id, json.version, json.verdict, json.summary)
+    verdicts.set_verdict(
+        get_session(), claim_id, g.user.id, json.version, json.verdict, json.summary
+    )
     return _claim_detail(claim_id)
 
 
@@ -134,7 +134,7 @@ def verdict(claim_id: int, json: VerdictBody) -> ClaimDetail:
 @spec.validate(resp=answers({200: ClaimDetail}, WRITE_ERRORS), tags=["claims"])
 def reopen(claim_id: int, json: VersionBody) -> ClaimDetail:
     """Take the verdict back; the claim is in review again."""
-    review.reopen(get_session(), claim_id, g.user.id, json.version)
+    verdicts.reopen(get_session(), claim_id, g.user.id, json.version)
     return _claim_detail(claim_id)
 
 
@@ -145,14 +145,14 @@ def link_evidence(claim_id: int, json: EvidenceBody) -> tuple[EvidenceChange, in
     """Link a library source (`source_id`) or a new one (`source`) to the claim."""
     new_source = None
     if json.source is not None:
-        new_source = review.SourceInput(
+        new_source = verdicts.SourceInput(
             title=json.source.title,
             url=json.source.url or "",
             publisher=json.source.publisher or "",
             kind=json.source.kind or "web",
         )
     db = get_session()
-    evidence = review.link_evidence(
+    evidence = verdicts.link_evidence(
         db,
         claim_id,
         g.user.id,
@@ -163,10 +163,10 @@ def link_evidence(claim_id: int, json: EvidenceBody) -> tuple[EvidenceChange, in
         source_id=json.source_id,
         new_source=new_source,
     )
-    source = review.get_source(db, evidence.source_id)
+    source = verdicts.get_source(db, evidence.source_id)
     return EvidenceChange.model_construct(
         evidence=Evidence.of(evidence, source, g.user.username),
-        claim_version=review.get_claim(db, claim_id).version,
+        claim_version=verdicts.get_claim(db, claim_id).version,
     ), 201
 
 
@@ -176,7 +176,7 @@ def link_evidence(claim_id: int, json: EvidenceBody) -> tuple[EvidenceChange, in
 def update_evidence(claim_id: int, evidence_id: int, json: EvidenceUpdate) -> EvidenceChange:
     """Change a piece of evidence's stance, quote or note (its source stays)."""
     db = get_session()
-    evidence = review.update_evidence(
+    evidence = verdicts.update_evidence(
         db,
         claim_id,
         evidence_id,
@@ -186,10 +186,10 @@ def update_evidence(claim_id: int, evidence_id: int, json: EvidenceUpdate) -> Ev
         quote=json.quote or "",
         note=json.note or "",
     )
-    source = review.get_source(db, evidence.source_id)
+    source = verdicts.get_source(db, evidence.source_id)
     return EvidenceChange.model_construct(
         evidence=Evidence.of(evidence, source, None),
-        claim_version=review.get_claim(db, claim_id).version,
+        claim_version=verdicts.get_claim(db, claim_id).version,
     )
 
 
@@ -203,7 +203,7 @@ def remove_evidence(claim_id: int, evidence_id: int) -> ClaimVersion:
     text = request.args.get("version", "")
     if not (text.isascii() and text.isdigit() and len(text) <= 10):
         raise BadRequest("bad_field", "Give the claim's version as ?version=N.")
-    claim_row = review.remove_evidence(get_session(), claim_id, evidence_id, g.user.id, int(text))
+    claim_row = verdicts.remove_evidence(get_session(), claim_id, evidence_id, g.user.id, int(text))
     return ClaimVersion.model_construct(claim_version=claim_row.version)
 
 
@@ -222,7 +222,7 @@ def decide(suggestion_id: int, decision: str, json: DecisionBody) -> SuggestionD
     else:
         duplicates.reject(db, suggestion_id, g.user.id)
     suggestion = duplicates.get_suggestion(db, suggestion_id)
-    claim_row = review.get_claim(db, suggestion.claim_id)
+    claim_row = verdicts.get_claim(db, suggestion.claim_id)
     return SuggestionDecision.model_construct(
         id=suggestion.id,
         state=suggestion.state.value,

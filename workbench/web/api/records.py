@@ -9,14 +9,12 @@ import sqlalchemy as sa
 from flask import current_app, g, request
 from sqlmodel import select
 
+from workbench import models
 from workbench.alerts import rules as alert_rules
 from workbench.db import get_session
 from workbench.intake.ingest import ArticleInput, ingest_article
-from workbench.models import AlertKind, AlertState, Article, Cluster, Role
-from workbench.models import Claim as ClaimRow
-from workbench.models import Source as SourceRow
-from workbench.review import duplicates
-from workbench.review import verdicts as review
+from workbench.models import AlertKind, AlertState, Role
+from workbench.review import duplicates, verdicts
 from workbench.review.articles import article_claims, get_article
 from workbench.review.filter_args import ID_DIGITS_MAX, ID_MAX
 from workbench.shapes import (
@@ -25,13 +23,13 @@ from workbench.shapes import (
     ArticleList,
     ArticleSummary,
     Claim,
+    Cluster,
     ClusterList,
     ClusterSummary,
     IngestedArticle,
     Source,
     SourceList,
 )
-from workbench.shapes import Cluster as ClusterShape
 from workbench.web.api import (
     ONE_RECORD_ERRORS,
     READ_ERRORS,
@@ -79,12 +77,12 @@ def _keyset(statement: sa.Select[Any], id_column: Any) -> tuple[list[Any], str |
 def articles() -> ArticleList:
     """Articles, newest first, with their number of claims."""
     claim_count = (
-        sa.select(sa.func.count(ClaimRow.id))
-        .where(ClaimRow.article_id == Article.id)
-        .correlate(Article)
+        sa.select(sa.func.count(models.Claim.id))
+        .where(models.Claim.article_id == models.Article.id)
+        .correlate(models.Article)
         .scalar_subquery()
     )
-    rows, cursor = _keyset(sa.select(Article, claim_count), Article.id)
+    rows, cursor = _keyset(sa.select(models.Article, claim_count), models.Article.id)
     return ArticleList.model_construct(
         articles=[ArticleSummary.of(a, claims) for a, claims in rows], next_cursor=cursor
     )
@@ -115,7 +113,7 @@ def ingest(json: ArticleBody) -> tuple[IngestedArticle, int]:
         raise BadRequest("too_long", f"The text is longer than the limit of {limit:,} bytes.")
     url = (json.url or "").strip() or None
     if url is not None and not url.lower().startswith(("http://", "https://")):
-        raise review.ReviewError("The article's address must start with http:// or https://.")
+        raise verdicts.ReviewError("The article's address must start with http:// or https://.")
     result = ingest_article(
         get_session(),
         ArticleInput(
@@ -142,7 +140,7 @@ def _published(value: str | None) -> datetime | None:
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
-        raise review.ReviewError("'published' must be a date like 2015-09-18.") from None
+        raise verdicts.ReviewError("'published' must be a date like 2015-09-18.") from None
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
@@ -157,7 +155,7 @@ def sources() -> SourceList:
     query = request.args.get("q", "").replace("\x00", "")
     if len(query) > SOURCE_QUERY_MAX:
         raise BadRequest("query_too_long", f"q may be at most {SOURCE_QUERY_MAX} characters.")
-    found = review.find_sources(get_session(), query, limit_arg(default=20))
+    found = verdicts.find_sources(get_session(), query, limit_arg(default=20))
     return SourceList.model_construct(sources=[Source.of(source) for source in found])
 
 
@@ -170,12 +168,13 @@ def add_source(json: NewSource) -> tuple[Source, int]:
     url = json.url or ""
     # add_source hands back the library's source for a known address; 200 says it was there.
     known = (
-        url.strip() and db.exec(select(SourceRow.id).where(SourceRow.url == url.strip())).first()
+        url.strip()
+        and db.exec(select(models.Source.id).where(models.Source.url == url.strip())).first()
     )
-    added = review.add_source(
+    added = verdicts.add_source(
         db,
         g.user.id,
-        review.SourceInput(
+        verdicts.SourceInput(
             title=json.title,
             url=url,
             publisher=json.publisher or "",
@@ -189,7 +188,7 @@ def add_source(json: NewSource) -> tuple[Source, int]:
 @spec.validate(resp=answers({200: Source}, ONE_RECORD_ERRORS), tags=["sources"])
 def source(source_id: int) -> Source:
     """One source."""
-    return Source.of(review.get_source(get_session(), source_id))
+    return Source.of(verdicts.get_source(get_session(), source_id))
 
 
 # --- Clusters ------------------------------------------------------------------------------------
@@ -200,12 +199,12 @@ def source(source_id: int) -> Source:
 def clusters() -> ClusterList:
     """Clusters of confirmed duplicates, newest first, with their size."""
     members = (
-        sa.select(sa.func.count(ClaimRow.id))
-        .where(ClaimRow.cluster_id == Cluster.id)
-        .correlate(Cluster)
+        sa.select(sa.func.count(models.Claim.id))
+        .where(models.Claim.cluster_id == models.Cluster.id)
+        .correlate(models.Cluster)
         .scalar_subquery()
     )
-    rows, cursor = _keyset(sa.select(Cluster, members), Cluster.id)
+    rows, cursor = _keyset(sa.select(models.Cluster, members), models.Cluster.id)
     return ClusterList.model_construct(
         clusters=[
             ClusterSummary.model_construct(
@@ -218,16 +217,18 @@ def clusters() -> ClusterList:
 
 
 @bp.get("/clusters/<id:cluster_id>")
-@spec.validate(resp=answers({200: ClusterShape}, ONE_RECORD_ERRORS), tags=["duplicates"])
-def cluster(cluster_id: int) -> ClusterShape:
+@spec.validate(resp=answers({200: Cluster}, ONE_RECORD_ERRORS), tags=["duplicates"])
+def cluster(cluster_id: int) -> Cluster:
     """One cluster with its member claims."""
     db = get_session()
-    found = db.get(Cluster, cluster_id)
+    found = db.get(models.Cluster, cluster_id)
     if found is None:
         raise RecordNotFound(cluster_id)
-    member = db.exec(select(ClaimRow).where(ClaimRow.cluster_id == found.id).limit(1)).first()
+    member = db.exec(
+        select(models.Claim).where(models.Claim.cluster_id == found.id).limit(1)
+    ).first()
     members = duplicates.cluster_members(db, member) if member is not None else []
-    return ClusterShape.of(found, members)
+    return Cluster.of(found, members)
 
 
 # --- Alerts --------------------------------------------------------------------------------------
