@@ -424,12 +424,10 @@ def similar_claims() -> SimilarClaims:
     if published and when is None:
         raise BadRequest("bad_date", "date must be an ISO date such as 2020-05-03.")
     results = find_similar(get_session(), query, limit, when=when.date() if when else None)
-    return SimilarClaims.model_construct(
+    return SimilarClaims.build(
         query=query,
         results=[
-            SimilarClaim.model_construct(
-                **ClaimRef.of(hit.claim, hit.article).__dict__, **hit.score_fields()
-            )
+            SimilarClaim.build(**ClaimRef.of(hit.claim, hit.article).__dict__, **hit.score_fields())
             for hit in results
         ],
     )

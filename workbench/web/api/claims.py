@@ -62,7 +62,7 @@ def claims() -> ClaimList:
     if after is not None and not _is_cursor(after):
         raise BadRequest("bad_cursor", "after must be a next_cursor from an earlier page.")
     page = list_claims(get_session(), filters, after=after, per_page=limit_arg())
-    return ClaimList.model_construct(
+    return ClaimList.build(
         claims=[Claim.of(claim, article) for claim, article in page.items],
         next_cursor=page.next_cursor,
     )
@@ -91,9 +91,9 @@ def _claim_detail(claim_id: int) -> ClaimDetail:
         if row is not None:
             cluster = Cluster.of(row, duplicates.cluster_members(db, found))
     effective = duplicates.effective_verdict(db, found)
-    return ClaimDetail.model_construct(
+    return ClaimDetail.build(
         **Claim.of(found, article).__dict__,
-        effective_verdict=EffectiveVerdict.model_construct(
+        effective_verdict=EffectiveVerdict.build(
             verdict=effective.verdict.value if effective.verdict else None,
             inherited_from=effective.inherited_from.id if effective.inherited_from else None,
         ),
@@ -164,7 +164,7 @@ def link_evidence(claim_id: int, json: EvidenceBody) -> tuple[EvidenceChange, in
         new_source=new_source,
     )
     source = verdicts.get_source(db, evidence.source_id)
-    return EvidenceChange.model_construct(
+    return EvidenceChange.build(
         evidence=Evidence.of(evidence, source, g.user.username),
         claim_version=verdicts.get_claim(db, claim_id).version,
     ), 201
@@ -187,7 +187,7 @@ def update_evidence(claim_id: int, evidence_id: int, json: EvidenceUpdate) -> Ev
         note=json.note or "",
     )
     source = verdicts.get_source(db, evidence.source_id)
-    return EvidenceChange.model_construct(
+    return EvidenceChange.build(
         evidence=Evidence.of(evidence, source, None),
         claim_version=verdicts.get_claim(db, claim_id).version,
     )
@@ -204,7 +204,7 @@ def remove_evidence(claim_id: int, evidence_id: int) -> ClaimVersion:
     if not (text.isascii() and text.isdigit() and len(text) <= 10):
         raise BadRequest("bad_field", "Give the claim's version as ?version=N.")
     claim_row = verdicts.remove_evidence(get_session(), claim_id, evidence_id, g.user.id, int(text))
-    return ClaimVersion.model_construct(claim_version=claim_row.version)
+    return ClaimVersion.build(claim_version=claim_row.version)
 
 
 @bp.post("/suggestions/<id:suggestion_id>/<any(confirm, reject):decision>")
@@ -223,7 +223,7 @@ def decide(suggestion_id: int, decision: str, json: DecisionBody) -> SuggestionD
         duplicates.reject(db, suggestion_id, g.user.id)
     suggestion = duplicates.get_suggestion(db, suggestion_id)
     claim_row = verdicts.get_claim(db, suggestion.claim_id)
-    return SuggestionDecision.model_construct(
+    return SuggestionDecision.build(
         id=suggestion.id,
         state=suggestion.state.value,
         claim_id=suggestion.claim_id,

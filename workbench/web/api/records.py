@@ -83,7 +83,7 @@ def articles() -> ArticleList:
         .scalar_subquery()
     )
     rows, cursor = _keyset(sa.select(models.Article, claim_count), models.Article.id)
-    return ArticleList.model_construct(
+    return ArticleList.build(
         articles=[ArticleSummary.of(a, claims) for a, claims in rows], next_cursor=cursor
     )
 
@@ -95,7 +95,7 @@ def article(article_id: int) -> ArticleDetail:
     db = get_session()
     found = get_article(db, article_id)
     claims = article_claims(db, article_id)
-    return ArticleDetail.model_construct(
+    return ArticleDetail.build(
         **ArticleSummary.of(found, len(claims)).__dict__,
         body=found.body,
         claims=[Claim.of(claim, found) for claim in claims],
@@ -127,7 +127,7 @@ def ingest(json: ArticleBody) -> tuple[IngestedArticle, int]:
         user_id=g.user.id,
         max_sentences=current_app.config["WORKBENCH_SETTINGS"].max_request_sentences,
     )
-    return IngestedArticle.model_construct(
+    return IngestedArticle.build(
         **ArticleSummary.of(result.article, result.claims).__dict__,
         suggestions=result.suggestions,
         skipped=dict(sorted(result.skipped.items())),
@@ -156,7 +156,7 @@ def sources() -> SourceList:
     if len(query) > SOURCE_QUERY_MAX:
         raise BadRequest("query_too_long", f"q may be at most {SOURCE_QUERY_MAX} characters.")
     found = verdicts.find_sources(get_session(), query, limit_arg(default=20))
-    return SourceList.model_construct(sources=[Source.of(source) for source in found])
+    return SourceList.build(sources=[Source.of(source) for source in found])
 
 
 @bp.post("/sources")
@@ -205,9 +205,9 @@ def clusters() -> ClusterList:
         .scalar_subquery()
     )
     rows, cursor = _keyset(sa.select(models.Cluster, members), models.Cluster.id)
-    return ClusterList.model_construct(
+    return ClusterList.build(
         clusters=[
-            ClusterSummary.model_construct(
+            ClusterSummary.build(
                 id=cluster.id, canonical_claim_id=cluster.canonical_claim_id, size=size
             )
             for cluster, size in rows
@@ -251,7 +251,7 @@ def alerts() -> AlertList:
         raise BadRequest("bad_before", "before must be an alert id.")
     filters = alert_rules.AlertFilters.parse(args.get("kind"), args.get("state"))
     page = alert_rules.list_alerts(get_session(), filters, before=before_id, limit=limit)
-    return AlertList.model_construct(
+    return AlertList.build(
         alerts=[view.shape() for view in page.items], next_before=page.next_before
     )
 
