@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
@@ -108,11 +107,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
-class LeakedConnection(UserWarning):
-    """The app left a database connection checked out after the test: only the garbage
-    collector would ever have returned it to the pool."""
-
-
 def _checked_out(engine: sa.Engine) -> int:
     checkedout = getattr(engine.pool, "checkedout", None)  # QueuePool's; StaticPool has none
     return checkedout() if checkedout else 0
@@ -142,16 +136,13 @@ def make_app(settings: Settings) -> Iterator:
     leaked = sum(_checked_out(engine) for engine in engines)
     if leaked:
         gc.collect()
-        warnings.warn(
-            f"{leaked} database connection(s) were still checked out when the test ended; "
-            "the garbage collector returned them to the pool",
-            LeakedConnection,
-            stacklevel=1,
-        )
     held = sum(_checked_out(engine) for engine in engines)
     for engine in engines:
         engine.dispose()
-    assert held == 0, f"{held} database connection(s) are still in use after the test"
+    assert leaked == 0, (
+        f"{leaked} database connection(s) were still checked out when the test ended "
+        f"({held} even after a garbage collection): close the session that holds them"
+    )
 
 
 @pytest.fixture

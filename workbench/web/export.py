@@ -6,6 +6,7 @@ script; the same filters in the same arguments work on the queue and the JSON AP
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask import (
@@ -14,12 +15,11 @@ from flask import (
     current_app,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 
 from workbench import export
-from workbench.db import get_session
+from workbench.db import get_engine, get_session, read_session
 from workbench.models import ClaimStatus, Verdict
 from workbench.review.filter_args import FilterError, filters_from_args
 from workbench.review.queue import ClaimFilters, count_claims, outlets
@@ -79,11 +79,23 @@ def download() -> Response | tuple[str, int]:
 
 
 def stream_export(format_name: str, filters: ClaimFilters) -> Response:
-    """The export as a streamed attachment: rows are written as the database hands them over."""
-    chunks = export.export(get_session(), format_name, filters, publisher())
+    """The export as a streamed attachment: rows are written as the database hands them over.
+
+    The stream reads through a session of its own, closed when the stream ends or the client
+    goes away. On the request's session it outlived the request's teardown: the connection it
+    checked out afterwards was only returned by the garbage collector, whose rollback could then
+    fail on a dropped database and print a traceback from inside whatever was running (once,
+    werkzeug's `ast.parse`, which tripped CPython 3.11.7's gh-106905)."""
+    session = read_session(get_engine())
     name = export.file_name(format_name, filters, datetime.now(UTC))
-    response = Response(
-        stream_with_context(chunks), mimetype=export.FORMATS[format_name].media_type
-    )
+    chunks = export.export(session, format_name, filters, publisher())
+
+    def stream() -> Iterator[str]:
+        try:
+            yield from chunks
+        finally:
+            session.close()
+
+    response = Response(stream(), mimetype=export.FORMATS[format_name].media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
