@@ -43,13 +43,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from datasets import CheckThatSplitName, Tweet, checkthat_archive, checkthat_split  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from workbench.config import Settings  # noqa: E402
@@ -58,22 +58,10 @@ from workbench.matching.aliases import load_aliases  # noqa: E402
 from workbench.matching.normalize import normalize  # noqa: E402
 from workbench.matching.similar import CANDIDATES, candidates_for  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data" / "claim-matching"
 BM25_BASELINE = 0.8179
 K = 5
-
-
-@dataclass(frozen=True)
-class Split:
-    name: str
-    qrels: Path
-    queries: Path
-
-
-SPLITS = (
-    Split("dev", DATA / "qrels-dev.tsv", DATA / "queries-train-dev.jsonl"),
-    Split("devtest", DATA / "qrels-devtest.tsv", DATA / "queries-devtest.jsonl"),
-)
+# Out of sample: fit_matching.py fits the similarity model on train only.
+SPLITS: tuple[CheckThatSplitName, ...] = ("dev", "devtest")
 
 
 def average_precision_at_k(ranked: Sequence[str], relevant: set[str], k: int = K) -> float:
@@ -94,29 +82,6 @@ def map_at_k(runs: Mapping[str, Sequence[str]], gold: Mapping[str, set[str]], k:
     )
 
 
-def read_qrels(path: Path) -> dict[str, set[str]]:
-    gold: dict[str, set[str]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            query_id, claim_id = line.split("\t")[:2]
-            gold.setdefault(query_id.strip(), set()).add(claim_id.strip())
-    return gold
-
-
-def read_queries(path: Path, wanted: Iterable[str]) -> list[dict[str, str]]:
-    texts = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            texts[record["id"]] = record["text"]
-    missing = [q for q in wanted if q not in texts]
-    if missing:
-        raise SystemExit(
-            f"{path.name}: no text for {len(missing)} qrels queries, e.g. {missing[0]}"
-        )
-    return [{"id": q, "text": texts[q]} for q in wanted]
-
-
 def flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """One `python -m flask --app app ...` process in the repository root; stops on failure."""
     result = subprocess.run(
@@ -135,12 +100,15 @@ def flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def similar_through_cli(
-    env: dict[str, str], query_file: Path, queries: list[dict[str, str]]
+    env: dict[str, str], query_file: Path, queries: Sequence[Tweet]
 ) -> tuple[dict[str, list[str]], float]:
     """Each query's top-K external claim ids as `claims similar` prints them; and the seconds the
     process took."""
     query_file.write_text(
-        "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in queries), encoding="utf-8"
+        "".join(
+            json.dumps({"id": q.id, "text": q.text}, ensure_ascii=False) + "\n" for q in queries
+        ),
+        encoding="utf-8",
     )
     started = time.perf_counter()
     result = flask(env, "claims", "similar", "--input", str(query_file), "--limit", str(K))
@@ -169,28 +137,26 @@ def stored_claims(database: Path) -> tuple[list[str], list[str]]:
 
 
 def plain_rapidfuzz(
-    queries: list[dict[str, str]], ids: list[str], texts: list[str]
+    queries: Sequence[Tweet], ids: list[str], texts: list[str]
 ) -> dict[str, list[str]]:
     """Top-K by token_sort_ratio of the normalised query against every claim: no index at all."""
     runs = {}
     for query in queries:
-        best = process.extract(
-            normalize(query["text"]), texts, scorer=fuzz.token_sort_ratio, limit=K
-        )
-        runs[query["id"]] = [ids[index] for _text, _score, index in best]
+        best = process.extract(normalize(query.text), texts, scorer=fuzz.token_sort_ratio, limit=K)
+        runs[query.id] = [ids[index] for _text, _score, index in best]
     return runs
 
 
-def index_candidates(database: Path, queries: list[dict[str, str]]) -> dict[str, list[str]]:
+def index_candidates(database: Path, queries: Sequence[Tweet]) -> dict[str, list[str]]:
     """Each query's candidates as the text index hands them to the scorer, best first."""
     engine = make_engine(Settings(database_url=f"sqlite:///{database}"))
     try:
         with read_session(engine) as session:
             aliases = load_aliases(session)
             return {
-                query["id"]: [
+                query.id: [
                     str(c.external_id)
-                    for c in candidates_for(session, query["text"], aliases=aliases)[1]
+                    for c in candidates_for(session, query.text, aliases=aliases)[1]
                 ]
                 for query in queries
             }
@@ -208,9 +174,10 @@ def main() -> int:
             "WORKBENCH_INSTANCE": str(folder / "instance"),
             "DATABASE_URL": f"sqlite:///{database}",
         }
+        archive = checkthat_archive().path
         flask(env, "init-db")
         started = time.perf_counter()
-        imported = flask(env, "claims", "import", str(DATA / "vclaims.jsonl"))
+        imported = flask(env, "claims", "import", str(archive))
         print(
             f"claims import: {imported.stdout.strip()} "
             f"({time.perf_counter() - started:.1f} s, start-up included)"
@@ -220,9 +187,9 @@ def main() -> int:
         _, start_up = similar_through_cli(env, folder / "empty.jsonl", [])
         print(f"claims similar on an empty input (process start-up): {start_up:.2f} s\n")
 
-        for split in SPLITS:
-            gold = read_qrels(split.qrels)
-            queries = read_queries(split.queries, gold)
+        for split in map(checkthat_split, SPLITS):
+            gold = split.gold
+            queries = split.tweets
             runs, elapsed = similar_through_cli(
                 env, folder / f"queries-{split.name}.jsonl", queries
             )
@@ -232,7 +199,7 @@ def main() -> int:
             started = time.perf_counter()
             baseline = map_at_k(plain_rapidfuzz(queries, ids, texts), gold)
             baseline_qps = len(queries) / (time.perf_counter() - started)
-            lines = sum(1 for line in split.qrels.open(encoding="utf-8") if line.strip())
+            lines = len(split.qrels)
             pairs = sum(map(len, gold.values()))
             print(
                 f"{split.name}: {len(gold)} queries, {pairs} distinct gold pairs "

@@ -47,9 +47,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from workbench import export  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, read_session  # noqa: E402
-from workbench.export import records as export  # noqa: E402
 from workbench.review.queue import ClaimFilters  # noqa: E402
 
 CLAIMS_PER_ARTICLE = 10

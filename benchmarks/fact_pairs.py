@@ -41,7 +41,6 @@ pair that misses its target, with its scores). Exit status 1 when a target is mi
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -56,15 +55,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from claim_matching import flask  # noqa: E402  (this script's folder is on sys.path)
+from datasets import msrp_train, seed_article  # noqa: E402
 from rapidfuzz import fuzz, utils  # noqa: E402
 
 from workbench.matching.normalize import DUPLICATE_THRESHOLD  # noqa: E402
 
 PAIRS = REPO / "benchmarks" / "data" / "fact_pairs.jsonl"
-SHARED = REPO.parent / "shared"
-SHARED_DATA = SHARED / "data"
-MSRP = SHARED_DATA / "paraphrase" / "msrp-train.tsv"
-SEED = SHARED / "seed"
 K = 5
 MAX_CHANGED_DUPLICATE = 0.05  # a false "previously checked" is the costliest mistake
 MIN_PARAPHRASE_FOUND = 0.80
@@ -120,17 +116,6 @@ class Outcome:
         return self.duplicate if self.pair.changed else not self.found
 
 
-def require_shared_data() -> None:
-    """Stop with a sentence, not a stack trace, when the shared data is not next to the repo."""
-    missing = [path for path in (SHARED_DATA, MSRP, SEED) if not path.exists()]
-    if missing:
-        raise SystemExit(
-            f"The shared data is missing: {', '.join(str(p) for p in missing)}. This benchmark "
-            f"checks every original against MSRP and the seed article before measuring; put "
-            f"the shared folder at {SHARED} (next to the repository) and run it again."
-        )
-
-
 def load_pairs(path: Path = PAIRS) -> list[Pair]:
     return [
         Pair(**json.loads(line))
@@ -140,17 +125,14 @@ def load_pairs(path: Path = PAIRS) -> list[Pair]:
 
 
 def source_sentences() -> dict[str, str]:
-    """Every sentence a pair may cite, by its source key ("msrp:<id>", "seed:<line>")."""
+    """Every sentence a pair may cite, by its source key ("msrp:<id>", "seed:<line>"). Reading
+    them stops the script when the shared data is missing: figures on sentences nobody can trace
+    are not worth printing."""
     sentences: dict[str, str] = {}
-    # QUOTE_NONE: the sentences hold unbalanced quotation marks, which are text, not quoting.
-    with MSRP.open(encoding="utf-8") as handle:
-        for row in list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]:
-            sentences.setdefault(f"msrp:{row[1]}", row[3])
-            sentences.setdefault(f"msrp:{row[2]}", row[4])
-    seeds = sorted(SEED.glob("*.txt"))
-    if len(seeds) != 1:
-        raise SystemExit(f"Expected one seed article in {SEED}, found {len(seeds)}.")
-    for number, line in enumerate(seeds[0].read_text(encoding="utf-8").splitlines(), start=1):
+    for pair in msrp_train():
+        sentences.setdefault(f"msrp:{pair.first_id}", pair.first)
+        sentences.setdefault(f"msrp:{pair.second_id}", pair.second)
+    for number, line in enumerate(seed_article().lines, start=1):
         sentences[f"seed:{number}"] = line
     return sentences
 
@@ -408,9 +390,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    require_shared_data()
+    sources = source_sentences()
     pairs = load_pairs()
-    check_provenance(pairs, source_sentences())
+    check_provenance(pairs, sources)
     labels = Counter(p.label for p in pairs)
     print(
         f"{PAIRS.name}: {len(pairs)} pairs ({labels['changed']} changed, "

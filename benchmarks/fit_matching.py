@@ -15,8 +15,6 @@ it). Nothing is written; paste the printed models into workbench/matching.py.
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 import tempfile
 from collections import Counter
@@ -26,6 +24,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from datasets import checkthat_archive, checkthat_split, msrp_train  # noqa: E402
 
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, read_session, write_session  # noqa: E402
@@ -41,7 +41,6 @@ from workbench.matching.normalize import (  # noqa: E402
 from workbench.matching.similar import candidates_for  # noqa: E402
 from workbench.matching.social import posted_on  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data"
 MIN_PRECISION = 0.90
 MARGIN = 0.005  # a cross-validated figure moves a little with each refit
 
@@ -93,18 +92,17 @@ def auc(scores: np.ndarray, y: np.ndarray) -> float:
 
 def msrp_pairs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Duplicate features, labels, and whether the pair's facts conflict (never a duplicate)."""
-    with open(DATA / "paraphrase" / "msrp-train.tsv", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
-    archive = [normalize(r[3]) for r in rows]
-    queries = [normalize(r[4]) for r in rows]
+    pairs = msrp_train()
+    archive = [normalize(p.first) for p in pairs]
+    queries = [normalize(p.second) for p in pairs]
     counts = Counter(w for text in archive for w in set(content_words(text)))
     x = []
     conflicts = []
-    for row, query, candidate in zip(rows, queries, archive, strict=True):
+    for pair, query, candidate in zip(pairs, queries, archive, strict=True):
         known = {w: counts.get(w, 0) for w in content_words(query)}
         x.append(duplicate_features(query, candidate, idf_from_counts(known, len(archive))))
-        conflicts.append(compare_texts(row[4], query, row[3], candidate).conflicting)
-    return np.array(x), np.array([int(r[0]) for r in rows]), np.array(conflicts)
+        conflicts.append(compare_texts(pair.second, query, pair.first, candidate).conflicting)
+    return np.array(x), np.array([int(p.paraphrase) for p in pairs]), np.array(conflicts)
 
 
 def cross_validated_duplicate_scores(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -151,29 +149,24 @@ def fit_duplicate_model() -> None:
 
 
 def fit_similarity_model() -> None:
-    folder = DATA / "claim-matching"
+    archive = checkthat_archive()
+    train = checkthat_split("train")
+    gold = train.gold
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(Settings(database_url=f"sqlite:///{tmp}/fit.db"))
         migrate(engine)
-        with open(folder / "vclaims.jsonl", encoding="utf-8") as handle:
-            records = parse_archive(handle, "vclaims.jsonl")
+        # The app's own reader, not the loader's records: the model is fitted on what
+        # `claims import` stores.
+        with archive.path.open(encoding="utf-8") as handle:
+            records = parse_archive(handle, archive.path.name)
         with write_session(engine) as session:
             import_archive(session, records)
-        queries = {}
-        with open(folder / "queries-train-dev.jsonl", encoding="utf-8") as handle:
-            for line in handle:
-                record = json.loads(line)
-                queries[record["id"]] = record["text"]
-        gold: dict[str, set[str]] = {}
-        with open(folder / "qrels-train.tsv", encoding="utf-8") as handle:
-            for line in handle:
-                query_id, claim_id = line.split()[:2]
-                gold.setdefault(query_id, set()).add(claim_id)
         x, y = [], []
         with read_session(engine) as session:
-            for query_id, wanted in gold.items():
-                query, rows = candidates_for(session, queries[query_id])
-                posted = posted_on(queries[query_id])
+            for tweet in train.tweets:
+                wanted = gold[tweet.id]
+                query, rows = candidates_for(session, tweet.text)
+                posted = posted_on(tweet.text)
                 for claim in rows:
                     x.append(
                         similarity_features(

@@ -10,10 +10,10 @@ table than on an empty one).
 
 1. **Articles.** Built deterministically (``--seed``) from real news sentences: the MSRP corpus
    (``../shared/data/paraphrase/msrp-train.tsv`` next to the repository, ~7,000 distinct
-   sentences); without it the benchmark stops (the 16 seed sentences would make an archive of
-   near-copies and figures that mean nothing). Each article is 600-900 words in
-   paragraphs of 1-4 sentences separated by blank lines, with its own sample of sentences so that
-   the content-hash duplicate check never skips one.
+   sentences, ``datasets.article_sentences``); without it the benchmark stops (the 16 seed
+   sentences would make an archive of near-copies and figures that mean nothing). Each article
+   is 600-900 words in paragraphs of 1-4 sentences separated by blank lines, with its own sample
+   of sentences so that the content-hash duplicate check never skips one.
 2. **Pre-fill** (timed separately, not part of the target): a fresh, migrated database gets the
    existing claims by bulk ``INSERT ... executemany`` (20 claims per article), not through
    ``ingest_article``.
@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import csv
 import io
 import math
 import pstats
@@ -61,6 +60,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import pysbd  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from datasets import article_sentences  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 
 import workbench.intake.ingest as ingest_module  # noqa: E402
@@ -79,7 +79,6 @@ from workbench.matching.normalize import normalize  # noqa: E402
 from workbench.models import Article, Claim, utcnow  # noqa: E402
 
 TARGET_CLAIMS_PER_S = 1_000.0
-MSRP_PATH = REPO_ROOT.parent / "shared" / "data" / "paraphrase" / "msrp-train.tsv"
 WORDS_PER_ARTICLE = (600, 900)
 SENTENCES_PER_PARAGRAPH = (1, 2, 3, 4)
 PARAGRAPH_WEIGHTS = (2, 4, 3, 1)
@@ -101,27 +100,6 @@ class GeneratedArticle:
     @property
     def words(self) -> int:
         return len(self.body.split())
-
-
-def load_sentences() -> tuple[list[str], str]:
-    """Distinct real news sentences, in a stable order, and where they came from."""
-    if not MSRP_PATH.is_file():
-        raise SystemExit(
-            f"MSRP corpus not found at {MSRP_PATH}: the benchmark needs it (the seed fixtures "
-            "alone are 16 sentences, too few for a meaningful archive)."
-        )
-    sentences: set[str] = set()
-    with MSRP_PATH.open(encoding="utf-8", newline="") as handle:
-        rows = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        next(rows, None)  # header: Quality, #1 ID, #2 ID, #1 String, #2 String
-        for row in rows:
-            for text in row[3:5]:
-                if len(text.split()) >= 4:
-                    sentences.add(" ".join(text.split()))
-    source = f"MSRP news sentences ({MSRP_PATH})"
-    if not sentences:
-        raise SystemExit("No sentences found to build articles from.")
-    return sorted(sentences), source
 
 
 class ArticleFactory:
@@ -571,9 +549,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    sentences, source = load_sentences()
-    factory = ArticleFactory(sentences, args.seed)
-    print(f"Sentences: {len(sentences):,} distinct, from {source}")
+    pool = article_sentences()
+    factory = ArticleFactory(pool.sentences, args.seed)
+    print(f"Sentences: {len(pool.sentences):,} distinct, from {pool.source}")
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         url = database_url(args.database, Path(tmp))

@@ -62,6 +62,7 @@ if str(REPO_ROOT) not in sys.path:
 import ingest as ingest_benchmark  # noqa: E402  (benchmarks/ingest.py: articles and pre-fill)
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from datasets import article_sentences  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from workbench.accounts import tokens  # noqa: E402
@@ -179,7 +180,7 @@ def prepare(url: str, claims: int, editors: int, seed: int) -> Setup:
     engine = make_engine(Settings(database_url=url))
     try:
         migrate(engine)
-        sentences, _source = ingest_benchmark.load_sentences()
+        sentences = article_sentences().sentences
         factory = ingest_benchmark.ArticleFactory(sentences, seed)
         _, stored = ingest_benchmark.prefill(engine, factory, claims)
         made: list[str] = []

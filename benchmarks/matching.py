@@ -10,9 +10,10 @@ against the exact top 10 of the same scorer over every claim; and the index must
 to build and store. Per archive size (``--sizes``), in a fresh process (its peak RSS is its own):
 
 1. **Claims**: real news sentences (MSRP first sentences from ``../shared/data/paraphrase/``, the
-   seed fixtures), then deterministic perturbations of them (``--seed``: words dropped, swapped
-   or doubled, numbers and synonyms changed, clauses appended, sentences spliced), so the archive
-   is full of near-duplicates as a news archive is; ``--title-share`` of them have a title.
+   seed article; ``datasets.matching_corpus``), then deterministic perturbations of them
+   (``--seed``: words dropped, swapped or doubled, numbers and synonyms changed, clauses
+   appended, sentences spliced), so the archive is full of near-duplicates as a news archive is;
+   ``--title-share`` of them have a title.
 2. **Build**: ``normalize`` (``--workers`` processes), then bulk inserts with the migrations' FTS5
    triggers; the same rows again into a database without the triggers, for the index overhead
    ratio (claim insert time with the index / without). Database and FTS sizes, peak RSS.
@@ -40,7 +41,6 @@ Run from the repository root: ``python benchmarks/matching.py`` (about 6 minutes
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import heapq
 import math
@@ -67,13 +67,13 @@ if str(REPO_ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
+from datasets import MatchingCorpus, matching_corpus  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, read_session  # noqa: E402
-from workbench.intake.splitting import split_sentences  # noqa: E402
 from workbench.matching import similar  # noqa: E402
 from workbench.matching import text_index as search_index  # noqa: E402
 from workbench.matching.aliases import load_aliases  # noqa: E402
@@ -86,9 +86,6 @@ from workbench.matching.normalize import (  # noqa: E402
 )
 from workbench.matching.social import clean_post  # noqa: E402
 from workbench.models import Article, Claim, utcnow  # noqa: E402
-
-MSRP_PATH = REPO_ROOT.parent / "shared" / "data" / "paraphrase" / "msrp-train.tsv"
-SEED_FIXTURES = REPO_ROOT / "fixtures" / "seed"
 
 TARGET_SIZE = 1_000_000
 TARGET_P95_MS = 50.0
@@ -123,40 +120,6 @@ def score_of(normalized: str, text: str, title: str | None, idf: Idf) -> float:
 
 
 # --- Claims and queries -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Corpus:
-    bases: list[str]  # archived as they are, and the material of every perturbation
-    paraphrases: list[str]  # MSRP second sentences that are not archived: queries
-    source: str
-
-
-def load_corpus() -> Corpus:
-    if not MSRP_PATH.is_file():
-        raise SystemExit(f"MSRP corpus not found at {MSRP_PATH}; the benchmark needs it.")
-    firsts: set[str] = set()
-    seconds: set[str] = set()
-    with MSRP_PATH.open(encoding="utf-8", newline="") as handle:
-        rows = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        next(rows, None)  # header: Quality, #1 ID, #2 ID, #1 String, #2 String
-        for row in rows:
-            firsts.add(" ".join(row[3].split()))
-            seconds.add(" ".join(row[4].split()))
-    seed = {
-        " ".join(sentence.text.split())
-        for path in sorted(SEED_FIXTURES.glob("*.txt"))
-        for sentence in split_sentences(path.read_text(encoding="utf-8"))
-    }
-    firsts = {s for s in firsts if len(s.split()) >= 4}
-    seed = {s for s in seed if len(s.split()) >= 4}
-    bases = sorted(firsts | seed)
-    paraphrases = sorted({s for s in seconds if len(s.split()) >= 4} - set(bases))
-    source = (
-        f"{len(firsts):,} MSRP first sentences + {len(seed - firsts):,} seed-fixture sentences; "
-        f"{len(paraphrases):,} MSRP second sentences kept out of the archive for queries"
-    )
-    return Corpus(bases=bases, paraphrases=paraphrases, source=source)
 
 
 # Small, news-flavoured; both directions are used.
@@ -264,7 +227,7 @@ class Perturber:
 
 
 def make_archive(
-    corpus: Corpus, size: int, seed: int, title_share: float
+    corpus: MatchingCorpus, size: int, seed: int, title_share: float
 ) -> tuple[list[str], list[str | None]]:
     """(texts, titles): the first ``size`` claims of one deterministic stream."""
     rng = random.Random(seed)
@@ -289,7 +252,7 @@ def make_archive(
     return texts, titles
 
 
-def make_queries(corpus: Corpus, count: int, seed: int) -> list[str]:
+def make_queries(corpus: MatchingCorpus, count: int, seed: int) -> list[str]:
     """Warm-up, measured and as many reserve queries; the same for every archive size."""
     rng = random.Random(seed + 3)
     paraphrases = list(corpus.paraphrases)
@@ -670,7 +633,7 @@ def log(message: str) -> None:
 
 
 def run_size(
-    args: argparse.Namespace, size: int, corpus: Corpus, queries: list[str], tmp: Path
+    args: argparse.Namespace, size: int, corpus: MatchingCorpus, queries: list[str], tmp: Path
 ) -> SizeResult:
     r = SizeResult(size=size)
     clock = [time.perf_counter()]
@@ -852,7 +815,9 @@ def describe(r: SizeResult) -> list[tuple[str, str]]:
     ]
 
 
-def print_report(args: argparse.Namespace, corpus: Corpus, results: list[SizeResult]) -> None:
+def print_report(
+    args: argparse.Namespace, corpus: MatchingCorpus, results: list[SizeResult]
+) -> None:
     print(f"\n=== Similar-claims search, seed {args.seed} ===\n\nSentences: {corpus.source}.")
     print(
         f"{args.queries} queries per size after {WARMUP_QUERIES} warm-up ones (about "
@@ -928,7 +893,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    corpus = load_corpus()
+    corpus = matching_corpus()
     queries = make_queries(corpus, args.queries, args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="bench-matching-"))
     sampler = LoadSampler()

@@ -35,7 +35,6 @@ the in-app precision at the shipped threshold is below 0.85.
 
 from __future__ import annotations
 
-import csv
 import sys
 import tempfile
 import time
@@ -48,6 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import fit_matching  # noqa: E402  (this script's folder is on sys.path)
+from datasets import MsrpPair, msrp_train  # noqa: E402
 from rapidfuzz import fuzz, utils  # noqa: E402
 
 from workbench.config import Settings  # noqa: E402
@@ -58,23 +58,15 @@ from workbench.matching.facts import compare_texts  # noqa: E402
 from workbench.matching.normalize import DUPLICATE_THRESHOLD, normalize  # noqa: E402
 from workbench.matching.similar import CANDIDATES, CUT_OFF, find_similar  # noqa: E402
 
-MSRP = REPO.parent / "shared" / "data" / "paraphrase" / "msrp-train.tsv"
 MIN_PRECISION = 0.85
 CV_PRECISION, CV_RECALL = 0.90, 0.65  # the cross-validated target of the duplicate decision
 SHOWN_CONFLICTS = 6
 LIMIT = 10
 
 
-@dataclass(frozen=True)
-class Pair:
-    row: int
-    paraphrase: bool
-    first: str
-    second: str
-
-    @property
-    def archive_id(self) -> str:
-        return f"msrp-{self.row}-a"
+def archive_id(pair: MsrpPair) -> str:
+    """The first sentence's id in the archive: one claim per pair, even when two pairs share it."""
+    return f"msrp-{pair.row}-a"
 
 
 @dataclass(frozen=True)
@@ -100,16 +92,6 @@ class Decisions:
             f"precision {self.precision:.3f}, recall {self.recall:.3f}, F1 {self.f1:.3f} "
             f"({self.flagged} pairs flagged)"
         )
-
-
-def load_pairs() -> list[Pair]:
-    # QUOTE_NONE: the sentences hold unbalanced quotation marks, which are text, not quoting.
-    with MSRP.open(encoding="utf-8") as handle:
-        rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
-    return [
-        Pair(row=n, paraphrase=r[0] == "1", first=r[3], second=r[4])
-        for n, r in enumerate(rows, start=1)
-    ]
 
 
 def roc_auc(scores: np.ndarray, gold: np.ndarray) -> float:
@@ -149,13 +131,13 @@ def best_threshold(scores: np.ndarray, gold: np.ndarray) -> tuple[float, Decisio
 class Miss:
     """A pair whose archive sentence was not in the top LIMIT: where it was, if anywhere."""
 
-    pair: Pair
+    pair: MsrpPair
     rank: int | None = None  # its place among all the candidates the index offered
     duplicate: bool = False  # whether it would have been flagged, had it been shown
 
 
 def through_the_app(
-    pairs: list[Pair], misses: list[Miss]
+    pairs: list[MsrpPair], misses: list[Miss]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Duplicate flags, duplicate scores and the normalised token-sort ratio of each pair, as
     `find_similar` reports them after `import_archive`; plus the queries per second (not counting
@@ -167,7 +149,7 @@ def through_the_app(
         engine = make_engine(Settings(database_url=f"sqlite:///{tmp}/msrp.db"))
         try:
             migrate(engine)
-            records = [ArchivedClaim(external_id=p.archive_id, text=p.first) for p in pairs]
+            records = [ArchivedClaim(external_id=archive_id(p), text=p.first) for p in pairs]
             with write_session(engine) as session:
                 report = import_archive(session, records)
             print(f"Archive: {report.summary()}")
@@ -179,7 +161,7 @@ def through_the_app(
                     found = find_similar(session, pair.second, LIMIT, aliases=aliases)
                     elapsed += time.perf_counter() - started
                     for hit in found:
-                        if hit.claim.external_id == pair.archive_id:
+                        if hit.claim.external_id == archive_id(pair):
                             flags[index] = hit.duplicate
                             scores[index] = hit.duplicate_score
                             # What find_suggestions' cut-off would compare: both stored texts.
@@ -194,7 +176,7 @@ def through_the_app(
                             (
                                 (n, hit)
                                 for n, hit in enumerate(deeper, start=1)
-                                if hit.claim.external_id == pair.archive_id
+                                if hit.claim.external_id == archive_id(pair)
                             ),
                             None,
                         )
@@ -214,7 +196,7 @@ def cross_validated() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def main() -> int:
-    pairs = load_pairs()
+    pairs = msrp_train()
     gold = np.array([p.paraphrase for p in pairs])
     print(
         f"MSRP train: {len(pairs)} pairs, {int(gold.sum())} paraphrases; "

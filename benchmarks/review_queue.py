@@ -14,7 +14,7 @@ editor and ``time.perf_counter`` around each request; no network, no browser.
    ``sa.insert(Article)`` / ``sa.insert(Claim)`` in transactions of ``CLAIMS_PER_TRANSACTION``
    with the migrations' FTS5 triggers on (the queue's text search reads ``claim_fts``). Claims
    are real news sentences (MSRP first and second sentences from ``../shared/data/paraphrase/``
-   and the seed fixtures) spliced two by two (the head of one, the tail of another), 40 to an
+   and the seed article) spliced two by two (the head of one, the tail of another), 40 to an
    article whose body is its claims joined by spaces (so offsets and the claim page's context
    are exact), 20 outlets. Status mix 90 % new / 7 % in review (each assigned to one of
    ``REVIEWERS`` editors) / 3 % with a verdict. About 0.4 % of claims start a group of 1-4
@@ -78,6 +78,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 import sqlalchemy as sa  # noqa: E402
+from datasets import queue_sentences  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
@@ -86,7 +87,6 @@ from app import create_app  # noqa: E402
 from workbench.accounts import users as accounts  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, read_session, write_session  # noqa: E402
-from workbench.intake.splitting import split_sentences  # noqa: E402
 from workbench.matching.normalize import STOPWORDS, normalize  # noqa: E402
 from workbench.models import (  # noqa: E402
     Article,
@@ -102,8 +102,6 @@ from workbench.models import (  # noqa: E402
 from workbench.review.priority import REPEAT_CAP, priority  # noqa: E402
 from workbench.review.queue import ClaimFilters, claims_query, list_claims  # noqa: E402
 
-MSRP_PATH = REPO_ROOT.parent / "shared" / "data" / "paraphrase" / "msrp-train.tsv"
-SEED_FIXTURES = REPO_ROOT / "fixtures" / "seed"
 DEFAULT_CACHE = Path("/tmp/wb-bench-queue")
 BUILD_VERSION = 1  # bump when the archive's recipe changes, so cached archives are rebuilt
 
@@ -154,28 +152,6 @@ ARCHIVE_DAYS = 365
 
 
 # --- The archive --------------------------------------------------------------------------------
-
-
-def load_sentences() -> list[str]:
-    """Distinct news sentences of at least six words: MSRP pairs and the seed fixtures."""
-    if not MSRP_PATH.is_file():
-        # The 16 seed sentences alone would build an archive of near-copies whose figures mean
-        # nothing; better no figures than wrong ones.
-        raise SystemExit(f"MSRP corpus not found at {MSRP_PATH}; the benchmark needs it.")
-    found: set[str] = set()
-    with MSRP_PATH.open(encoding="utf-8") as handle:
-        next(handle, None)  # header: Quality, #1 ID, #2 ID, #1 String, #2 String
-        for line in handle:
-            cells = line.rstrip("\n").split("\t")
-            found.update(" ".join(cell.split()) for cell in cells[3:5])
-    for path in sorted(SEED_FIXTURES.glob("*.txt")):
-        found.update(
-            " ".join(s.text.split()) for s in split_sentences(path.read_text(encoding="utf-8"))
-        )
-    sentences = sorted(s for s in found if len(s.split()) >= 6)
-    if len(sentences) < 100:
-        raise SystemExit(f"too few sentences ({len(sentences)}); is {MSRP_PATH} there?")
-    return sentences
 
 
 def splice(words_a: list[str], words_b: list[str], rng: random.Random) -> str:
@@ -920,7 +896,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def sentences() -> list[str]:
         if not loaded:
-            loaded.append(load_sentences())
+            loaded.append(queue_sentences())
         return loaded[0]
 
     results = [run_size(args, n, sentences) for n in sorted(args.sizes)]

@@ -18,8 +18,6 @@ runs of 2-5 sentences), and the benchmark fails when one differs.
 
 from __future__ import annotations
 
-import csv
-import json
 import random
 import sys
 import time
@@ -30,35 +28,24 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import pysbd  # noqa: E402
+from datasets import (  # noqa: E402
+    CheckworthinessSet,
+    GoldenRule,
+    checkthat_archive,
+    checkthat_train_dev_tweets,
+    checkworthiness,
+    golden_rules,
+    msrp_train,
+    seed_article,
+)
 
 from workbench.intake import splitting  # noqa: E402
 from workbench.intake.splitting import split_sentences  # noqa: E402
 
-GOLDEN_CANDIDATES = (
-    REPO / "tests" / "data" / "golden-rules-en.jsonl",
-    REPO.parent / "shared" / "data" / "sentences" / "golden-rules-en.jsonl",
-)
-SEED_CANDIDATES = (
-    REPO / "fixtures" / "seed" / "000_2cb53fe733bcfbdb.txt",
-    REPO.parent / "shared" / "seed" / "000_2cb53fe733bcfbdb.txt",
-)
-DATA = REPO.parent / "shared" / "data"
 TARGET_SENTENCES = 2_000
 ROUNDS = 3
 
 Splitter = Callable[[str], list[str]]
-
-
-def first_existing(paths: tuple[Path, ...]) -> Path:
-    for path in paths:
-        if path.exists():
-            return path
-    raise SystemExit(f"none of these exists: {', '.join(map(str, paths))}")
-
-
-def load_golden() -> list[dict]:
-    with first_existing(GOLDEN_CANDIDATES).open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def ours(text: str) -> list[str]:
@@ -89,8 +76,8 @@ def syntok_splitter() -> Splitter | None:
     return split
 
 
-def golden_report(name: str, split: Splitter, cases: list[dict]) -> None:
-    wrong = [c["id"] for c in cases if split(c["text"]) != [s.strip() for s in c["sentences"]]]
+def golden_report(name: str, split: Splitter, cases: list[GoldenRule]) -> None:
+    wrong = [c.id for c in cases if split(c.text) != [s.strip() for s in c.sentences]]
     right = len(cases) - len(wrong)
     print(
         f"  {name:<10} {right:>2}/{len(cases)}  {100 * right / len(cases):5.1f}%"
@@ -99,8 +86,7 @@ def golden_report(name: str, split: Splitter, cases: list[dict]) -> None:
 
 
 def seed_lines() -> list[str]:
-    text = first_existing(SEED_CANDIDATES).read_text(encoding="utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    return [line.strip() for line in seed_article().lines if line.strip()]
 
 
 def news_text(lines: list[str]) -> str:
@@ -132,8 +118,6 @@ def speed(name: str, split: Splitter, text: str) -> float:
 
 def real_paragraphs(seed: int = 1) -> list[str]:
     """Runs of 2-5 real sentences (and single tweets), from every corpus in ../shared/data."""
-    if not DATA.is_dir():
-        raise SystemExit(f"{DATA} not found: the fast-path comparison needs the shared data")
     rng = random.Random(seed)
 
     def runs(sentences: list[str], step: int) -> list[str]:
@@ -142,18 +126,14 @@ def real_paragraphs(seed: int = 1) -> list[str]:
             for i in range(0, max(0, len(sentences) - 5), step)
         ]
 
-    with (DATA / "paraphrase" / "msrp-train.tsv").open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
-    msrp = [text for row in rows for text in row[3:5]]
+    msrp = [text for pair in msrp_train() for text in (pair.first, pair.second)]
     rng.shuffle(msrp)
     paragraphs = runs(msrp, 2)
-    for name in ("ct19t1_train", "ct20t5_train", "claimbuster_2.5xNCS"):
-        lines = (DATA / "checkworthiness" / f"{name}.jsonl").read_text(encoding="utf-8")
-        paragraphs += runs([json.loads(line)["text"] for line in lines.splitlines()], 3)
-    claims = (DATA / "claim-matching" / "vclaims.jsonl").read_text(encoding="utf-8")
-    paragraphs += runs([json.loads(line)["text"] for line in claims.splitlines()], 2)
-    tweets = (DATA / "claim-matching" / "queries-train-dev.jsonl").read_text(encoding="utf-8")
-    paragraphs += [json.loads(line).get("text", "") for line in tweets.splitlines()]
+    sets: tuple[CheckworthinessSet, ...] = ("ct19t1_train", "ct20t5_train", "claimbuster_2.5xNCS")
+    for name in sets:
+        paragraphs += runs([sentence.text for sentence in checkworthiness(name)], 3)
+    paragraphs += runs([claim.text for claim in checkthat_archive().claims], 2)
+    paragraphs += [tweet.text for tweet in checkthat_train_dev_tweets()]
     return [" ".join(p.split()) for p in paragraphs if p.strip()]
 
 
@@ -178,7 +158,7 @@ def fast_path_report(paragraphs: list[str]) -> int:
 
 
 def main() -> None:
-    cases = load_golden()
+    cases = golden_rules()
     raw = raw_pysbd_splitter()
     print(f"Golden Rules ({len(cases)} cases, exact split):")
     golden_report("ours", ours, cases)

@@ -7,15 +7,21 @@ CREATE DATABASE ... TEMPLATE on PostgreSQL), so tests are isolated and still fas
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
+import socket
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -24,7 +30,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
-from werkzeug.serving import make_server
+from werkzeug.serving import ThreadedWSGIServer
 
 from app import create_app
 from workbench.accounts import users as accounts
@@ -101,6 +107,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
+def _checked_out(engine: sa.Engine) -> int:
+    checkedout = getattr(engine.pool, "checkedout", None)  # QueuePool's; StaticPool has none
+    return checkedout() if checkedout else 0
+
+
 @pytest.fixture
 def make_app(settings: Settings) -> Iterator:
     """Build an app with changed settings, e.g. a smaller upload limit."""
@@ -112,8 +123,26 @@ def make_app(settings: Settings) -> Iterator:
         return app
 
     yield build
-    for app in made:
-        app.extensions["workbench.engine"].dispose()
+    engines = [app.extensions["workbench.engine"] for app in made]
+    # What used the app has finished by now (live_server joins its request threads), so a
+    # connection still checked out was left behind by a session nothing closed (a streamed
+    # export's, for one). The pool gets it back when the garbage collector finalises it: at any
+    # later allocation, in any thread, after this test has dropped its database. Its ROLLBACK
+    # then fails (AdminShutdown), the pool logs that with a traceback, and formatting the
+    # traceback calls ast.parse inside the ast.parse the collector interrupted, e.g. werkzeug
+    # compiling the next test's URL rules: on CPython 3.11.7 (gh-106905, one AST depth counter
+    # for the interpreter) that one fails with "SystemError: AST constructor recursion depth
+    # mismatch". So collect now, while the database is there and nothing else runs.
+    leaked = sum(_checked_out(engine) for engine in engines)
+    if leaked:
+        gc.collect()
+    held = sum(_checked_out(engine) for engine in engines)
+    for engine in engines:
+        engine.dispose()
+    assert leaked == 0, (
+        f"{leaked} database connection(s) were still checked out when the test ended "
+        f"({held} even after a garbage collection): close the session that holds them"
+    )
 
 
 @pytest.fixture
@@ -193,15 +222,95 @@ def auth(client: FlaskClient, users: dict[str, int]) -> AuthActions:
     return AuthActions(client)
 
 
+# How long a live server's teardown waits for its request threads; one still running after this
+# fails the test rather than outliving it.
+SERVER_STOP_SECONDS = 10.0
+
+
+class LiveServer(ThreadedWSGIServer):
+    """werkzeug's threaded server, keeping hold of its request threads and their connections so
+    that `stop` can end and join every one of them before the next test starts.
+
+    werkzeug's own runs each request in a daemon thread, and socketserver joins only non-daemon
+    ones: a request still running (or logging its error, with a traceback) when the next test
+    builds its app is a second thread doing AST work next to it, which CPython 3.11.7 does not
+    survive (gh-106905)."""
+
+    def __init__(self, app: Flask) -> None:
+        super().__init__("127.0.0.1", 0, app)
+        self._lock = threading.Lock()
+        self._requests: list[threading.Thread] = []
+        self._connections: set[socket.socket] = set()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self.process_request_thread,
+            args=(request, client_address),
+            name=f"live server request from port {client_address[1]}",
+            # stop() joins it, with a deadline; a daemon only so that one stop() gave up on
+            # (and failed the test for) cannot also hang the interpreter's exit.
+            daemon=True,
+        )
+        with self._lock:
+            self._requests = [t for t in self._requests if t.is_alive()]
+            self._requests.append(thread)
+            self._connections.add(request)
+        thread.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._lock:  # so stop() never touches a socket this is closing
+            self._connections.discard(request)
+            super().shutdown_request(request)
+
+    def stop(self, serving: threading.Thread, timeout: float) -> None:
+        """Stop accepting, end the connections and join every thread, or fail saying which."""
+        deadline = time.monotonic() + timeout
+        self.shutdown()  # serve_forever returns (and closes the listening socket)
+        serving.join(timeout)
+        # A connection with no request on it (browsers open some ahead of need) holds its thread
+        # in a read: end the reading side of each, so every thread answers what it has and returns.
+        with self._lock:
+            for connection in self._connections:
+                with suppress(OSError):
+                    connection.shutdown(socket.SHUT_RD)
+            threads = [serving, *self._requests]
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self.server_close()
+        running = [thread for thread in threads if thread.is_alive()]
+        if running:
+            frames = sys._current_frames()
+            where = "; ".join(f"{t.name} at {_where(frames.get(t.ident))}" for t in running)
+            pytest.fail(f"the live server's threads were still running after {timeout}s: {where}")
+
+
+def _where(frame: FrameType | None, depth: int = 4) -> str:
+    """Where a thread is, innermost first, without the traceback module (it parses source)."""
+    places = []
+    while frame is not None and len(places) < depth:
+        places.append(f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno}")
+        frame = frame.f_back
+    return " < ".join(places) or "?"
+
+
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The app on a real HTTP server on loopback, for the browser; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+def live_server(app: Flask, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The app on a real HTTP server on loopback, for the browser; yields its base URL.
+
+    Teardown closes the browser's contexts (so no request is in flight), stops the server and
+    joins every request thread before the app's and the database's teardown go on."""
+    browser = request.getfixturevalue("browser") if "browser" in request.fixturenames else None
+    server = LiveServer(app)
+    serving = threading.Thread(target=server.serve_forever, name="live server", daemon=True)
+    serving.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        # The page fixtures close their contexts first (they use this fixture); one a failed
+        # setup or a test left open is closed here, before its requests could outlive the server.
+        for context in list(browser.contexts) if browser is not None else []:
+            context.close()
+        server.stop(serving, SERVER_STOP_SECONDS)
 
 
 CHROMIUM = "/usr/bin/chromium"

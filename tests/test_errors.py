@@ -11,7 +11,7 @@ from workbench.accounts.users import AccountError
 from workbench.alerts.rules import AlertNotFound
 from workbench.alerts.webhooks import DeliveryNotFound, WebhookError, WebhookNotFound
 from workbench.errors import Conflict, Invalid, NotFound, Refused, WorkbenchError
-from workbench.export.records import ExportError
+from workbench.export import ExportError
 from workbench.intake.ingest import (
     DuplicateArticle,
     IngestError,

@@ -16,13 +16,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from workbench import export
 from workbench.accounts import tokens
 from workbench.accounts import users as accounts
 from workbench.alerts.delivery import DeliveryConfig, deliver_once
 from workbench.alerts.delivery import run as run_deliveries
 from workbench.config import Settings
 from workbench.db import get_engine, migrate, read_session, write_session
-from workbench.export import records as export
 from workbench.intake.archive import import_archive, parse_archive
 from workbench.intake.ingest import (
     ARTICLE_SUFFIXES,

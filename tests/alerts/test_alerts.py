@@ -30,6 +30,7 @@ from conftest import REPO, cli_environment, committed
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from workbench import shapes
 from workbench.alerts import rules as alerts
 from workbench.alerts import webhooks
 from workbench.alerts.delivery import DeliveryConfig, deliver_once, run
@@ -463,6 +464,9 @@ def test_every_alert_arrives_once_in_order_through_errors_and_timeouts(
     got = receiver.accepted()
     assert [body["data"]["id"] for body in got] == ids  # each once, in order of creation
     assert {body["type"] for body in got} == {"alert.being_checked"}
+    # The alert as the API shows it (shapes.Alert), without the state editors change meanwhile.
+    assert all(set(body["data"]) == set(shapes.Alert.model_fields) - {"state"} for body in got)
+    assert shapes.Alert.model_validate({**got[0]["data"], "state": "unread"}).claim.text
     assert all(_verify(hook.secret, r) for r in receiver.requests)
     # Retries carried the same id; each delivery has its own.
     first_ids = {r.headers["webhook-id"] for r in receiver.requests[:3]}

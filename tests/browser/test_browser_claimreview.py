@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import CHROMIUM, committed
 
+from workbench import export
 from workbench.db import read_session
-from workbench.export import records as export
 from workbench.intake.archive import ArchivedClaim, import_archive
 from workbench.intake.ingest import ArticleInput, ingest_article
 from workbench.models import Claim, Verdict

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from claim_data import add_article, add_claim, suggest
+from conftest import AuthActions
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from workbench.export import records as export
+from workbench import export, shapes
+from workbench.export.csv_file import CSV_COLUMNS
 from workbench.models import ClaimStatus, Verdict
 from workbench.review import duplicates
 from workbench.review import verdicts as review
@@ -57,7 +59,7 @@ def test_csv_round_trips_text_exactly(session: Session) -> None:
     assert [row["text"] for row in rows] == texts
     assert {row["article_title"] for row in rows} == {'Title, with "quotes"\nand a line'}
     assert {row["outlet"] for row in rows} == {"Ведомости"}
-    assert list(rows[0]) == list(export.CSV_COLUMNS)
+    assert list(rows[0]) == list(CSV_COLUMNS)
 
 
 @pytest.mark.parametrize("text", FORMULAS)
@@ -94,6 +96,38 @@ def test_json_lines_keep_text_evidence_and_cluster(session: Session, users: dict
     assert first["cluster"]["canonical_claim_id"] == older.id
     assert second["cluster"] == first["cluster"]
     assert first["updated_by"] == "editor"
+
+
+def test_a_json_lines_line_is_the_api_claim_and_more(
+    session: Session, client: FlaskClient, auth: AuthActions, users: dict[str, int]
+) -> None:
+    """One claim shape: every field the API shows a claim with is in the export's line, with
+    the same name and the same value, and the line reads back as the published model."""
+    article = add_article(session, "Talks", url="https://news.example/a", outlet="Daily")
+    claim = add_claim(session, article, "Unemployment fell to 4.1 percent in May")
+    review.link_evidence(
+        session,
+        claim.id,
+        users["editor"],
+        claim.version,
+        stance="supports",
+        quote="4.1%",
+        new_source=review.SourceInput(title="Statistics office", url="https://stats.example"),
+    )
+    session.commit()
+    (line,) = _text(session, "jsonl").splitlines()
+    session.commit()  # ends the export's read, so the log-in below can write
+    record = shapes.ClaimRecord.model_validate_json(line)
+    assert set(json.loads(line)) == set(shapes.ClaimRecord.model_fields)
+
+    auth.login("viewer")
+    shown = client.get(f"/api/claims/{claim.id}").get_json()
+    exported = json.loads(line)
+    for name in shapes.Claim.model_fields:
+        assert exported[name] == shown[name], name
+    (evidence,) = shown["evidence"]
+    assert exported["evidence"] == [evidence]
+    assert record.evidence[0].added_by == "editor"
 
 
 def test_inherited_verdict_is_marked_as_inherited(session: Session, users: dict[str, int]) -> None:

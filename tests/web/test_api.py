@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
+from workbench import export
 from workbench.accounts import tokens
 from workbench.db import write_session
-from workbench.export import records as export
 from workbench.models import Alert, AlertKind, Claim, User
 from workbench.review import verdicts as review
 from workbench.review.filter_args import filters_from_args
@@ -487,7 +487,7 @@ def test_ingest_an_article(api, engine: sa.Engine) -> None:  # type: ignore[no-u
     )
     assert response.status_code == 201
     article = response.get_json()
-    assert article["claims"] == 2 and article["origin"] == "api"
+    assert article["claim_count"] == 2 and article["origin"] == "api"
     assert article["published_at"].startswith("2026-01-31")
     detail = editor.get(f"/api/articles/{article['id']}").get_json()
     assert [c["text"] for c in detail["claims"]][0].startswith("The council approved")

@@ -44,26 +44,42 @@ def _documented_paths() -> set[tuple[str, str]]:
 
 
 def _routed_paths(app: Flask) -> set[tuple[str, str]]:
-    """API routes as OpenAPI paths: <id:claim_id> is {claim_id}; <any(a, b):x> is each of a, b."""
+    """API routes as OpenAPI paths: <id:claim_id> and <any(a, b):x> are {claim_id} and {x}."""
     found = set()
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
             continue
-        paths = [rule.rule]
-        choice = re.search(r"<any\(([^)]*)\):\w+>", rule.rule)
-        if choice:
-            paths = [
-                rule.rule.replace(choice.group(0), c.strip()) for c in choice.group(1).split(",")
-            ]
-        for path in paths:
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path)
-            for method in rule.methods - {"HEAD", "OPTIONS"}:
-                found.add((method, path))
+        path = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            found.add((method, path))
     return found
 
 
 def test_every_api_route_is_documented_and_every_documented_path_is_a_route(app: Flask) -> None:
     assert _routed_paths(app) == _documented_paths()
+
+
+def test_path_parameters_are_described_as_the_routes_take_them() -> None:
+    paths = document()["paths"]
+    claim_id = paths["/api/claims/{claim_id}"]["get"]["parameters"][0]
+    assert claim_id["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    decide = paths["/api/suggestions/{suggestion_id}/{decision}"]["post"]["parameters"]
+    decision = next(p for p in decide if p["name"] == "decision")
+    assert sorted(decision["schema"]["enum"]) == ["confirm", "reject"]
+
+
+def test_request_bodies_and_answers_are_the_shared_models() -> None:
+    """The document is generated from the models that validate requests and shape answers."""
+    generated = document()
+    verdict = generated["paths"]["/api/claims/{claim_id}/verdict"]["post"]
+    body = verdict["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/VerdictBody"}
+    answer = verdict["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer == {"$ref": "#/components/schemas/ClaimDetail"}
+    schemas = generated["components"]["schemas"]
+    assert set(schemas["VerdictBody"]["required"]) == {"version", "verdict", "summary"}
+    claim_fields = set(schemas["Claim"]["properties"])
+    assert claim_fields <= set(schemas["ClaimDetail"]["properties"])
 
 
 def test_the_document_is_served_without_credentials(app: Flask) -> None:

@@ -43,6 +43,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from workbench import shapes
 from workbench.audit import record
 from workbench.errors import NotFound
 from workbench.models import (
@@ -375,35 +376,13 @@ class AlertView:
     matched_article: Article
     handled_by: str | None
 
-    def document(self) -> dict[str, Any]:
-        """The alert as other newsroom tools read it (JSON API, webhooks)."""
-        alert = self.alert
-        return {
-            "id": alert.id,
-            "kind": alert.kind.value,
-            "state": alert.state.value,
-            "created_at": alert.created_at.isoformat(),
-            "score": alert.score,
-            "verdict": alert.verdict.value if alert.verdict else None,
-            "note": alert.note,
-            "claim": _claim_document(self.claim, self.article),
-            "matched_claim": _claim_document(self.matched, self.matched_article),
-        }
-
-
-def _claim_document(claim: Claim, article: Article) -> dict[str, Any]:
-    return {
-        "id": claim.id,
-        "text": claim.text,
-        "status": claim.status.value,
-        "verdict": claim.verdict.value if claim.verdict else None,
-        "article": {
-            "id": article.id,
-            "title": article.title,
-            "outlet": article.outlet,
-            "url": article.url,
-        },
-    }
+    def shape(self) -> shapes.Alert:
+        """The alert as other newsroom tools read it: the JSON API, the feed and webhooks."""
+        return shapes.Alert.of(
+            self.alert,
+            shapes.ClaimRef.of(self.claim, self.article),
+            shapes.ClaimRef.of(self.matched, self.matched_article),
+        )
 
 
 @dataclass(frozen=True)

@@ -221,8 +221,7 @@ KIND_TEXT = {
 def payload(view: AlertView, format: WebhookFormat) -> dict[str, Any]:
     """What a receiver gets for an alert: the same body on every retry, so the alert's state
     (which editors change meanwhile) is left out."""
-    document = view.document()
-    del document["state"]
+    document = view.shape().model_dump(mode="json", exclude={"state"})
     if format == WebhookFormat.SLACK:
         verdict = f" (verdict: {document['verdict']})" if document["verdict"] else ""
         verb = "changes a fact of" if document["kind"] == "variant_of_checked" else "repeats"

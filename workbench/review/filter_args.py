@@ -14,13 +14,11 @@ from datetime import UTC, date, datetime
 from workbench.errors import Invalid
 from workbench.models import ClaimStatus, Verdict
 from workbench.review.queue import UNASSIGNED, ClaimFilters
+from workbench.shapes import ID_MAX
 
 FILTER_NAMES = tuple(f.name for f in fields(ClaimFilters))
 TEXT_MAX = 500
 OUTLET_MAX = 200
-# Ids are 32-bit INTEGER columns on PostgreSQL (SQLite's are wider): a bigger number can name no
-# record, and sent to the database it is an error (a 500) instead of "nothing found".
-ID_MAX = 2**31 - 1
 ID_DIGITS_MAX = len(str(ID_MAX))
 
 

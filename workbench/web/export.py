@@ -6,6 +6,7 @@ script; the same filters in the same arguments work on the queue and the JSON AP
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from flask import (
@@ -14,12 +15,11 @@ from flask import (
     current_app,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 
-from workbench.db import get_session
-from workbench.export import records
+from workbench import export
+from workbench.db import get_engine, get_session, read_session
 from workbench.models import ClaimStatus, Role, Verdict
 from workbench.review.filter_args import FilterError, filters_from_args
 from workbench.review.queue import ClaimFilters, count_claims, outlets
@@ -28,8 +28,8 @@ from workbench.web.access import allow
 bp = Blueprint("export", __name__, url_prefix="/export")
 
 
-def publisher() -> records.Publisher:
-    return records.Publisher.from_settings(current_app.config["WORKBENCH_SETTINGS"])
+def publisher() -> export.Publisher:
+    return export.Publisher.from_settings(current_app.config["WORKBENCH_SETTINGS"])
 
 
 @bp.app_template_global()
@@ -57,7 +57,7 @@ def _page(filters: ClaimFilters, error: str | None = None) -> str:
         filters=filters,
         query=filters.as_query(),
         error=error,
-        formats=records.FORMATS.values(),
+        formats=export.FORMATS.values(),
         statuses=list(ClaimStatus),
         verdicts=list(Verdict),
         outlets=outlets(db),
@@ -73,17 +73,29 @@ def download() -> Response | tuple[str, int]:
         filters = filters_from_args(request.args)
     except FilterError as exc:
         return _page(ClaimFilters(), error=str(exc)), 400
-    if format_name not in records.FORMATS:
-        return _page(filters, error=f"Choose a format: one of {', '.join(records.FORMATS)}."), 400
+    if format_name not in export.FORMATS:
+        return _page(filters, error=f"Choose a format: one of {', '.join(export.FORMATS)}."), 400
     return stream_export(format_name, filters)
 
 
 def stream_export(format_name: str, filters: ClaimFilters) -> Response:
-    """The export as a streamed attachment: rows are written as the database hands them over."""
-    chunks = records.export(get_session(), format_name, filters, publisher())
-    name = records.file_name(format_name, filters, datetime.now(UTC))
-    response = Response(
-        stream_with_context(chunks), mimetype=records.FORMATS[format_name].media_type
-    )
+    """The export as a streamed attachment: rows are written as the database hands them over.
+
+    The stream reads through a session of its own, closed when the stream ends or the client
+    goes away. On the request's session it outlived the request's teardown: the connection it
+    checked out afterwards was only returned by the garbage collector, whose rollback could then
+    fail on a dropped database and print a traceback from inside whatever was running (once,
+    werkzeug's `ast.parse`, which tripped CPython 3.11.7's gh-106905)."""
+    session = read_session(get_engine())
+    name = export.file_name(format_name, filters, datetime.now(UTC))
+    chunks = export.export(session, format_name, filters, publisher())
+
+    def stream() -> Iterator[str]:
+        try:
+            yield from chunks
+        finally:
+            session.close()
+
+    response = Response(stream(), mimetype=export.FORMATS[format_name].media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -1,4 +1,4 @@
-"""The JSON API: how errors look, reading arguments and bodies, and the similar-claims search.
+"""The JSON API: how errors look, reading requests, and the similar-claims search.
 
 The API's routes live in several modules (`claims.py`, `records.py`, `openapi.py`) on this
 one blueprint, so errors are written once, here. Who may call each route is the mark on its view
@@ -17,8 +17,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, jsonify, request
-from werkzeug.routing import BaseConverter, ValidationError
+from flask import Blueprint, current_app, jsonify, request
+from pydantic import BaseModel, ValidationError
+from spectree import Response as SpecResponse
+from spectree import SecurityScheme, SecuritySchemeData, SpecTree
+from werkzeug.routing import BaseConverter
+from werkzeug.routing import ValidationError as NoMatch
 from werkzeug.wrappers import Response
 
 from workbench.db import get_session
@@ -27,12 +31,15 @@ from workbench.intake.ingest import parse_date
 from workbench.matching.similar import find_similar
 from workbench.models import Role
 from workbench.review.filter_args import ID_MAX
+from workbench.shapes import ClaimRef, SimilarClaim, SimilarClaims
 from workbench.web.access import allow
+from workbench.web.api.inputs import SimilarArgs
 from workbench.web.converters import ID_PATTERN
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 MAX_LIMIT = 100
 QUERY_MAX = 5_000
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class IdConverter(BaseConverter):
@@ -44,7 +51,7 @@ class IdConverter(BaseConverter):
     def to_python(self, value: str) -> int:
         number = int(value)
         if number > ID_MAX:
-            raise ValidationError()
+            raise NoMatch()
         return number
 
     def to_url(self, value: Any) -> str:
@@ -120,16 +127,122 @@ def nesting_depth(raw: bytes, stop_at: int = DEPTH_MAX) -> int:
     return deepest
 
 
-def json_body() -> dict[str, Any]:
+@bp.before_request
+def _read_body() -> None:
+    """Refuse a body no JSON reader should be handed, before any model reads it: nesting deeper
+    than DEPTH_MAX (the parser recurses: 100,000 levels was a RecursionError, a 500), and text
+    that is not text (see _check_text). Runs after the permission check, so a caller without
+    credentials hears 401 first."""
+    if request.method in SAFE_METHODS or not request.get_data(cache=True):
+        return
     if nesting_depth(request.get_data(cache=True)) > DEPTH_MAX:
         raise BadRequest(
             "too_deep", f"The JSON body nests arrays or objects more than {DEPTH_MAX} deep."
         )
     data = request.get_json(silent=True)
-    if not isinstance(data, dict):
+    if data is not None:
+        _check_text(data, "")
+
+
+def _refuse_invalid(
+    _request: Any, _response: Any, problem: ValidationError | None, *_: Any
+) -> None:
+    """spectree's hook after it validated a request against the view's models: a refusal
+    becomes our 400, naming the first field at fault (pydantic's own message would name
+    internals such as `int_type`)."""
+    wants_body = request.method not in SAFE_METHODS and _declares_body()
+    if wants_body and not isinstance(request.get_json(silent=True), dict | None):
         raise BadRequest("bad_json", "Send a JSON object with Content-Type: application/json.")
-    _check_text(data, "")
-    return data
+    if wants_body and problem is None and request.context.json is None:
+        # A form post: spectree reads no JSON from it, and the view would get no body at all.
+        raise BadRequest("bad_json", "Send a JSON object with Content-Type: application/json.")
+    if problem is None:
+        return
+    if wants_body and not isinstance(request.get_json(silent=True), dict):
+        raise BadRequest("bad_json", "Send a JSON object with Content-Type: application/json.")
+    first = problem.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]) or "the body"
+    kind = first["type"]
+    if kind == "missing":
+        raise BadRequest("missing_field", f"Give {name!r}.")
+    if kind in WANTED:
+        raise BadRequest("bad_field", f"{name!r} must be {WANTED[kind]}.")
+    if kind in ("greater_than_equal", "less_than_equal"):
+        raise BadRequest("bad_field", f"{name!r} is out of range.")
+    if kind.isidentifier() and first["msg"] and kind.startswith("bad_"):
+        raise BadRequest(kind, first["msg"])  # a model's own check (PydanticCustomError)
+    raise BadRequest("bad_field", f"{name!r}: {first['msg']}.")
+
+
+def _declares_body() -> bool:
+    metadata = spec.get_function_metadata(current_app.view_functions[request.endpoint])
+    return metadata is not None and metadata.json is not None
+
+
+WANTED = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+}
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers: `{"error": {"code": "stable_code", "message": "..."}}`."""
+
+    class Detail(BaseModel):
+        code: str
+        message: str
+
+    error: Detail
+
+
+spec = SpecTree(
+    "flask",
+    mode="strict",  # only the API's views, each decorated with spec.validate
+    title="Claim workbench API",
+    version="1",
+    description=(
+        "Send a personal API token (made on your account page) as "
+        "`Authorization: Bearer wbt_…`; it acts with your role: viewers read, editors "
+        "and admins also write. Errors are JSON: "
+        '`{"error": {"code": "…", "message": "…"}}`.'
+    ),
+    before=_refuse_invalid,
+    validation_error_status=400,
+    validation_error_model=ErrorBody,
+    naming_strategy=lambda model: model.__name__,
+    nested_naming_strategy=lambda _parent, child: child,
+    page_templates={},  # no documentation pages: they would load scripts from a CDN
+    security_schemes=[
+        SecurityScheme(name="token", data=SecuritySchemeData(type="http", scheme="bearer"))
+    ],
+    security={"token": []},
+)
+ERROR_TEXT = {
+    400: "The request cannot be read: malformed JSON (`bad_json`), arrays or objects nested more "
+    "than 100 deep (`too_deep`), a string holding a NUL or a lone surrogate (`bad_text`), a "
+    "missing or mistyped field.",
+    401: "No valid token or log-in.",
+    403: "The account's role may not do this, or a browser session sent no CSRF token.",
+    404: "No record with that id.",
+    409: "The claim changed since `version` (reload it), or the decision is already made.",
+    422: "The input is refused; the message says what to fix.",
+}
+READ_ERRORS = (400, 401)
+ONE_RECORD_ERRORS = (401, 404)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 422)
+
+
+def answers(ok: dict[int, type[BaseModel] | None], errors: tuple[int, ...]) -> SpecResponse:
+    """The responses a view documents: its successes with their shapes, and its errors."""
+    return SpecResponse(
+        **{f"HTTP_{status}": model for status, model in ok.items()},
+        **{f"HTTP_{status}": (ErrorBody, ERROR_TEXT[status]) for status in errors},
+    )
 
 
 def _check_text(value: Any, where: str) -> None:
@@ -162,60 +275,32 @@ def _not_text(text: str) -> str | None:
     return None
 
 
-def field(data: dict[str, Any], name: str, kind: type, *, required: bool = False) -> Any:
-    """One field of a JSON body, of the given type (a bool is not an int), or None if absent."""
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise BadRequest("missing_field", f"Give {name!r}.")
-        return None
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        wanted = {int: "a whole number", str: "a string", dict: "an object"}.get(kind, kind)
-        raise BadRequest("bad_field", f"{name!r} must be {wanted}.")
-    if kind is int and not -ID_MAX <= value <= ID_MAX:
-        raise BadRequest("bad_field", f"{name!r} is out of range.")
-    return value
-
-
 # --- Similar claims ------------------------------------------------------------------------------
 
 
 @bp.get("/claims/similar")
 @allow(Role.VIEWER)
-def similar_claims() -> Any:
-    """Ranked claims closest to `q`; `duplicate` is true at or above the duplicate threshold when
-    no fact differs, `kind` says duplicate, variant (a fact differs: `changed` says which) or
-    related."""
+@spec.validate(query=SimilarArgs, resp=answers({200: SimilarClaims}, READ_ERRORS), tags=["claims"])
+def similar_claims() -> SimilarClaims:
+    """Claims most similar to a text, best first.
+
+    `duplicate` is true at or above the duplicate threshold when no fact differs; `kind` says
+    duplicate, variant (a fact differs: `changed` says which) or related."""
     query = request.args.get("q", "").strip()
     if not query:
-        return error(400, "missing_query", "Give the text to search for as ?q=.")
+        raise BadRequest("missing_query", "Give the text to search for as ?q=.")
     if len(query) > QUERY_MAX:
-        return error(400, "query_too_long", f"The text may be at most {QUERY_MAX} characters.")
+        raise BadRequest("query_too_long", f"The text may be at most {QUERY_MAX} characters.")
     limit = limit_arg(default=10)
     published = request.args.get("date")
     when = parse_date(published) if published else None
     if published and when is None:
         raise BadRequest("bad_date", "date must be an ISO date such as 2020-05-03.")
     results = find_similar(get_session(), query, limit, when=when.date() if when else None)
-    return jsonify(
-        {
-            "query": query,
-            "results": [
-                {
-                    "id": hit.claim.id,
-                    "external_id": hit.claim.external_id,
-                    "text": hit.claim.text,
-                    **hit.score_fields(),
-                    "status": hit.claim.status.value,
-                    "verdict": hit.claim.verdict.value if hit.claim.verdict else None,
-                    "article": {
-                        "id": hit.article.id,
-                        "title": hit.article.title,
-                        "outlet": hit.article.outlet,
-                        "url": hit.article.url,
-                    },
-                }
-                for hit in results
-            ],
-        }
+    return SimilarClaims.build(
+        query=query,
+        results=[
+            SimilarClaim.build(**ClaimRef.of(hit.claim, hit.article).__dict__, **hit.score_fields())
+            for hit in results
+        ],
     )

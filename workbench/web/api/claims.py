@@ -4,27 +4,49 @@ decisions and the export. Every route calls the same domain function as the web 
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from flask import g, jsonify, request
+from flask import g, request
 from werkzeug.wrappers import Response
 
+from workbench import export, models
 from workbench.db import get_session
-from workbench.export import records as export
-from workbench.models import Article, Cluster, Role
-from workbench.review import duplicates
-from workbench.review import verdicts as review
+from workbench.models import Role
+from workbench.review import duplicates, verdicts
 from workbench.review.filter_args import filters_from_args
 from workbench.review.queue import decode_cursor, list_claims
+from workbench.shapes import (
+    Claim,
+    ClaimDetail,
+    ClaimList,
+    ClaimVersion,
+    Cluster,
+    EffectiveVerdict,
+    Evidence,
+    EvidenceChange,
+    Suggestion,
+    SuggestionDecision,
+)
 from workbench.web.access import allow
-from workbench.web.api import ID_MAX, BadRequest, bp, field, json_body, limit_arg
-from workbench.web.api.shapes import (
-    claim_json,
-    cluster_json,
-    effective_verdict_json,
-    evidence_json,
-    evidence_view_json,
-    suggestion_json,
+from workbench.web.api import (
+    ID_MAX,
+    ONE_RECORD_ERRORS,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    BadRequest,
+    answers,
+    bp,
+    limit_arg,
+    spec,
+)
+from workbench.web.api.inputs import (
+    ClaimListArgs,
+    DecisionBody,
+    EvidenceBody,
+    EvidenceUpdate,
+    ExportArgs,
+    RemoveEvidenceArgs,
+    VerdictBody,
+    VersionBody,
 )
 from workbench.web.export import stream_export
 
@@ -33,18 +55,17 @@ CURSOR_MAX = 100
 
 @bp.get("/claims")
 @allow(Role.VIEWER)
-def claims() -> Response:
-    """Claims in queue order with the queue's filters; `next_cursor` continues the list."""
+@spec.validate(query=ClaimListArgs, resp=answers({200: ClaimList}, READ_ERRORS), tags=["claims"])
+def claims() -> ClaimList:
+    """Claims in queue order, filtered as the queue is; `next_cursor` continues the list."""
     filters = filters_from_args(request.args)
     after = request.args.get("after") or None
     if after is not None and not _is_cursor(after):
         raise BadRequest("bad_cursor", "after must be a next_cursor from an earlier page.")
     page = list_claims(get_session(), filters, after=after, per_page=limit_arg())
-    return jsonify(
-        {
-            "claims": [claim_json(claim, article) for claim, article in page.items],
-            "next_cursor": page.next_cursor,
-        }
+    return ClaimList.build(
+        claims=[Claim.of(claim, article) for claim, article in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -55,166 +76,169 @@ def _is_cursor(text: str) -> bool:
 
 @bp.get("/claims/<id:claim_id>")
 @allow(Role.VIEWER)
-def claim(claim_id: int) -> Response:
+@spec.validate(resp=answers({200: ClaimDetail}, ONE_RECORD_ERRORS), tags=["claims"])
+def claim(claim_id: int) -> ClaimDetail:
     """One claim with its evidence, its duplicate suggestions and its cluster."""
-    return jsonify(_claim_detail(claim_id))
+    return _claim_detail(claim_id)
 
 
-def _claim_detail(claim_id: int) -> dict[str, Any]:
+def _claim_detail(claim_id: int) -> ClaimDetail:
     db = get_session()
-    found = review.get_claim(db, claim_id)
-    article = db.get(Article, found.article_id)
+    found = verdicts.get_claim(db, claim_id)
+    article = db.get(models.Article, found.article_id)
     assert article is not None  # foreign key
-    members = duplicates.cluster_members(db, found)
     cluster = None
     if found.cluster_id is not None:
-        row = db.get(Cluster, found.cluster_id)
-        cluster = cluster_json(row, members) if row is not None else None
-    return {
-        **claim_json(found, article),
-        "effective_verdict": effective_verdict_json(duplicates.effective_verdict(db, found)),
-        "evidence": [evidence_view_json(view) for view in review.evidence_for(db, found.id)],
-        "suggestions": [suggestion_json(view) for view in duplicates.suggestions_for(db, found)],
-        "cluster": cluster,
-    }
-
-
-def _version(data: dict[str, Any]) -> int:
-    return field(data, "version", int, required=True)
+        row = db.get(models.Cluster, found.cluster_id)
+        if row is not None:
+            cluster = Cluster.of(row, duplicates.cluster_members(db, found))
+    effective = duplicates.effective_verdict(db, found)
+    return ClaimDetail.build(
+        **Claim.of(found, article).__dict__,
+        effective_verdict=EffectiveVerdict.build(
+            verdict=effective.verdict.value if effective.verdict else None,
+            inherited_from=effective.inherited_from.id if effective.inherited_from else None,
+        ),
+        evidence=[
+            Evidence.of(view.evidence, view.source, view.added_by)
+            for view in verdicts.evidence_for(db, found.id)
+        ],
+        suggestions=[
+            Suggestion.of(view.suggestion, view.other, view.other_article)
+            for view in duplicates.suggestions_for(db, found)
+        ],
+        cluster=cluster,
+    )
 
 
 @bp.post("/claims/<id:claim_id>/take")
 @allow(Role.EDITOR)
-def take(claim_id: int) -> Response:
-    data = json_body()
-    review.take(get_session(), claim_id, g.user.id, _version(data))
-    return jsonify(_claim_detail(claim_id))
+@spec.validate(resp=answers({200: ClaimDetail}, WRITE_ERRORS), tags=["claims"])
+def take(claim_id: int, json: VersionBody) -> ClaimDetail:
+    """Assign the claim to yourself (a new claim goes into review)."""
+    verdicts.take(get_session(), claim_id, g.user.id, json.version)
+    return _claim_detail(claim_id)
 
 
 @bp.post("/claims/<id:claim_id>/verdict")
 @allow(Role.EDITOR)
-def verdict(claim_id: int) -> Response:
-    data = json_body()
-    review.set_verdict(
-        get_session(),
-        claim_id,
-        g.user.id,
-        _version(data),
-        field(data, "verdict", str, required=True),
-        field(data, "summary", str, required=True),
+@spec.validate(resp=answers({200: ClaimDetail}, WRITE_ERRORS), tags=["claims"])
+def verdict(claim_id: int, json: VerdictBody) -> ClaimDetail:
+    """Give the claim a verdict with a public summary."""
+    verdicts.set_verdict(
+        get_session(), claim_id, g.user.id, json.version, json.verdict, json.summary
     )
-    return jsonify(_claim_detail(claim_id))
+    return _claim_detail(claim_id)
 
 
 @bp.post("/claims/<id:claim_id>/reopen")
 @allow(Role.EDITOR)
-def reopen(claim_id: int) -> Response:
-    data = json_body()
-    review.reopen(get_session(), claim_id, g.user.id, _version(data))
-    return jsonify(_claim_detail(claim_id))
+@spec.validate(resp=answers({200: ClaimDetail}, WRITE_ERRORS), tags=["claims"])
+def reopen(claim_id: int, json: VersionBody) -> ClaimDetail:
+    """Take the verdict back; the claim is in review again."""
+    verdicts.reopen(get_session(), claim_id, g.user.id, json.version)
+    return _claim_detail(claim_id)
 
 
 @bp.post("/claims/<id:claim_id>/evidence")
 @allow(Role.EDITOR)
-def link_evidence(claim_id: int) -> tuple[Response, int]:
+@spec.validate(resp=answers({201: EvidenceChange}, WRITE_ERRORS), tags=["claims"])
+def link_evidence(claim_id: int, json: EvidenceBody) -> tuple[EvidenceChange, int]:
     """Link a library source (`source_id`) or a new one (`source`) to the claim."""
-    data = json_body()
-    source_id = field(data, "source_id", int)
-    new = field(data, "source", dict)
-    if (source_id is None) == (new is None):
-        raise BadRequest("bad_source", "Give either 'source_id' or a new 'source', not both.")
     new_source = None
-    if new is not None:
-        new_source = review.SourceInput(
-            title=field(new, "title", str, required=True),
-            url=field(new, "url", str) or "",
-            publisher=field(new, "publisher", str) or "",
-            kind=field(new, "kind", str) or "web",
+    if json.source is not None:
+        new_source = verdicts.SourceInput(
+            title=json.source.title,
+            url=json.source.url or "",
+            publisher=json.source.publisher or "",
+            kind=json.source.kind or "web",
         )
     db = get_session()
-    evidence = review.link_evidence(
+    evidence = verdicts.link_evidence(
         db,
         claim_id,
         g.user.id,
-        _version(data),
-        stance=field(data, "stance", str, required=True),
-        quote=field(data, "quote", str) or "",
-        note=field(data, "note", str) or "",
-        source_id=source_id,
+        json.version,
+        stance=json.stance,
+        quote=json.quote or "",
+        note=json.note or "",
+        source_id=json.source_id,
         new_source=new_source,
     )
-    source = review.get_source(db, evidence.source_id)
-    body = {
-        "evidence": evidence_json(evidence, source, g.user.username),
-        "claim_version": review.get_claim(db, claim_id).version,
-    }
-    return jsonify(body), 201
+    source = verdicts.get_source(db, evidence.source_id)
+    return EvidenceChange.build(
+        evidence=Evidence.of(evidence, source, g.user.username),
+        claim_version=verdicts.get_claim(db, claim_id).version,
+    ), 201
 
 
 @bp.patch("/claims/<id:claim_id>/evidence/<id:evidence_id>")
 @allow(Role.EDITOR)
-def update_evidence(claim_id: int, evidence_id: int) -> Response:
+@spec.validate(resp=answers({200: EvidenceChange}, WRITE_ERRORS), tags=["claims"])
+def update_evidence(claim_id: int, evidence_id: int, json: EvidenceUpdate) -> EvidenceChange:
     """Change a piece of evidence's stance, quote or note (its source stays)."""
-    data = json_body()
     db = get_session()
-    evidence = review.update_evidence(
+    evidence = verdicts.update_evidence(
         db,
         claim_id,
         evidence_id,
         g.user.id,
-        _version(data),
-        stance=field(data, "stance", str, required=True),
-        quote=field(data, "quote", str) or "",
-        note=field(data, "note", str) or "",
+        json.version,
+        stance=json.stance,
+        quote=json.quote or "",
+        note=json.note or "",
     )
-    source = review.get_source(db, evidence.source_id)
-    body = {
-        "evidence": evidence_json(evidence, source, None),
-        "claim_version": review.get_claim(db, claim_id).version,
-    }
-    return jsonify(body)
+    source = verdicts.get_source(db, evidence.source_id)
+    return EvidenceChange.build(
+        evidence=Evidence.of(evidence, source, None),
+        claim_version=verdicts.get_claim(db, claim_id).version,
+    )
 
 
 @bp.delete("/claims/<id:claim_id>/evidence/<id:evidence_id>")
 @allow(Role.EDITOR)
-def remove_evidence(claim_id: int, evidence_id: int) -> Response:
+@spec.validate(
+    query=RemoveEvidenceArgs, resp=answers({200: ClaimVersion}, WRITE_ERRORS), tags=["claims"]
+)
+def remove_evidence(claim_id: int, evidence_id: int) -> ClaimVersion:
     """Unlink a piece of evidence; `version` is a query argument (a DELETE has no body)."""
     text = request.args.get("version", "")
     if not (text.isascii() and text.isdigit() and len(text) <= 10):
         raise BadRequest("bad_field", "Give the claim's version as ?version=N.")
-    claim_row = review.remove_evidence(get_session(), claim_id, evidence_id, g.user.id, int(text))
-    return jsonify({"claim_version": claim_row.version})
+    claim_row = verdicts.remove_evidence(get_session(), claim_id, evidence_id, g.user.id, int(text))
+    return ClaimVersion.build(claim_version=claim_row.version)
 
 
 @bp.post("/suggestions/<id:suggestion_id>/<any(confirm, reject):decision>")
 @allow(Role.EDITOR)
-def decide(suggestion_id: int, decision: str) -> Response:
-    """Confirm (the claims join one cluster) or reject (never suggested again) a suggestion; a
-    variant is confirmed only with {"override": true} in the body."""
+@spec.validate(
+    resp=answers({200: SuggestionDecision}, (400, 401, 403, 404, 409)), tags=["duplicates"]
+)
+def decide(suggestion_id: int, decision: str, json: DecisionBody) -> SuggestionDecision:
+    """Confirm (the claims join one cluster) or reject (never suggested again) a suggestion.
+
+    A variant (a fact differs) is confirmed only with {"override": true} in the body."""
     db = get_session()
     if decision == "confirm":
-        data = request.get_json(silent=True)
-        override = isinstance(data, dict) and data.get("override") is True
-        duplicates.confirm(db, suggestion_id, g.user.id, override=override)
+        duplicates.confirm(db, suggestion_id, g.user.id, override=bool(json and json.override))
     else:
         duplicates.reject(db, suggestion_id, g.user.id)
     suggestion = duplicates.get_suggestion(db, suggestion_id)
-    claim_row = review.get_claim(db, suggestion.claim_id)
-    return jsonify(
-        {
-            "id": suggestion.id,
-            "state": suggestion.state.value,
-            "claim_id": suggestion.claim_id,
-            "candidate_id": suggestion.candidate_id,
-            "cluster_id": claim_row.cluster_id,
-        }
+    claim_row = verdicts.get_claim(db, suggestion.claim_id)
+    return SuggestionDecision.build(
+        id=suggestion.id,
+        state=suggestion.state.value,
+        claim_id=suggestion.claim_id,
+        candidate_id=suggestion.candidate_id,
+        cluster_id=claim_row.cluster_id,
     )
 
 
 @bp.get("/export")
 @allow(Role.VIEWER)
+@spec.validate(query=ExportArgs, resp=answers({200: None}, READ_ERRORS), tags=["export"])
 def export_claims() -> Response:
-    """The export (CSV, JSON Lines or ClaimReview) of the filtered claims, streamed."""
+    """The filtered claims as CSV, JSON Lines or a JSON-LD array of ClaimReview, streamed."""
     format_name = request.args.get("format", "csv")
     if format_name not in export.FORMATS:
         raise BadRequest("bad_format", f"format must be one of: {', '.join(export.FORMATS)}.")

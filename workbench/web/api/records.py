@@ -6,34 +6,42 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, jsonify, request
+from flask import current_app, g, request
 from sqlmodel import select
-from werkzeug.wrappers import Response
 
+from workbench import models
 from workbench.alerts import rules as alert_rules
 from workbench.db import get_session
 from workbench.intake.ingest import ArticleInput, ingest_article
-from workbench.models import AlertKind, AlertState, Article, Claim, Cluster, Role, Source
-from workbench.review import duplicates
-from workbench.review import verdicts as review
+from workbench.models import AlertKind, AlertState, Role
+from workbench.review import duplicates, verdicts
 from workbench.review.articles import article_claims, get_article
 from workbench.review.filter_args import ID_DIGITS_MAX, ID_MAX
+from workbench.shapes import (
+    AlertList,
+    ArticleDetail,
+    ArticleList,
+    ArticleSummary,
+    Claim,
+    Cluster,
+    ClusterList,
+    ClusterSummary,
+    IngestedArticle,
+    Source,
+    SourceList,
+)
 from workbench.web.access import allow
 from workbench.web.api import (
+    ONE_RECORD_ERRORS,
+    READ_ERRORS,
     BadRequest,
     RecordNotFound,
+    answers,
     bp,
-    error,
-    field,
-    json_body,
     limit_arg,
+    spec,
 )
-from workbench.web.api.shapes import (
-    article_json,
-    claim_json,
-    cluster_json,
-    source_json,
-)
+from workbench.web.api.inputs import AlertArgs, ArticleBody, NewSource, PageArgs, SourceArgs
 
 SOURCE_QUERY_MAX = 500
 ALERTS_MAX_LIMIT = 200
@@ -66,65 +74,66 @@ def _keyset(statement: sa.Select[Any], id_column: Any) -> tuple[list[Any], str |
 
 @bp.get("/articles")
 @allow(Role.VIEWER)
-def articles() -> Response:
+@spec.validate(query=PageArgs, resp=answers({200: ArticleList}, READ_ERRORS), tags=["articles"])
+def articles() -> ArticleList:
+    """Articles, newest first, with their number of claims."""
     claim_count = (
-        sa.select(sa.func.count(Claim.id))
-        .where(Claim.article_id == Article.id)
-        .correlate(Article)
+        sa.select(sa.func.count(models.Claim.id))
+        .where(models.Claim.article_id == models.Article.id)
+        .correlate(models.Article)
         .scalar_subquery()
     )
-    rows, cursor = _keyset(sa.select(Article, claim_count), Article.id)
-    return jsonify(
-        {"articles": [article_json(a, claims) for a, claims in rows], "next_cursor": cursor}
+    rows, cursor = _keyset(sa.select(models.Article, claim_count), models.Article.id)
+    return ArticleList.build(
+        articles=[ArticleSummary.of(a, claims) for a, claims in rows], next_cursor=cursor
     )
 
 
 @bp.get("/articles/<id:article_id>")
 @allow(Role.VIEWER)
-def article(article_id: int) -> Response:
+@spec.validate(resp=answers({200: ArticleDetail}, ONE_RECORD_ERRORS), tags=["articles"])
+def article(article_id: int) -> ArticleDetail:
+    """One article with its text and its claims."""
     db = get_session()
     found = get_article(db, article_id)
     claims = article_claims(db, article_id)
-    return jsonify(
-        {
-            **article_json(found, len(claims)),
-            "body": found.body,
-            "claims": [claim_json(claim, found) for claim in claims],
-        }
+    return ArticleDetail.build(
+        **ArticleSummary.of(found, len(claims)).__dict__,
+        body=found.body,
+        claims=[Claim.of(claim, found) for claim in claims],
     )
 
 
 @bp.post("/articles")
 @allow(Role.EDITOR)
-def ingest() -> tuple[Response, int]:
+@spec.validate(resp=answers({201: IngestedArticle}, (400, 401, 403, 409, 422)), tags=["articles"])
+def ingest(json: ArticleBody) -> tuple[IngestedArticle, int]:
     """Store an article and split it into claims, as the web form does (one transaction)."""
-    data = json_body()
-    text = field(data, "text", str, required=True)
+    text = json.text
     limit = current_app.config["WORKBENCH_SETTINGS"].max_upload_bytes
     if len(text.encode("utf-8", "surrogatepass")) > limit:
         raise BadRequest("too_long", f"The text is longer than the limit of {limit:,} bytes.")
-    url = (field(data, "url", str) or "").strip() or None
+    url = (json.url or "").strip() or None
     if url is not None and not url.lower().startswith(("http://", "https://")):
-        raise review.ReviewError("The article's address must start with http:// or https://.")
+        raise verdicts.ReviewError("The article's address must start with http:// or https://.")
     result = ingest_article(
         get_session(),
         ArticleInput(
             body=text,
-            title=field(data, "title", str) or "",
+            title=json.title or "",
             url=url,
-            outlet=(field(data, "outlet", str) or "").strip() or None,
-            published_at=_published(field(data, "published", str)),
+            outlet=(json.outlet or "").strip() or None,
+            published_at=_published(json.published),
             origin="api",
         ),
         user_id=g.user.id,
         max_sentences=current_app.config["WORKBENCH_SETTINGS"].max_request_sentences,
     )
-    body = {
-        **article_json(result.article, result.claims),
-        "suggestions": result.suggestions,
-        "skipped": dict(sorted(result.skipped.items())),
-    }
-    return jsonify(body), 201
+    return IngestedArticle.build(
+        **ArticleSummary.of(result.article, result.claims).__dict__,
+        suggestions=result.suggestions,
+        skipped=dict(sorted(result.skipped.items())),
+    ), 201
 
 
 def _published(value: str | None) -> datetime | None:
@@ -133,7 +142,7 @@ def _published(value: str | None) -> datetime | None:
     try:
         day = date.fromisoformat(value.strip())
     except ValueError:
-        raise review.ReviewError("'published' must be a date like 2015-09-18.") from None
+        raise verdicts.ReviewError("'published' must be a date like 2015-09-18.") from None
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
@@ -142,43 +151,48 @@ def _published(value: str | None) -> datetime | None:
 
 @bp.get("/sources")
 @allow(Role.VIEWER)
-def sources() -> Response:
+@spec.validate(query=SourceArgs, resp=answers({200: SourceList}, READ_ERRORS), tags=["sources"])
+def sources() -> SourceList:
     """Sources whose title, address or publisher contains `q` (all sources without), newest
     first."""
     query = request.args.get("q", "").replace("\x00", "")
     if len(query) > SOURCE_QUERY_MAX:
         raise BadRequest("query_too_long", f"q may be at most {SOURCE_QUERY_MAX} characters.")
-    found = review.find_sources(get_session(), query, limit_arg(default=20))
-    return jsonify({"sources": [source_json(source) for source in found]})
+    found = verdicts.find_sources(get_session(), query, limit_arg(default=20))
+    return SourceList.build(sources=[Source.of(source) for source in found])
 
 
 @bp.post("/sources")
 @allow(Role.EDITOR)
-def add_source() -> tuple[Response, int]:
+@spec.validate(resp=answers({200: Source, 201: Source}, (400, 401, 403, 422)), tags=["sources"])
+def add_source(json: NewSource) -> tuple[Source, int]:
     """Add a source to the library; an address already there gives that source back (200)."""
-    data = json_body()
     db = get_session()
-    url = field(data, "url", str) or ""
+    url = json.url or ""
     # add_source hands back the library's source for a known address; 200 says it was there.
-    known = url.strip() and db.exec(select(Source.id).where(Source.url == url.strip())).first()
-    added = review.add_source(
+    known = (
+        url.strip()
+        and db.exec(select(models.Source.id).where(models.Source.url == url.strip())).first()
+    )
+    added = verdicts.add_source(
         db,
         g.user.id,
-        review.SourceInput(
-            title=field(data, "title", str, required=True),
+        verdicts.SourceInput(
+            title=json.title,
             url=url,
-            publisher=field(data, "publisher", str) or "",
-            kind=field(data, "kind", str) or "web",
+            publisher=json.publisher or "",
+            kind=json.kind or "web",
         ),
     )
-    db.commit()
-    return jsonify(source_json(added)), 200 if known else 201
+    return Source.of(added), 200 if known else 201
 
 
 @bp.get("/sources/<id:source_id>")
 @allow(Role.VIEWER)
-def source(source_id: int) -> Response:
-    return jsonify(source_json(review.get_source(get_session(), source_id)))
+@spec.validate(resp=answers({200: Source}, ONE_RECORD_ERRORS), tags=["sources"])
+def source(source_id: int) -> Source:
+    """One source."""
+    return Source.of(verdicts.get_source(get_session(), source_id))
 
 
 # --- Clusters ------------------------------------------------------------------------------------
@@ -186,39 +200,41 @@ def source(source_id: int) -> Response:
 
 @bp.get("/clusters")
 @allow(Role.VIEWER)
-def clusters() -> Response:
+@spec.validate(query=PageArgs, resp=answers({200: ClusterList}, READ_ERRORS), tags=["duplicates"])
+def clusters() -> ClusterList:
+    """Clusters of confirmed duplicates, newest first, with their size."""
     members = (
-        sa.select(sa.func.count(Claim.id))
-        .where(Claim.cluster_id == Cluster.id)
-        .correlate(Cluster)
+        sa.select(sa.func.count(models.Claim.id))
+        .where(models.Claim.cluster_id == models.Cluster.id)
+        .correlate(models.Cluster)
         .scalar_subquery()
     )
-    rows, cursor = _keyset(sa.select(Cluster, members), Cluster.id)
-    return jsonify(
-        {
-            "clusters": [
-                {
-                    "id": cluster.id,
-                    "canonical_claim_id": cluster.canonical_claim_id,
-                    "size": size,
-                }
-                for cluster, size in rows
-            ],
-            "next_cursor": cursor,
-        }
+    rows, cursor = _keyset(sa.select(models.Cluster, members), models.Cluster.id)
+    return ClusterList.build(
+        clusters=[
+            ClusterSummary.build(
+                id=cluster.id, canonical_claim_id=cluster.canonical_claim_id, size=size
+            )
+            for cluster, size in rows
+        ],
+        next_cursor=cursor,
     )
 
 
 @bp.get("/clusters/<id:cluster_id>")
 @allow(Role.VIEWER)
-def cluster(cluster_id: int) -> Response:
+@spec.validate(resp=answers({200: Cluster}, ONE_RECORD_ERRORS), tags=["duplicates"])
+def cluster(cluster_id: int) -> Cluster:
+    """One cluster with its member claims."""
     db = get_session()
-    found = db.get(Cluster, cluster_id)
+    found = db.get(models.Cluster, cluster_id)
     if found is None:
         raise RecordNotFound(cluster_id)
-    member = db.exec(select(Claim).where(Claim.cluster_id == found.id).limit(1)).first()
+    member = db.exec(
+        select(models.Claim).where(models.Claim.cluster_id == found.id).limit(1)
+    ).first()
     members = duplicates.cluster_members(db, member) if member is not None else []
-    return jsonify(cluster_json(found, members))
+    return Cluster.of(found, members)
 
 
 # --- Alerts --------------------------------------------------------------------------------------
@@ -226,23 +242,24 @@ def cluster(cluster_id: int) -> Response:
 
 @bp.get("/alerts")
 @allow(Role.VIEWER)
-def alerts() -> Response | tuple[Response, int]:
+@spec.validate(query=AlertArgs, resp=answers({200: AlertList}, READ_ERRORS), tags=["alerts"])
+def alerts() -> AlertList:
     """Alerts newest first, as webhooks send them; ?kind=, ?state=, ?limit= (1-200, default 50),
     ?before=<id> for the next page (its value is the previous page's `next_before`)."""
     args = request.args
     for name, allowed in (("kind", AlertKind), ("state", AlertState)):
         if args.get(name) and args[name] not in set(allowed):
             choices = ", ".join(v.value for v in allowed)
-            return error(400, f"bad_{name}", f"{name} must be one of {choices}.")
+            raise BadRequest(f"bad_{name}", f"{name} must be one of {choices}.")
     limit = limit_arg(default=alert_rules.PAGE_SIZE, maximum=ALERTS_MAX_LIMIT)
     before = args.get("before")
     before_id = _alert_id(before) if before is not None else None
     if before is not None and before_id is None:
-        return error(400, "bad_before", "before must be an alert id.")
+        raise BadRequest("bad_before", "before must be an alert id.")
     filters = alert_rules.AlertFilters.parse(args.get("kind"), args.get("state"))
     page = alert_rules.list_alerts(get_session(), filters, before=before_id, limit=limit)
-    return jsonify(
-        {"alerts": [view.document() for view in page.items], "next_before": page.next_before}
+    return AlertList.build(
+        alerts=[view.shape() for view in page.items], next_before=page.next_before
     )
 
 

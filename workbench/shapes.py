@@ -1,0 +1,421 @@
+"""What a record looks like when it leaves the workbench: one pydantic model per record.
+
+The JSON API returns these, the JSON Lines export writes them one a line, webhooks and the alert
+feed send them, and the OpenAPI document is generated from them (web/api/openapi.py), so a field
+has one name and one meaning wherever a newsroom tool reads it. A shape that says more about a
+record extends the shorter one: `ClaimRef` (enough to name a claim) is in `Claim` (as lists show
+it), which is in `ClaimDetail` (one claim's page) and `ClaimRecord` (the export's line).
+
+Times are ISO 8601 text in UTC with microseconds, from `iso_time` only: SQLite hands times back
+as text and PostgreSQL as datetimes, and the reader sees the same text from both.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from workbench import models
+from workbench.models import (
+    AlertKind,
+    AlertState,
+    ClaimStatus,
+    Stance,
+    SuggestionKind,
+    SuggestionState,
+    Verdict,
+)
+
+# Ids are 32-bit INTEGER columns on PostgreSQL (SQLite's are wider): a bigger number can name no
+# record, and sent to the database it is an error (a 500) instead of "nothing found".
+ID_MAX = 2**31 - 1
+
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+def iso_time(value: datetime | str | None) -> str | None:
+    """ISO 8601 in UTC with microseconds, the same text from SQLite and PostgreSQL."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        # SQLAlchemy keeps SQLite times as "YYYY-MM-DD HH:MM:SS.ffffff" (UTC, by UTCDateTime).
+        if len(value) == 26 and value[10] == " ":
+            return f"{value[:10]}T{value[11:]}+00:00"
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class Shape(BaseModel):
+    """A record as it leaves. The types are the contract the OpenAPI document publishes and the
+    tests read answers back through."""
+
+    model_config = ConfigDict(use_enum_values=True)
+
+    @classmethod
+    def build(cls, **fields: Any) -> Self:
+        """The shape from its fields, validated: pydantic's compiled core checks a dict faster
+        than `model_construct` sets fields one by one in Python, and a record that breaks the
+        contract fails here rather than in a newsroom's script."""
+        return cls.model_validate(fields)
+
+
+# --- Articles -------------------------------------------------------------------------------------
+
+
+class ArticleRef(Shape):
+    """The article a claim came from, as every claim carries it."""
+
+    id: Id
+    title: str
+    url: str | None
+    outlet: str | None
+    published_at: Time | None
+
+    @classmethod
+    def of(cls, article: models.Article) -> ArticleRef:
+        return cls.build(
+            id=article.id,
+            title=article.title,
+            url=article.url,
+            outlet=article.outlet,
+            published_at=iso_time(article.published_at),
+        )
+
+
+class ArticleSummary(ArticleRef):
+    """An article in the archive's list, with how many claims it was split into."""
+
+    origin: str
+    ingested_at: Time
+    claim_count: int
+
+    @classmethod
+    def of(cls, article: models.Article, claim_count: int = 0) -> ArticleSummary:  # type: ignore[override]
+        return cls.build(
+            **ArticleRef.of(article).__dict__,
+            origin=article.origin,
+            ingested_at=iso_time(article.ingested_at),
+            claim_count=claim_count,
+        )
+
+
+class IngestedArticle(ArticleSummary):
+    """What storing an article did: its claims, suggestions found, and sentences skipped."""
+
+    suggestions: int
+    skipped: dict[str, int] = Field(description="Sentences not made claims, by reason.")
+
+
+# --- Claims ---------------------------------------------------------------------------------------
+
+
+class ClaimRef(Shape):
+    """Enough to name a claim and say where it stands: alerts and search results carry this."""
+
+    id: Id
+    external_id: str | None
+    text: str
+    status: ClaimStatus
+    verdict: Verdict | None
+    article: ArticleRef
+
+    @classmethod
+    def of(cls, claim: models.Claim, article: models.Article) -> ClaimRef:
+        return cls.build(**_claim_ref_fields(claim, article))
+
+
+def _claim_ref_fields(claim: models.Claim, article: models.Article) -> dict[str, Any]:
+    return {
+        "id": claim.id,
+        "external_id": claim.external_id,
+        "text": claim.text,
+        "status": claim.status.value,
+        "verdict": claim.verdict.value if claim.verdict else None,
+        "article": ArticleRef.of(article),
+    }
+
+
+class Claim(ClaimRef):
+    """A claim as the queue and every list show it; `version` is what a change must send back."""
+
+    verdict_summary: str | None
+    check_worthiness: float
+    priority: float
+    repeat_count: int
+    assignee_id: Id | None
+    cluster_id: Id | None
+    version: int = Field(description="Send it back with every change.")
+    created_at: Time = Field(description="When the claim was ingested.")
+    updated_at: Time
+    updated_by_id: Id | None
+
+    @classmethod
+    def of(cls, claim: models.Claim, article: models.Article) -> Claim:
+        return cls.build(**_claim_fields(claim, article))
+
+
+def _claim_fields(claim: models.Claim, article: models.Article) -> dict[str, Any]:
+    return {
+        **_claim_ref_fields(claim, article),
+        "verdict_summary": claim.verdict_summary,
+        "check_worthiness": claim.check_worthiness,
+        "priority": claim.priority,
+        "repeat_count": claim.repeat_count,
+        "assignee_id": claim.assignee_id,
+        "cluster_id": claim.cluster_id,
+        "version": claim.version,
+        "created_at": iso_time(claim.created_at),
+        "updated_at": iso_time(claim.updated_at),
+        "updated_by_id": claim.updated_by_id,
+    }
+
+
+class SimilarClaim(ClaimRef):
+    """A search result: the score contract (see the README's table) on the claim it found."""
+
+    score: float = Field(description="How close, 0-100; results are ranked by it.")
+    duplicate_score: float = Field(description="The duplicate decision's score, 0-100.")
+    duplicate: bool = Field(description="duplicate_score >= 75 and no fact differs.")
+    kind: str = Field(description="duplicate, variant (a fact differs) or related.")
+    changed: str | None = Field(description="The facts that differ, in words, for a variant.")
+
+
+class SimilarClaims(Shape):
+    query: str
+    results: list[SimilarClaim]
+
+
+# --- Sources and evidence -------------------------------------------------------------------------
+
+
+class Source(Shape):
+    id: Id
+    title: str
+    url: str | None
+    publisher: str | None
+    kind: str
+    archived_url: str | None
+    created_at: Time
+
+    @classmethod
+    def of(cls, source: models.Source) -> Source:
+        return cls.build(
+            id=source.id,
+            title=source.title,
+            url=source.url,
+            publisher=source.publisher,
+            kind=source.kind,
+            archived_url=source.archived_url,
+            created_at=iso_time(source.created_at),
+        )
+
+
+class Evidence(Shape):
+    """A source linked to a claim, with the quote that supports or conflicts with it."""
+
+    id: Id
+    claim_id: Id
+    stance: Stance
+    quote: str | None
+    note: str | None
+    added_by: str | None = Field(description="The editor's user name.")
+    created_at: Time
+    source: Source
+
+    @classmethod
+    def of(cls, evidence: models.Evidence, source: models.Source, added_by: str | None) -> Evidence:
+        return cls.build(
+            id=evidence.id,
+            claim_id=evidence.claim_id,
+            stance=evidence.stance.value,
+            quote=evidence.quote,
+            note=evidence.note,
+            added_by=added_by,
+            created_at=iso_time(evidence.created_at),
+            source=Source.of(source),
+        )
+
+
+class EvidenceChange(Shape):
+    """The answer to linking or changing evidence: the claim's new version to send next."""
+
+    evidence: Evidence
+    claim_version: int
+
+
+class ClaimVersion(Shape):
+    claim_version: int
+
+
+# --- Duplicates and clusters ----------------------------------------------------------------------
+
+
+class Suggestion(Shape):
+    """A claim the matcher found to repeat this one (`duplicate`) or change one of its facts
+    (`variant`), waiting for an editor's decision."""
+
+    id: Id
+    claim_id: Id
+    candidate_id: Id
+    score: float
+    method: str
+    kind: SuggestionKind
+    state: SuggestionState
+    decided_at: Time | None
+    other: Claim
+
+    @classmethod
+    def of(
+        cls,
+        suggestion: models.DuplicateSuggestion,
+        other: models.Claim,
+        other_article: models.Article,
+    ) -> Suggestion:
+        return cls.build(
+            id=suggestion.id,
+            claim_id=suggestion.claim_id,
+            candidate_id=suggestion.candidate_id,
+            score=suggestion.score,
+            method=suggestion.method,
+            kind=suggestion.kind.value,
+            state=suggestion.state.value,
+            decided_at=iso_time(suggestion.decided_at),
+            other=Claim.of(other, other_article),
+        )
+
+
+class SuggestionDecision(Shape):
+    id: Id
+    state: SuggestionState
+    claim_id: Id
+    candidate_id: Id
+    cluster_id: Id | None
+
+
+class ClusterRef(Shape):
+    id: Id
+    canonical_claim_id: Id | None
+
+
+class ClusterSummary(ClusterRef):
+    size: int
+
+
+class Cluster(ClusterRef):
+    """Claims an editor confirmed as one: a verdict on the canonical claim covers them all."""
+
+    created_at: Time
+    members: list[Claim]
+
+    @classmethod
+    def of(
+        cls, cluster: models.Cluster, members: list[tuple[models.Claim, models.Article]]
+    ) -> Cluster:
+        return cls.build(
+            id=cluster.id,
+            canonical_claim_id=cluster.canonical_claim_id,
+            created_at=iso_time(cluster.created_at),
+            members=[Claim.of(claim, article) for claim, article in members],
+        )
+
+
+class EffectiveVerdict(Shape):
+    verdict: Verdict | None
+    inherited_from: Id | None = Field(description="The claim whose verdict this one shares.")
+
+
+class ClaimDetail(Claim):
+    """One claim with everything its page shows."""
+
+    effective_verdict: EffectiveVerdict
+    evidence: list[Evidence]
+    suggestions: list[Suggestion]
+    cluster: Cluster | None
+
+
+class ClaimRecord(Claim):
+    """A claim as the JSON Lines export writes it, one a line: the API's claim, with the names
+    of the people on it, its evidence and its cluster, so a line stands on its own."""
+
+    inherited_verdict: Verdict | None = Field(
+        description="The verdict its cluster's canonical claim has, when it has none of its own."
+    )
+    assignee: str | None = Field(description="The assigned editor's user name.")
+    updated_by: str | None = Field(description="Who changed it last, by user name.")
+    evidence_counts: dict[str, int] = Field(description="Pieces of evidence by stance.")
+    evidence: list[Evidence]
+    cluster: ClusterRef | None
+
+
+# --- Alerts ---------------------------------------------------------------------------------------
+
+
+class Alert(Shape):
+    """A new claim repeats (or changes a fact of) a claim already checked or in review: what the
+    alert inbox, the API, the feed and webhooks all say about it."""
+
+    id: Id
+    kind: AlertKind
+    state: AlertState
+    created_at: Time
+    score: float
+    verdict: Verdict | None = Field(description="The matched claim's verdict when raised.")
+    note: str | None
+    claim: ClaimRef
+    matched_claim: ClaimRef
+
+    @classmethod
+    def of(
+        cls,
+        alert: models.Alert,
+        claim: ClaimRef,
+        matched_claim: ClaimRef,
+    ) -> Alert:
+        return cls.build(
+            id=alert.id,
+            kind=alert.kind.value,
+            state=alert.state.value,
+            created_at=iso_time(alert.created_at),
+            score=alert.score,
+            verdict=alert.verdict.value if alert.verdict else None,
+            note=alert.note,
+            claim=claim,
+            matched_claim=matched_claim,
+        )
+
+
+# --- Lists ----------------------------------------------------------------------------------------
+
+
+class ClaimList(Shape):
+    claims: list[Claim]
+    next_cursor: str | None = Field(description="Send it as ?after= for the next page.")
+
+
+class ArticleList(Shape):
+    articles: list[ArticleSummary]
+    next_cursor: str | None
+
+
+class ArticleDetail(ArticleSummary):
+    body: str
+    claims: list[Claim]
+
+
+class SourceList(Shape):
+    sources: list[Source]
+
+
+class ClusterList(Shape):
+    clusters: list[ClusterSummary]
+    next_cursor: str | None
+
+
+class AlertList(Shape):
+    alerts: list[Alert]
+    next_before: Id | None = Field(description="Send it as ?before= for the next page.")
