@@ -25,10 +25,8 @@ from workbench.accounts.tokens import PREFIXES, user_for_token
 from workbench.db import get_session
 from workbench.models import Role, TokenKind, User
 from workbench.web.access import Access, access_of, allow_anyone
-from workbench.web.api import error
+from workbench.web.api import SAFE_METHODS, error
 from workbench.web.auth import session_user
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Via(StrEnum):
