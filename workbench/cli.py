@@ -24,15 +24,9 @@ from workbench.config import Settings
 from workbench.db import get_engine, migrate, read_session, write_session
 from workbench.export import records as export
 from workbench.intake.archive import import_archive, parse_archive
-from workbench.intake.ingest import (
-    ARTICLE_SUFFIXES,
-    ArticleInput,
-    BatchReport,
-    IngestError,
-    ingest_batch,
-    parse_date,
-    read_article_file,
-)
+from workbench.intake.batch import BatchReport, ingest_batch
+from workbench.intake.errors import IngestError
+from workbench.intake.reading import ARTICLE_SUFFIXES, ArticleInput, parse_date, read_article_file
 from workbench.matching.aliases import claim_count, load_aliases, renormalize
 from workbench.matching.similar import find_similar
 from workbench.models import ClaimStatus, Role, Verdict

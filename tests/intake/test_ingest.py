@@ -1,4 +1,5 @@
-"""workbench.intake.ingest: decoding, reading files, JSON Lines, storing articles."""
+"""workbench.intake: reading files and JSON Lines (reading.py), storing articles one at a time
+and in batches (preparing.py, storing.py, batch.py)."""
 
 from __future__ import annotations
 
@@ -13,25 +14,15 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
-import workbench.intake.ingest
+import workbench.intake.preparing
+import workbench.intake.storing
 from workbench.db import snapshot
-from workbench.intake.ingest import (
-    ArticleInput,
-    BatchReport,
-    DuplicateArticle,
-    IngestError,
-    MalformedJsonLines,
-    content_hash,
-    decode_text,
-    ingest_article,
-    ingest_batch,
-    match_article,
-    parse_jsonl,
-    prepare_article,
-    read_article_file,
-    store_article,
-)
-from workbench.intake.splitting import find_claims
+from workbench.intake.batch import BatchReport, ingest_batch
+from workbench.intake.claim_spotting import find_claims
+from workbench.intake.errors import DuplicateArticle, IngestError, MalformedJsonLines
+from workbench.intake.preparing import content_hash, prepare_article
+from workbench.intake.reading import ArticleInput, decode_text, parse_jsonl, read_article_file
+from workbench.intake.storing import ingest_article, match_article, store_article
 from workbench.matching.aliases import load_aliases
 from workbench.models import Article, Claim, DuplicateSuggestion
 
@@ -514,7 +505,7 @@ def test_different_words_are_not_duplicates(session: Session) -> None:
 def test_failure_mid_transaction_leaves_nothing_behind(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_normalize = workbench.intake.ingest.normalize
+    real_normalize = workbench.intake.preparing.normalize
     calls = 0
 
     def failing_normalize(text: str, *args: object) -> str:
@@ -524,14 +515,14 @@ def test_failure_mid_transaction_leaves_nothing_behind(
             raise RuntimeError("disk on fire")
         return real_normalize(text, *args)
 
-    monkeypatch.setattr(workbench.intake.ingest, "normalize", failing_normalize)
+    monkeypatch.setattr(workbench.intake.preparing, "normalize", failing_normalize)
     with pytest.raises(RuntimeError, match="disk on fire"):
         ingest_article(session, ArticleInput(body=NEWS))
     assert calls == 3
     assert count(session, Article) == 0 and count(session, Claim) == 0
 
     # Nothing is left reserved: the same text imports cleanly afterwards.
-    monkeypatch.setattr(workbench.intake.ingest, "normalize", real_normalize)
+    monkeypatch.setattr(workbench.intake.preparing, "normalize", real_normalize)
     result = ingest_article(session, ArticleInput(body=NEWS))
     assert result.claims == len(NEWS_CLAIMS)
     assert count(session, Article) == 1 and count(session, Claim) == len(NEWS_CLAIMS)
@@ -641,14 +632,14 @@ def test_a_duplicate_stored_by_another_writer_meanwhile_is_reported(
     # Another process stores the same text between our duplicate check and our commit: the
     # unique content hash refuses the second copy and the caller hears which article it is.
     first = ingest_article(session, ArticleInput(body=NEWS, title="Talks"))
-    real_find_duplicate = workbench.intake.ingest.find_duplicate
+    real_find_duplicate = workbench.intake.storing.find_duplicate
     calls: list[str] = []
 
     def late_find_duplicate(db: Session, body: str) -> Article | None:
         calls.append(body)
         return None if len(calls) == 1 else real_find_duplicate(db, body)
 
-    monkeypatch.setattr(workbench.intake.ingest, "find_duplicate", late_find_duplicate)
+    monkeypatch.setattr(workbench.intake.storing, "find_duplicate", late_find_duplicate)
     with pytest.raises(DuplicateArticle) as duplicate:
         ingest_article(session, ArticleInput(body=NEWS + "\n", title="Again"))
     assert len(calls) == 2

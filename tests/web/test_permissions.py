@@ -11,7 +11,8 @@ from conftest import PASSWORD, csrf_token
 from flask import Flask
 from sqlmodel import Session, select
 
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import Alias, AuditEvent, Claim, DuplicateSuggestion, Role
 from workbench.review import verdicts as review
 from workbench.review.verdicts import SourceInput

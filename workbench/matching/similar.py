@@ -526,7 +526,7 @@ def find_suggestions(
     aliases: AliasTable | None = None,
 ) -> list[Suggested]:
     """For each stored claim, the archived claims it repeats or varies: reads only, in the
-    caller's transaction (the caller writes them, see intake.ingest.store_article).
+    caller's transaction (the caller writes them, see intake.storing.store_article).
 
     Claims of the same article are not suggested (an article restating itself is not news), nor is
     a pair already suggested or rejected, in either direction (`fresh` claims, just stored, cannot

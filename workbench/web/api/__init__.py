@@ -29,7 +29,8 @@ from werkzeug.wrappers import Response
 
 from workbench.accounts.tokens import PREFIXES, user_for_token
 from workbench.db import get_session
-from workbench.intake.ingest import DuplicateArticle, IngestError, parse_date
+from workbench.intake.errors import DuplicateArticle, IngestError
+from workbench.intake.reading import parse_date
 from workbench.matching.similar import find_similar
 from workbench.models import Role, TokenKind
 from workbench.review import duplicates

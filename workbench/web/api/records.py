@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 
 from workbench.alerts import rules as alert_rules
 from workbench.db import get_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import AlertKind, AlertState, Article, Claim, Cluster, Role, Source
 from workbench.review import duplicates
 from workbench.review import verdicts as review
