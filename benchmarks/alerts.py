@@ -51,7 +51,8 @@ from workbench.alerts import webhooks  # noqa: E402
 from workbench.alerts.delivery import DeliveryConfig, deliver_once, run  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, read_session, write_session  # noqa: E402
-from workbench.intake.ingest import ArticleInput, ingest_article  # noqa: E402
+from workbench.intake.reading import ArticleInput  # noqa: E402
+from workbench.intake.storing import ingest_article  # noqa: E402
 from workbench.models import Alert, Claim, Delivery, DeliveryState  # noqa: E402
 from workbench.net.egress import Allowance  # noqa: E402
 

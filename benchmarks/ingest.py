@@ -63,18 +63,16 @@ import sqlalchemy as sa  # noqa: E402
 from datasets import article_sentences  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 
-import workbench.intake.ingest as ingest_module  # noqa: E402
+import workbench.intake.preparing as preparing_module  # noqa: E402
 import workbench.intake.splitting as splitting_module  # noqa: E402
+import workbench.intake.storing as storing_module  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, write_session  # noqa: E402
-from workbench.intake.ingest import (  # noqa: E402
-    ArticleInput,
-    BatchReport,
-    clean_text,
-    content_hash,
-    ingest_batch,
-)
-from workbench.intake.splitting import check_worthiness, find_claims, split_sentences  # noqa: E402
+from workbench.intake.batch import BatchReport, ingest_batch  # noqa: E402
+from workbench.intake.claim_spotting import check_worthiness, find_claims  # noqa: E402
+from workbench.intake.preparing import content_hash  # noqa: E402
+from workbench.intake.reading import ArticleInput, clean_text  # noqa: E402
+from workbench.intake.splitting import split_sentences  # noqa: E402
 from workbench.matching.normalize import normalize  # noqa: E402
 from workbench.models import Article, Claim, utcnow  # noqa: E402
 
@@ -310,11 +308,11 @@ class StepTimer:
 
 # (label, module, attribute): module globals that ingest_article and find_claims look up per call.
 TIMED_STEPS: tuple[tuple[str, Any, str], ...] = (
-    ("clean_text", ingest_module, "clean_text"),
-    ("duplicate check", ingest_module, "find_duplicate"),
-    ("find_claims", ingest_module, "find_claims"),
+    ("clean_text", preparing_module, "clean_text"),
+    ("duplicate check", storing_module, "find_duplicate"),
+    ("find_claims", preparing_module, "find_claims"),
     ("split_sentences", splitting_module, "split_sentences"),
-    ("normalize", ingest_module, "normalize"),
+    ("normalize", preparing_module, "normalize"),
 )
 
 

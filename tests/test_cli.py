@@ -20,7 +20,7 @@ from sqlmodel import func, select
 from workbench.accounts import tokens
 from workbench.accounts import users as accounts
 from workbench.db import read_session
-from workbench.intake.splitting import find_claims
+from workbench.intake.claim_spotting import find_claims
 from workbench.models import Article, Claim, TokenKind, User
 
 Invoke = Callable[..., Result]

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import REPO, cli_environment
 
-from workbench.intake.splitting import find_claims
+from workbench.intake.claim_spotting import find_claims
 
 ARTICLES = 400
 SENTENCES = 20

@@ -34,7 +34,8 @@ from workbench.db import (
     read_session,
     writing,
 )
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import Article, Claim
 
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="SQLite connection set-up")

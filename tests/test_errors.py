@@ -12,7 +12,7 @@ from workbench.alerts.rules import AlertNotFound
 from workbench.alerts.webhooks import DeliveryNotFound, WebhookError, WebhookNotFound
 from workbench.errors import Conflict, Invalid, NotFound, Refused, WorkbenchError
 from workbench.export import ExportError
-from workbench.intake.ingest import (
+from workbench.intake.errors import (
     DuplicateArticle,
     IngestError,
     MalformedJsonLines,

@@ -17,22 +17,15 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from workbench import export
-from workbench.accounts import tokens
-from workbench.accounts import users as accounts
+from workbench.accounts import tokens, users
 from workbench.alerts.delivery import DeliveryConfig, deliver_once
 from workbench.alerts.delivery import run as run_deliveries
 from workbench.config import Settings
 from workbench.db import get_engine, migrate, read_session, write_session
 from workbench.intake.archive import import_archive, parse_archive
-from workbench.intake.ingest import (
-    ARTICLE_SUFFIXES,
-    ArticleInput,
-    BatchReport,
-    IngestError,
-    ingest_batch,
-    parse_date,
-    read_article_file,
-)
+from workbench.intake.batch import BatchReport, ingest_batch
+from workbench.intake.errors import IngestError
+from workbench.intake.reading import ARTICLE_SUFFIXES, ArticleInput, parse_date, read_article_file
 from workbench.matching.aliases import claim_count, load_aliases, renormalize
 from workbench.matching.similar import find_similar
 from workbench.models import ClaimStatus, Role, Verdict
@@ -42,19 +35,19 @@ from workbench.review.queue import count_claims
 
 Reader = Callable[[int], bytes]
 
-users = AppGroup("users", help="Manage accounts.")
-claims = AppGroup("claims", help="Load an archive of checked claims and search it.")
-alerts = AppGroup("alerts", help="Send duplicate-claim alerts to webhooks.")
-egress = AppGroup("egress", help="The policy for addresses the server calls (webhooks).")
+users_cli = AppGroup("users", help="Manage accounts.")
+claims_cli = AppGroup("claims", help="Load an archive of checked claims and search it.")
+alerts_cli = AppGroup("alerts", help="Send duplicate-claim alerts to webhooks.")
+egress_cli = AppGroup("egress", help="The policy for addresses the server calls (webhooks).")
 
 
 def init_app(app: Flask) -> None:
     for command in (init_db, setup, ingest, load_demo, export_claims):
         app.cli.add_command(command)
-    app.cli.add_command(users)
-    app.cli.add_command(claims)
-    app.cli.add_command(alerts)
-    app.cli.add_command(egress)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(claims_cli)
+    app.cli.add_command(alerts_cli)
+    app.cli.add_command(egress_cli)
 
 
 def _settings() -> Settings:
@@ -81,7 +74,7 @@ def setup(demo: bool) -> None:
     engine = get_engine()
     migrate(engine)
     with write_session(engine) as session:
-        password = accounts.ensure_admin(session)
+        password = users.ensure_admin(session)
         session.commit()
     if demo:
         report = _load_fixtures(_settings().demo_fixtures)
@@ -207,7 +200,7 @@ def _file_reader(path: Path) -> Reader:
     return read
 
 
-@users.command("create")
+@users_cli.command("create")
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.EDITOR.value)
 @click.password_option()
@@ -215,14 +208,14 @@ def create_user(username: str, role: str, password: str) -> None:
     """Create an account."""
     with write_session(get_engine()) as session:
         try:
-            accounts.create_user(session, username, password, Role(role))
-        except accounts.AccountError as exc:
+            users.create_user(session, username, password, Role(role))
+        except users.AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
     click.echo(f"Created {role} {username!r}.")
 
 
-@users.command("set-password")
+@users_cli.command("set-password")
 @click.argument("username")
 @click.password_option()
 def set_password(username: str, password: str) -> None:
@@ -230,9 +223,9 @@ def set_password(username: str, password: str) -> None:
     revoked."""
     with write_session(get_engine()) as session:
         try:
-            user = accounts.find_user(session, username)
-            revoked = accounts.set_password(session, user, password)
-        except accounts.AccountError as exc:
+            user = users.find_user(session, username)
+            revoked = users.set_password(session, user, password)
+        except users.AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
     click.echo(f"Password changed for {username!r}; {revoked} token(s) revoked.")
@@ -241,44 +234,44 @@ def set_password(username: str, password: str) -> None:
 def _switch_user(username: str, active: bool) -> None:
     with write_session(get_engine()) as session:
         try:
-            user = accounts.find_user(session, username)
-            changed = accounts.set_active(session, None, user, active)
-        except accounts.AccountError as exc:
+            user = users.find_user(session, username)
+            changed = users.set_active(session, None, user, active)
+        except users.AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         session.commit()
     state = "enabled" if active else "disabled"
     click.echo(f"{username!r} is {state}." if changed else f"{username!r} was already {state}.")
 
 
-@users.command("disable")
+@users_cli.command("disable")
 @click.argument("username")
 def disable_user(username: str) -> None:
     """Disable an account: its sessions end at once and its tokens stop working."""
     _switch_user(username, False)
 
 
-@users.command("enable")
+@users_cli.command("enable")
 @click.argument("username")
 def enable_user(username: str) -> None:
     """Let a disabled account log in again."""
     _switch_user(username, True)
 
 
-@users.command("revoke-tokens")
+@users_cli.command("revoke-tokens")
 @click.argument("username")
 def revoke_user_tokens(username: str) -> None:
     """Revoke every API and feed token the user has made."""
     with write_session(get_engine()) as session:
         try:
-            user = accounts.find_user(session, username)
-        except accounts.AccountError as exc:
+            user = users.find_user(session, username)
+        except users.AccountError as exc:
             raise click.ClickException(str(exc)) from exc
         revoked = tokens.revoke_all(session, None, user.id)  # type: ignore[arg-type]
         session.commit()
     click.echo(f"Revoked {revoked} token(s) of {username!r}.")
 
 
-@claims.command("import")
+@claims_cli.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 def import_claims(file: IO[str]) -> None:
     """Load checked claims from JSON Lines: {"id", "text", "title"?, "verdict"?, "url"?, "date"?}.
@@ -287,17 +280,17 @@ def import_claims(file: IO[str]) -> None:
     the archive are skipped, so the same file can be imported again.
     """
     try:
-        records = parse_archive(file, file.name)
+        archived = parse_archive(file, file.name)
     except IngestError as exc:
         raise click.ClickException(str(exc)) from exc
     with write_session(get_engine()) as session:
-        bar = click.progressbar(length=len(records), label="Importing", file=sys.stderr)
+        bar = click.progressbar(length=len(archived), label="Importing", file=sys.stderr)
         with bar:
-            report = import_archive(session, records, progress=bar.update)
+            report = import_archive(session, archived, progress=bar.update)
     click.echo(report.summary())
 
 
-@claims.command("similar")
+@claims_cli.command("similar")
 @click.option("--input", "input_file", type=click.File("r", encoding="utf-8-sig"), default="-")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
 def similar_claims(input_file: IO[str], limit: int) -> None:
@@ -340,7 +333,7 @@ def similar_claims(input_file: IO[str], limit: int) -> None:
             session.rollback()  # end the read transaction so long runs do not pin old snapshots
 
 
-@claims.command("renormalize")
+@claims_cli.command("renormalize")
 def renormalize_claims() -> None:
     """Recompute every claim's matching key with the current aliases (after editing them)."""
     with write_session(get_engine()) as session:
@@ -351,7 +344,7 @@ def renormalize_claims() -> None:
     click.echo(f"{changed} of {total} claim(s) now match differently.")
 
 
-@alerts.command("deliver")
+@alerts_cli.command("deliver")
 @click.option("--once", is_flag=True, help="Send what is due now, then stop.")
 def deliver_alerts(once: bool) -> None:
     """Send pending webhook deliveries, retrying with back-off; runs until stopped (SIGTERM or
@@ -375,7 +368,7 @@ def deliver_alerts(once: bool) -> None:
     )
 
 
-@egress.command("check")
+@egress_cli.command("check")
 @click.argument("urls", nargs=-1, required=True)
 def egress_check(urls: tuple[str, ...]) -> None:
     """For each address print `allowed` or `refused` and why: an admin's answer to "why is my

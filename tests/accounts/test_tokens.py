@@ -71,7 +71,8 @@ def test_a_feed_token_is_its_own_kind(session: Session, users: dict[str, int]) -
 def test_changing_a_password_revokes_the_users_tokens_and_the_api_refuses_them(
     app: Flask, engine: sa.Engine, users: dict[str, int]
 ) -> None:
-    from workbench.intake.ingest import ArticleInput, ingest_article
+    from workbench.intake.reading import ArticleInput
+    from workbench.intake.storing import ingest_article
 
     with committed(engine) as db:
         ingest_article(db, ArticleInput(body="The city spent $12 million on the bridge in 2023."))

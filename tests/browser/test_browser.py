@@ -19,7 +19,8 @@ from conftest import CHROMIUM, PASSWORD, REPO, committed
 from sqlmodel import Session, select
 
 from workbench.db import read_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import Claim, Cluster, DuplicateSuggestion, SuggestionState
 
 pytestmark = pytest.mark.skipif(

@@ -15,7 +15,8 @@ from sqlmodel import select
 
 from workbench.alerts import rules as alerts
 from workbench.db import read_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import Alert, AlertState, Claim, Verdict
 from workbench.review import verdicts as review
 

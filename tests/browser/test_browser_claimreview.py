@@ -19,7 +19,8 @@ from conftest import CHROMIUM, committed
 from workbench import export
 from workbench.db import read_session
 from workbench.intake.archive import ArchivedClaim, import_archive
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import Claim, Verdict
 from workbench.review import verdicts as review
 from workbench.review.queue import ClaimFilters

@@ -14,7 +14,8 @@ import pytest
 import sqlalchemy as sa
 from conftest import CHROMIUM, PASSWORD, committed
 
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import Claim
 from workbench.review import verdicts as review
 

@@ -22,7 +22,8 @@ from sqlmodel import select
 
 from workbench.accounts import users as accounts
 from workbench.db import read_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import (
     AuditEvent,
     Claim,

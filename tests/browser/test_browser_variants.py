@@ -18,7 +18,8 @@ from conftest import CHROMIUM, PASSWORD, committed
 from sqlmodel import select
 
 from workbench.db import read_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import (
     Alert,
     AlertKind,

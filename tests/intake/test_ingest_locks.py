@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from conftest import ON_POSTGRES, AuthActions, committed, csrf_token
 from flask.testing import FlaskClient
 
-import workbench.intake.ingest
+import workbench.intake.batch
+import workbench.intake.preparing
+import workbench.intake.reading
 import workbench.matching.text_index
 from workbench.accounts import tokens
 from workbench.config import Settings
@@ -70,7 +72,7 @@ def while_splitting(monkeypatch: pytest.MonkeyPatch, watcher: sa.Engine) -> list
 
         monkeypatch.setattr(module, name, watched)
 
-    spy(workbench.intake.ingest, "find_claims")
+    spy(workbench.intake.preparing, "find_claims")
     spy(workbench.matching.text_index, "document_counts")
     return seen
 
@@ -125,10 +127,10 @@ def test_a_batch_splits_without_holding_the_write_lock(
     engine: sa.Engine, while_splitting: list[bool]
 ) -> None:
     articles = [
-        workbench.intake.ingest.ArticleInput(body=f"{STORY} Edition {n}.") for n in range(3)
+        workbench.intake.reading.ArticleInput(body=f"{STORY} Edition {n}.") for n in range(3)
     ]
     with committed(engine) as db:
         db.execute(sa.select(1))  # a caller's transaction left open, as a command's might be
-        workbench.intake.ingest.ingest_batch(db, articles, workbench.intake.ingest.BatchReport())
+        workbench.intake.batch.ingest_batch(db, articles, workbench.intake.batch.BatchReport())
     assert while_splitting and all(while_splitting)
     assert count_articles(engine) == 3

@@ -15,19 +15,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-import workbench.intake.ingest
+import workbench.intake.reading
 import workbench.intake.splitting
 import workbench.matching.similar
 from workbench.accounts import tokens
 from workbench.db import read_session, write_session
-from workbench.intake.ingest import (
-    MAX_HTML_TAGS,
-    ArticleInput,
-    IngestError,
-    ingest_article,
-    read_article_file,
-)
-from workbench.intake.splitting import MAX_CLAIM_CHARS, PYSBD_WINDOW, find_claims, split_sentences
+from workbench.intake.claim_spotting import find_claims
+from workbench.intake.errors import IngestError
+from workbench.intake.reading import MAX_HTML_TAGS, ArticleInput, read_article_file
+from workbench.intake.splitting import MAX_CLAIM_CHARS, PYSBD_WINDOW, split_sentences
+from workbench.intake.storing import ingest_article
 from workbench.models import Article, Claim
 
 SENTENCES = [
@@ -224,7 +221,7 @@ def test_an_html_page_with_too_many_tags_is_refused_unparsed(
 ) -> None:
     parsed: list[str] = []
     monkeypatch.setattr(
-        workbench.intake.ingest.trafilatura, "extract", lambda *a, **k: parsed.append(1)
+        workbench.intake.reading.trafilatura, "extract", lambda *a, **k: parsed.append(1)
     )
     page = "<html><body>" + "<p>Harbour news.</p>" * (MAX_HTML_TAGS // 2 + 1) + "</body></html>"
     with pytest.raises(IngestError, match="more than 60,000 HTML tags"):

@@ -1,4 +1,4 @@
-"""Sentence splitting and claim spotting (workbench.intake.splitting).
+"""Sentence splitting and claim spotting (workbench.intake.splitting and .claim_spotting).
 
 The Golden Rules are read from the copy in tests/data so the suite does not depend on the shared
 data folder next to the repository; when that folder is there, the copy is checked against it.
@@ -13,14 +13,13 @@ from pathlib import Path
 import pytest
 
 from workbench.intake import splitting
-from workbench.intake.splitting import (
+from workbench.intake.claim_spotting import (
     ClaimCandidate,
-    Sentence,
     check_worthiness,
     find_claims,
     skip_reason,
-    split_sentences,
 )
+from workbench.intake.splitting import Sentence, split_sentences
 
 GOLDEN_COPY = Path(__file__).resolve().parents[1] / "data" / "golden-rules-en.jsonl"
 GOLDEN_SHARED = (

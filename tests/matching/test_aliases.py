@@ -10,7 +10,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlmodel import Session, select
 
 from workbench.db import read_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.matching import aliases
 from workbench.matching.similar import find_similar
 from workbench.models import Alias, AuditEvent, Claim

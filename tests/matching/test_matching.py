@@ -27,7 +27,8 @@ from sqlmodel import Session, delete, func, select
 
 from workbench.config import Settings
 from workbench.db import make_engine, read_session, write_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.matching.facts import compare_texts
 from workbench.matching.normalize import (
     DUPLICATE_THRESHOLD,

@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 
 from workbench.alerts import rules as alerts
 from workbench.db import read_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.matching.normalize import DUPLICATE_THRESHOLD, normalize
 from workbench.matching.similar import find_similar
 from workbench.models import (

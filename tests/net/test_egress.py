@@ -23,7 +23,8 @@ from sqlmodel import Session, select
 from workbench.alerts import webhooks
 from workbench.alerts.delivery import DeliveryConfig, deliver_once
 from workbench.db import read_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import Alert, Claim, Delivery, DeliveryState, Webhook, WebhookFormat
 from workbench.net import egress
 from workbench.net.egress import Allowance, BadAddress, UnsafeURL

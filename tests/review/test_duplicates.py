@@ -18,7 +18,8 @@ from werkzeug.test import TestResponse
 
 from workbench.audit import history
 from workbench.db import read_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.matching.normalize import DUPLICATE_THRESHOLD
 from workbench.matching.similar import find_suggestions
 from workbench.models import (

@@ -11,7 +11,8 @@ from conftest import AuthActions
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import Claim, ClaimStatus, Verdict
 from workbench.review import verdicts as review
 from workbench.review.filter_args import FilterError, filters_from_args

@@ -7,7 +7,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import AuditEvent, Claim, ClaimStatus, Evidence, Source, Stance, Verdict
 from workbench.review import verdicts as review
 from workbench.review.verdicts import SourceInput, StaleEdit

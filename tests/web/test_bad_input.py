@@ -15,7 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from workbench.db import read_session
-from workbench.intake.ingest import MalformedJsonLines, parse_jsonl
+from workbench.intake.errors import MalformedJsonLines
+from workbench.intake.reading import parse_jsonl
 from workbench.models import Article, Claim
 
 FINE = json.dumps({"text": "The council approved the harbour budget on Monday."})

@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from workbench.accounts import tokens
 from workbench.db import write_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import Alias, AuditEvent, Claim, DuplicateSuggestion, Role, TokenKind
 from workbench.review import verdicts as review
 from workbench.review.verdicts import SourceInput

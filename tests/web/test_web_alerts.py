@@ -21,7 +21,8 @@ from workbench.alerts import rules as alerts
 from workbench.alerts import webhooks
 from workbench.alerts.delivery import DeliveryConfig, deliver_once
 from workbench.db import read_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import (
     Alert,
     AlertState,

@@ -17,7 +17,8 @@ from markupsafe import escape
 from werkzeug.test import TestResponse
 
 from workbench.db import read_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import Article, Claim
 
 CLAIM_1 = "Unemployment fell to 4.1 percent in March, the lowest level since 2001."

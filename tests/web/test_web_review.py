@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 from werkzeug.test import TestResponse
 
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import Claim, ClaimStatus, Evidence, Source, Verdict
 from workbench.review import verdicts as review
 from workbench.review.verdicts import SourceInput

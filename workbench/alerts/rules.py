@@ -3,7 +3,7 @@ editors learn at once.
 
 The rules, and what they are called from:
 
-- Ingest (`raise_for_suggestions`, from `intake.ingest.store_article`): a new claim suggested as a
+- Ingest (`raise_for_suggestions`, from `intake.storing.store_article`): a new claim suggested as a
   duplicate of a claim with a verdict (its own, or its cluster's as `duplicates.effective_verdict`
   reads it) raises `previously_checked`; of a claim in review, `being_checked`. Matches are keyed by
   cluster (`cluster:<id>`) or, outside clusters, by claim (`claim:<id>`), so a claim repeating three

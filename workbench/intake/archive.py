@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workbench.intake.ingest import parse_date, read_jsonl
+from workbench.intake.reading import parse_date, read_jsonl
 from workbench.matching.aliases import load_aliases
 from workbench.matching.normalize import AliasTable, normalize
 from workbench.models import Article, Claim, ClaimStatus, Verdict, utcnow

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from rapidfuzz import fuzz, process
 from sqlmodel import Session, select
 
-from workbench.matching import text_index as search_index
+from workbench.matching import text_index
 from workbench.matching.aliases import load_aliases
 from workbench.matching.facts import (
     ClaimFacts,
@@ -149,9 +149,9 @@ class _Query:
 
 def _prepare(session: Session, normalized: str) -> _Query:
     words = list(dict.fromkeys(content_words(normalized)))
-    counts = search_index.document_counts(session, words)
+    counts = text_index.document_counts(session, words)
     counts = {w: counts.get(w, 0) for w in words}
-    total = search_index.archive_size(session)
+    total = text_index.archive_size(session)
     idf = idf_from_counts(counts, total)
     rarest = sorted(words, key=lambda w: (counts[w], w))
     # A word in many claims matches a large share of the archive, and ranking every match is
@@ -193,7 +193,7 @@ def candidates_for(
 
 
 def _candidates(session: Session, query: _Query, limit: int) -> list[Candidate]:
-    ids = search_index.candidate_ids(session, query.words, limit, title_weight=TITLE_WEIGHT)
+    ids = text_index.candidate_ids(session, query.words, limit, title_weight=TITLE_WEIGHT)
     if not ids:
         return []
     rows = session.execute(
@@ -360,13 +360,13 @@ def find_candidates(
     A batch import passes one `word_counts` memo for all its articles: counts only weigh words,
     so a batch-old count is good enough and saves most index look-ups.
     """
-    watermark = search_index.archive_size(session)
+    watermark = text_index.archive_size(session)
     words_of = [set(content_words(text)) for text in normalized]
     words = set().union(*words_of)
     memo = {} if word_counts is None else word_counts
     missing = [w for w in words if w not in memo]
     if missing:
-        found = search_index.document_counts(session, missing)
+        found = text_index.document_counts(session, missing)
         memo.update({w: found.get(w, 0) for w in missing})
     counts = {w: memo[w] for w in words}
     total = watermark
@@ -386,7 +386,7 @@ def find_candidates(
         and sum(min(counts[w] for w in group) for group in _groups(query)) <= SHARED_QUERY_MATCHES
     }
     shared: dict[int, CandidateTexts] = {i: {} for i in together}
-    for i, claim_id, article_id, normalized_text, text in search_index.claims_sharing(
+    for i, claim_id, article_id, normalized_text, text in text_index.claims_sharing(
         session, together
     ):
         if article_id not in stored_in:
@@ -397,7 +397,7 @@ def find_candidates(
         offered = shared.get(i)
         if offered is None or len(offered) > SHARED_CANDIDATES_MAX:
             # Too many to read: the index ranks them (BM25) and hands over the best.
-            ranked[i] = search_index.candidate_ids(
+            ranked[i] = text_index.candidate_ids(
                 session, query, SUGGESTION_CANDIDATES, pairs=len(query) > 2
             )
             offered = {}
@@ -526,7 +526,7 @@ def find_suggestions(
     aliases: AliasTable | None = None,
 ) -> list[Suggested]:
     """For each stored claim, the archived claims it repeats or varies: reads only, in the
-    caller's transaction (the caller writes them, see intake.ingest.store_article).
+    caller's transaction (the caller writes them, see intake.storing.store_article).
 
     Claims of the same article are not suggested (an article restating itself is not news), nor is
     a pair already suggested or rejected, in either direction (`fresh` claims, just stored, cannot
@@ -539,9 +539,7 @@ def find_suggestions(
         return []
     aliases = aliases or load_aliases(session)
     articles = {claim.article_id for claim in claims}
-    others_since = (
-        search_index.archive_size(session) - found.watermark - len(claims) if found else 0
-    )
+    others_since = text_index.archive_size(session) - found.watermark - len(claims) if found else 0
     if found is None or others_since > LATER_CLAIMS_READ:
         found = find_candidates(
             session,
@@ -564,7 +562,7 @@ def find_suggestions(
     counts = found.counts
     if later.texts:
         counts = {w: n + len(later.holding.get(w, ())) for w, n in counts.items()}
-    total = search_index.archive_size(session)
+    total = text_index.archive_size(session)
     idf = idf_from_counts(counts, total)
     common = max(COMMON_WORD_MIN_DOCS, total // COMMON_WORD_SHARE)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workbench.alerts import rules as alerts
+from workbench.alerts import rules as alert_rules
 from workbench.audit import record
 from workbench.errors import Conflict, NotFound
 from workbench.matching.aliases import load_aliases
@@ -143,7 +143,7 @@ def confirm(
         after={"state": "confirmed", "cluster": target.id}
         | ({"override": f"variant confirmed although {changed}"} if changed else {}),
     )
-    alerts.raise_for_confirm(session, target, [int(i) for i in moved], suggestion.score)
+    alert_rules.raise_for_confirm(session, target, [int(i) for i in moved], suggestion.score)
     session.flush()
     return target
 

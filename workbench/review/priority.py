@@ -1,6 +1,6 @@
 """How urgent a claim is for the review queue.
 
-Priority is the claim's check-worthiness (see intake/splitting.py) plus a bonus for each other
+Priority is the claim's check-worthiness (see intake/claim_spotting.py) plus a bonus for each other
 claim the matcher says repeats it (a claim many outlets carry reaches more readers), capped so
 that a much-syndicated sentence cannot bury everything else.
 """

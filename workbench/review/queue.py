@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from workbench.matching import text_index as search_index
+from workbench.matching import text_index
 from workbench.matching.aliases import load_aliases
 from workbench.matching.normalize import content_words, normalize
 from workbench.models import Article, Claim, ClaimStatus, Verdict
@@ -83,7 +83,7 @@ def _where(
     subquery), so counts never touch the wide article rows. `in_order` says the caller reads
     claims in priority order and stops early (a page), rather than counting them all."""
     conditions: list[sa.ColumnElement[bool]] = []
-    sqlite = search_index.is_sqlite(session)
+    sqlite = text_index.is_sqlite(session)
     if filters.status is not None:
         status: Any = Claim.status
         if filters.verdict is not None and sqlite:
@@ -145,9 +145,9 @@ def _text_condition(session: Session, text: str, *, in_order: bool) -> sa.Column
     )
     if not words:
         return sa.true()
-    matches = search_index.all_words_query(session, words)
-    if in_order and search_index.is_sqlite(session):
-        rarest = min(search_index.document_counts(session, words).values(), default=0)
+    matches = text_index.all_words_query(session, words)
+    if in_order and text_index.is_sqlite(session):
+        rarest = min(text_index.document_counts(session, words).values(), default=0)
         if rarest > COMMON_TEXT_MATCHES:
             return (Claim.id + 0).in_(matches)
     return Claim.id.in_(matches)

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from workbench.alerts import rules as alerts
+from workbench.alerts import rules as alert_rules
 from workbench.audit import record
 from workbench.errors import Conflict, NotFound, Refused
 from workbench.models import (
@@ -192,7 +192,7 @@ def set_verdict(
         before=before,
         after=_snapshot(claim, *names),
     )
-    alerts.raise_for_verdict(session, claim)
+    alert_rules.raise_for_verdict(session, claim)
     return _save(session, claim, actor_id)
 
 

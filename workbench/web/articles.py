@@ -17,7 +17,9 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from workbench.db import end_transaction, get_session
-from workbench.intake.ingest import ArticleInput, IngestError, ingest_upload, read_article_file
+from workbench.intake.errors import IngestError
+from workbench.intake.reading import ArticleInput, read_article_file
+from workbench.intake.storing import ingest_upload
 from workbench.models import Role
 from workbench.review.articles import (
     article_claims,

@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response
 
 from workbench.db import get_session
 from workbench.errors import Invalid, NotFound, WorkbenchError
-from workbench.intake.ingest import parse_date
+from workbench.intake.reading import parse_date
 from workbench.matching.similar import find_similar
 from workbench.models import Role
 from workbench.review.filter_args import ID_MAX

@@ -12,7 +12,8 @@ from sqlmodel import select
 from workbench import models
 from workbench.alerts import rules as alert_rules
 from workbench.db import get_session
-from workbench.intake.ingest import ArticleInput, ingest_article
+from workbench.intake.reading import ArticleInput
+from workbench.intake.storing import ingest_article
 from workbench.models import AlertKind, AlertState, Role
 from workbench.review import duplicates, verdicts
 from workbench.review.articles import article_claims, get_article
