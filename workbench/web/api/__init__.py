@@ -27,18 +27,15 @@ from werkzeug.wrappers import Response
 
 from workbench.db import get_session
 from workbench.errors import Invalid, NotFound, WorkbenchError
-from workbench.intake.reading import parse_date
 from workbench.matching.similar import find_similar
 from workbench.models import Role
 from workbench.review.filter_args import ID_MAX
 from workbench.shapes import ClaimRef, SimilarClaim, SimilarClaims
 from workbench.web.access import allow
-from workbench.web.api.inputs import SimilarArgs
+from workbench.web.api.inputs import OWN_CODES, SimilarArgs
 from workbench.web.converters import ID_PATTERN
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-MAX_LIMIT = 100
-QUERY_MAX = 5_000
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -90,17 +87,6 @@ def _domain_error(exc: WorkbenchError) -> tuple[Response, int]:
 
 
 # --- Reading arguments and bodies ----------------------------------------------------------------
-
-
-def limit_arg(default: int = 50, maximum: int = MAX_LIMIT) -> int:
-    text = request.args.get("limit", str(default))
-    # ASCII digits, and few of them: str.isdigit() also passes "²" and int() refuses a run of
-    # thousands of digits; either would be a 500 instead of this 400.
-    digits = text.isascii() and text.isdigit() and len(text) <= len(str(maximum))
-    limit = int(text) if digits else 0
-    if not 1 <= limit <= maximum:
-        raise BadRequest("bad_limit", f"limit must be a whole number from 1 to {maximum}.")
-    return limit
 
 
 # Our bodies are two levels deep; a hundred is generous. JSON nested deeper is refused before it
@@ -169,8 +155,8 @@ def _refuse_invalid(
         raise BadRequest("bad_field", f"{name!r} must be {WANTED[kind]}.")
     if kind in ("greater_than_equal", "less_than_equal"):
         raise BadRequest("bad_field", f"{name!r} is out of range.")
-    if kind.isidentifier() and first["msg"] and kind.startswith("bad_"):
-        raise BadRequest(kind, first["msg"])  # a model's own check (PydanticCustomError)
+    if kind in OWN_CODES:
+        raise BadRequest(kind, first["msg"])  # an argument's own check (PydanticCustomError)
     raise BadRequest("bad_field", f"{name!r}: {first['msg']}.")
 
 
@@ -281,24 +267,17 @@ def _not_text(text: str) -> str | None:
 @bp.get("/claims/similar")
 @allow(Role.VIEWER)
 @spec.validate(query=SimilarArgs, resp=answers({200: SimilarClaims}, READ_ERRORS), tags=["claims"])
-def similar_claims() -> SimilarClaims:
+def similar_claims(query: SimilarArgs) -> SimilarClaims:
     """Claims most similar to a text, best first.
 
     `duplicate` is true at or above the duplicate threshold when no fact differs; `kind` says
     duplicate, variant (a fact differs: `changed` says which) or related."""
-    query = request.args.get("q", "").strip()
-    if not query:
+    text = query.q.strip()
+    if not text:
         raise BadRequest("missing_query", "Give the text to search for as ?q=.")
-    if len(query) > QUERY_MAX:
-        raise BadRequest("query_too_long", f"The text may be at most {QUERY_MAX} characters.")
-    limit = limit_arg(default=10)
-    published = request.args.get("date")
-    when = parse_date(published) if published else None
-    if published and when is None:
-        raise BadRequest("bad_date", "date must be an ISO date such as 2020-05-03.")
-    results = find_similar(get_session(), query, limit, when=when.date() if when else None)
+    results = find_similar(get_session(), text, query.limit, when=query.date)
     return SimilarClaims.build(
-        query=query,
+        query=text,
         results=[
             SimilarClaim.build(**ClaimRef.of(hit.claim, hit.article).__dict__, **hit.score_fields())
             for hit in results

@@ -3,17 +3,15 @@ decisions and the export. Every route calls the same domain function as the web 
 
 from __future__ import annotations
 
-import math
-
 from flask import g, request
 from werkzeug.wrappers import Response
 
-from workbench import export, models
+from workbench import models
 from workbench.db import get_session
 from workbench.models import Role
 from workbench.review import duplicates, verdicts
 from workbench.review.filter_args import filters_from_args
-from workbench.review.queue import decode_cursor, list_claims
+from workbench.review.queue import list_claims
 from workbench.shapes import (
     Claim,
     ClaimDetail,
@@ -28,14 +26,11 @@ from workbench.shapes import (
 )
 from workbench.web.access import allow
 from workbench.web.api import (
-    ID_MAX,
     ONE_RECORD_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
-    BadRequest,
     answers,
     bp,
-    limit_arg,
     spec,
 )
 from workbench.web.api.inputs import (
@@ -50,28 +45,18 @@ from workbench.web.api.inputs import (
 )
 from workbench.web.export import stream_export
 
-CURSOR_MAX = 100
-
 
 @bp.get("/claims")
 @allow(Role.VIEWER)
 @spec.validate(query=ClaimListArgs, resp=answers({200: ClaimList}, READ_ERRORS), tags=["claims"])
-def claims() -> ClaimList:
+def claims(query: ClaimListArgs) -> ClaimList:
     """Claims in queue order, filtered as the queue is; `next_cursor` continues the list."""
     filters = filters_from_args(request.args)
-    after = request.args.get("after") or None
-    if after is not None and not _is_cursor(after):
-        raise BadRequest("bad_cursor", "after must be a next_cursor from an earlier page.")
-    page = list_claims(get_session(), filters, after=after, per_page=limit_arg())
+    page = list_claims(get_session(), filters, after=query.after, per_page=query.limit)
     return ClaimList.build(
         claims=[Claim.of(claim, article) for claim, article in page.items],
         next_cursor=page.next_cursor,
     )
-
-
-def _is_cursor(text: str) -> bool:
-    position = decode_cursor(text) if len(text) <= CURSOR_MAX else None
-    return position is not None and math.isfinite(position[0]) and 0 < position[1] <= ID_MAX
 
 
 @bp.get("/claims/<id:claim_id>")
@@ -200,12 +185,11 @@ def update_evidence(claim_id: int, evidence_id: int, json: EvidenceUpdate) -> Ev
 @spec.validate(
     query=RemoveEvidenceArgs, resp=answers({200: ClaimVersion}, WRITE_ERRORS), tags=["claims"]
 )
-def remove_evidence(claim_id: int, evidence_id: int) -> ClaimVersion:
+def remove_evidence(claim_id: int, evidence_id: int, query: RemoveEvidenceArgs) -> ClaimVersion:
     """Unlink a piece of evidence; `version` is a query argument (a DELETE has no body)."""
-    text = request.args.get("version", "")
-    if not (text.isascii() and text.isdigit() and len(text) <= 10):
-        raise BadRequest("bad_field", "Give the claim's version as ?version=N.")
-    claim_row = verdicts.remove_evidence(get_session(), claim_id, evidence_id, g.user.id, int(text))
+    claim_row = verdicts.remove_evidence(
+        get_session(), claim_id, evidence_id, g.user.id, query.version
+    )
     return ClaimVersion.build(claim_version=claim_row.version)
 
 
@@ -237,9 +221,6 @@ def decide(suggestion_id: int, decision: str, json: DecisionBody) -> SuggestionD
 @bp.get("/export")
 @allow(Role.VIEWER)
 @spec.validate(query=ExportArgs, resp=answers({200: None}, READ_ERRORS), tags=["export"])
-def export_claims() -> Response:
+def export_claims(query: ExportArgs) -> Response:
     """The filtered claims as CSV, JSON Lines or a JSON-LD array of ClaimReview, streamed."""
-    format_name = request.args.get("format", "csv")
-    if format_name not in export.FORMATS:
-        raise BadRequest("bad_format", f"format must be one of: {', '.join(export.FORMATS)}.")
-    return stream_export(format_name, filters_from_args(request.args))
+    return stream_export(query.format or "csv", filters_from_args(request.args))

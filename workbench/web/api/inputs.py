@@ -1,26 +1,47 @@
-"""What the JSON API accepts: one pydantic model per request body, and one per query string.
+"""What the JSON API accepts: one pydantic model per request body and per query string.
 
-Bodies are validated by these models before the view runs (spectree's `validate`, see
-`web/api/__init__.py`), strictly: a number sent as text or `true` sent as a number is refused, as
-a script that sends them has a bug it should hear about. A refused body is a 400 that names the
-field (`missing_field`, `bad_field`, or the model's own code such as `bad_source`).
-
-Query strings are documented here and read by the same parsers the web pages use
-(`review.filter_args`, the API's `limit_arg`), so a filter means the same on the queue's page and
-in the API; their fields are text, which is what a query string holds.
+spectree validates the request against the view's models before the view runs (see
+`web/api/__init__.py`) and hands the view the result. Bodies are read strictly: a number sent as
+text or `true` sent as a number is refused, as a script that sends them has a bug it should hear
+about. A refusal is a 400 naming the field (`missing_field`, `bad_field`) or the argument's own
+code (`bad_limit`, `bad_cursor`, `bad_source`...). The queue's filters are the one exception:
+`review.filter_args` reads them for the queue's page, the export page and the API alike, so a
+filter means the same everywhere; their model only describes them.
 """
 
 from __future__ import annotations
 
+import datetime
+import math
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from workbench.export import FORMATS
+from workbench.intake.reading import parse_date
 from workbench.models import AlertKind, AlertState, ClaimStatus, Stance, Verdict
 from workbench.review.filter_args import OUTLET_MAX, TEXT_MAX
+from workbench.review.queue import decode_cursor
 from workbench.review.verdicts import SOURCE_KINDS
 from workbench.shapes import ID_MAX
+
+# The 400 codes the checks below answer with, besides missing_field and bad_field: the API's
+# error hook passes these through with their message (pydantic's own would name internals).
+OWN_CODES = frozenset(
+    {
+        "bad_source",
+        "bad_limit",
+        "bad_cursor",
+        "bad_before",
+        "bad_kind",
+        "bad_state",
+        "bad_format",
+        "bad_date",
+        "bad_field",
+        "query_too_long",
+    }
+)
 
 # Ids and versions in a body: out of the databases' range is refused here, not in the driver.
 Number = Annotated[int, Field(ge=-ID_MAX, le=ID_MAX)]
@@ -96,22 +117,117 @@ class ArticleBody(Body):
 
 
 # --- Query strings --------------------------------------------------------------------------------
+#
+# A query string holds text, so each argument is read from text by a check that says, with the
+# argument's own error code, what it takes: "²" and a run of thousands of digits are refused
+# before int() sees them (either would be a 500 instead of a 400).
+
+MAX_LIMIT = 100
+QUERY_MAX = 5_000
+SOURCE_QUERY_MAX = 500
+CURSOR_MAX = 100
+
+
+def _digits(value: Any, most: int) -> int | None:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= most:
+        return int(value)
+    return None
+
+
+def _limit(default: int, maximum: int = MAX_LIMIT) -> Any:
+    """`limit`: how many items a page holds, from 1 to `maximum`."""
+
+    def read(value: Any) -> int:
+        number = _digits(value, len(str(maximum)))
+        if number is None or not 1 <= number <= maximum:
+            raise PydanticCustomError(
+                "bad_limit",
+                "limit must be a whole number from 1 to {maximum}.",
+                {"maximum": maximum},
+            )
+        return number
+
+    return Annotated[
+        int,
+        BeforeValidator(read),
+        Field(
+            default=default,
+            description=f"Items per page, 1-{maximum}.",
+            json_schema_extra={"minimum": 1, "maximum": maximum},
+        ),
+    ]
+
+
+def _record_id(code: str, message: str) -> Any:
+    """An id, or past every id (None: nothing is older, so the first page)."""
+
+    def read(value: Any) -> int | None:
+        if value == "":
+            return None
+        number = _digits(value, len(str(ID_MAX)))
+        if number is None:
+            raise PydanticCustomError(code, message)
+        return number if number <= ID_MAX else None
+
+    return BeforeValidator(read)
+
+
+def _choice(name: str, choices: Any) -> Any:
+    values = [str(choice) for choice in choices]
+
+    def read(value: Any) -> str | None:
+        if value == "":
+            return None
+        if value not in values:
+            raise PydanticCustomError(f"bad_{name}", f"{name} must be one of {', '.join(values)}.")
+        return value
+
+    return BeforeValidator(read)
+
+
+def _claim_cursor(value: Any) -> str | None:
+    """`after` of the claim list: a next_cursor we made (priority and id), else refused."""
+    if value == "":
+        return None
+    position = decode_cursor(value) if isinstance(value, str) and len(value) <= CURSOR_MAX else None
+    if position is None or not math.isfinite(position[0]) or not 0 < position[1] <= ID_MAX:
+        raise PydanticCustomError("bad_cursor", "after must be a next_cursor from an earlier page.")
+    return value
+
+
+def _date(value: Any) -> datetime.date | None:
+    when = parse_date(value) if isinstance(value, str) and value else None
+    if value and when is None:
+        raise PydanticCustomError("bad_date", "date must be an ISO date such as 2020-05-03.")
+    return when.date() if when else None
+
+
+def _text(most: int, message: str, description: str) -> Any:
+    def read(value: Any) -> str:
+        text = value if isinstance(value, str) else ""
+        if len(text) > most:
+            raise PydanticCustomError("query_too_long", message)
+        return text
+
+    return Annotated[
+        str,
+        BeforeValidator(read),
+        Field(default="", description=description, json_schema_extra={"maxLength": most}),
+    ]
+
+
+class Query(BaseModel):
+    """A query string's arguments, read as the route takes them."""
 
 
 def _arg(description: str, **schema: Any) -> Any:
     return Field(default=None, description=description, json_schema_extra=schema or None)
 
 
-class Query(BaseModel):
-    pass
-
-
-class PageArgs(Query):
-    after: str | None = _arg("next_cursor of the previous page.")
-    limit: str | None = _arg("Items per page, 1-100 (50).", pattern=r"^[0-9]+$")
-
-
 class ClaimFilterArgs(Query):
+    """The queue's filters. They are read by `review.filter_args`, the parser the queue's page and
+    the export page use, so a filter means the same everywhere; here they are only described."""
+
     status: str | None = _arg("Status.", enum=[s.value for s in ClaimStatus])
     verdict: str | None = _arg("Own verdict.", enum=[v.value for v in Verdict])
     outlet: str | None = _arg("The article's outlet.", maxLength=OUTLET_MAX)
@@ -125,33 +241,63 @@ class ClaimFilterArgs(Query):
     changed_until: str | None = _arg("Last changed before.")
 
 
-class ClaimListArgs(ClaimFilterArgs, PageArgs):
-    pass
+class ClaimListArgs(ClaimFilterArgs):
+    after: Annotated[str | None, BeforeValidator(_claim_cursor)] = Field(
+        default=None, description="next_cursor of the previous page."
+    )
+    limit: _limit(default=50)  # type: ignore[valid-type]
+
+
+class PageArgs(Query):
+    after: Annotated[
+        int | None,
+        _record_id("bad_cursor", "after must be a next_cursor from an earlier page."),
+    ] = Field(default=None, description="next_cursor of the previous page.")
+    limit: _limit(default=50)  # type: ignore[valid-type]
 
 
 class ExportArgs(ClaimFilterArgs):
-    format: str | None = _arg("csv (default), jsonl or claimreview.")
+    format: Annotated[str | None, _choice("format", FORMATS)] = _arg(
+        "The file's format (csv when not given).", enum=list(FORMATS)
+    )
 
 
 class SimilarArgs(Query):
-    q: str | None = _arg("The text to search for (required).", maxLength=5_000)
-    date: str | None = _arg(
-        "When the text was published (ISO); claims of that time rank higher.", format="date"
+    q: _text(  # type: ignore[valid-type]
+        QUERY_MAX,
+        f"The text may be at most {QUERY_MAX} characters.",
+        "The text to search for (required).",
     )
-    limit: str | None = _arg("Results, 1-100 (10).", pattern=r"^[0-9]+$")
+    date: Annotated[datetime.date | None, BeforeValidator(_date)] = Field(
+        default=None,
+        description="When the text was published (ISO); claims of that time rank higher.",
+    )
+    limit: _limit(default=10)  # type: ignore[valid-type]
 
 
 class SourceArgs(Query):
-    q: str | None = _arg("Text in the title, address or publisher.")
-    limit: str | None = _arg("Sources, 1-100 (20).", pattern=r"^[0-9]+$")
+    q: _text(  # type: ignore[valid-type]
+        SOURCE_QUERY_MAX,
+        f"q may be at most {SOURCE_QUERY_MAX} characters.",
+        "Text in the title, address or publisher (all sources without).",
+    )
+    limit: _limit(default=20)  # type: ignore[valid-type]
 
 
 class AlertArgs(Query):
-    kind: str | None = _arg("Kind.", enum=[k.value for k in AlertKind])
-    state: str | None = _arg("State.", enum=[s.value for s in AlertState])
-    limit: str | None = _arg("Alerts per page, 1-200 (50).", pattern=r"^[0-9]+$")
-    before: str | None = _arg("next_before of the previous page.", pattern=r"^[0-9]+$")
+    kind: Annotated[str | None, _choice("kind", AlertKind)] = _arg(
+        "Alerts of one kind.", enum=[k.value for k in AlertKind]
+    )
+    state: Annotated[str | None, _choice("state", AlertState)] = _arg(
+        "Alerts in one state.", enum=[s.value for s in AlertState]
+    )
+    limit: _limit(default=50, maximum=200)  # type: ignore[valid-type]
+    before: Annotated[int | None, _record_id("bad_before", "before must be an alert id.")] = Field(
+        default=None, description="next_before of the previous page."
+    )
 
 
 class RemoveEvidenceArgs(Query):
-    version: str | None = _arg("The claim's version you last saw (required).", pattern=r"^[0-9]+$")
+    version: Annotated[int, _record_id("bad_field", "Give the claim's version as ?version=N.")] = (
+        Field(description="The claim's version you last saw.")
+    )

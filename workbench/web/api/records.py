@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, g, request
+from flask import current_app, g
 from sqlmodel import select
 
 from workbench import models
@@ -14,10 +14,9 @@ from workbench.alerts import rules as alert_rules
 from workbench.db import get_session
 from workbench.intake.reading import ArticleInput
 from workbench.intake.storing import ingest_article
-from workbench.models import AlertKind, AlertState, Role
+from workbench.models import Role
 from workbench.review import duplicates, verdicts
 from workbench.review.articles import article_claims, get_article
-from workbench.review.filter_args import ID_DIGITS_MAX, ID_MAX
 from workbench.shapes import (
     AlertList,
     ArticleDetail,
@@ -39,29 +38,16 @@ from workbench.web.api import (
     RecordNotFound,
     answers,
     bp,
-    limit_arg,
     spec,
 )
 from workbench.web.api.inputs import AlertArgs, ArticleBody, NewSource, PageArgs, SourceArgs
 
-SOURCE_QUERY_MAX = 500
-ALERTS_MAX_LIMIT = 200
 
-
-def _after_id() -> int | None:
-    """`after`: the last id of the previous page (lists run newest first, by id)."""
-    text = request.args.get("after", "")
-    if not text:
-        return None
-    if not (text.isascii() and text.isdigit() and len(text) <= ID_DIGITS_MAX):
-        raise BadRequest("bad_cursor", "after must be a next_cursor from an earlier page.")
-    after = int(text)
-    return after if after <= ID_MAX else None  # past every id: the first page
-
-
-def _keyset(statement: sa.Select[Any], id_column: Any) -> tuple[list[Any], str | None]:
+def _keyset(
+    statement: sa.Select[Any], id_column: Any, page: PageArgs
+) -> tuple[list[Any], str | None]:
     """One page of `statement`, newest id first, and the cursor for the next page."""
-    after, limit = _after_id(), limit_arg()
+    after, limit = page.after, page.limit
     if after is not None:
         statement = statement.where(id_column < after)
     rows = list(get_session().execute(statement.order_by(id_column.desc()).limit(limit + 1)))
@@ -76,7 +62,7 @@ def _keyset(statement: sa.Select[Any], id_column: Any) -> tuple[list[Any], str |
 @bp.get("/articles")
 @allow(Role.VIEWER)
 @spec.validate(query=PageArgs, resp=answers({200: ArticleList}, READ_ERRORS), tags=["articles"])
-def articles() -> ArticleList:
+def articles(query: PageArgs) -> ArticleList:
     """Articles, newest first, with their number of claims."""
     claim_count = (
         sa.select(sa.func.count(models.Claim.id))
@@ -84,7 +70,7 @@ def articles() -> ArticleList:
         .correlate(models.Article)
         .scalar_subquery()
     )
-    rows, cursor = _keyset(sa.select(models.Article, claim_count), models.Article.id)
+    rows, cursor = _keyset(sa.select(models.Article, claim_count), models.Article.id, query)
     return ArticleList.build(
         articles=[ArticleSummary.of(a, claims) for a, claims in rows], next_cursor=cursor
     )
@@ -153,13 +139,10 @@ def _published(value: str | None) -> datetime | None:
 @bp.get("/sources")
 @allow(Role.VIEWER)
 @spec.validate(query=SourceArgs, resp=answers({200: SourceList}, READ_ERRORS), tags=["sources"])
-def sources() -> SourceList:
+def sources(query: SourceArgs) -> SourceList:
     """Sources whose title, address or publisher contains `q` (all sources without), newest
     first."""
-    query = request.args.get("q", "").replace("\x00", "")
-    if len(query) > SOURCE_QUERY_MAX:
-        raise BadRequest("query_too_long", f"q may be at most {SOURCE_QUERY_MAX} characters.")
-    found = verdicts.find_sources(get_session(), query, limit_arg(default=20))
+    found = verdicts.find_sources(get_session(), query.q.replace("\x00", ""), query.limit)
     return SourceList.build(sources=[Source.of(source) for source in found])
 
 
@@ -202,7 +185,7 @@ def source(source_id: int) -> Source:
 @bp.get("/clusters")
 @allow(Role.VIEWER)
 @spec.validate(query=PageArgs, resp=answers({200: ClusterList}, READ_ERRORS), tags=["duplicates"])
-def clusters() -> ClusterList:
+def clusters(query: PageArgs) -> ClusterList:
     """Clusters of confirmed duplicates, newest first, with their size."""
     members = (
         sa.select(sa.func.count(models.Claim.id))
@@ -210,7 +193,7 @@ def clusters() -> ClusterList:
         .correlate(models.Cluster)
         .scalar_subquery()
     )
-    rows, cursor = _keyset(sa.select(models.Cluster, members), models.Cluster.id)
+    rows, cursor = _keyset(sa.select(models.Cluster, members), models.Cluster.id, query)
     return ClusterList.build(
         clusters=[
             ClusterSummary.build(
@@ -244,28 +227,11 @@ def cluster(cluster_id: int) -> Cluster:
 @bp.get("/alerts")
 @allow(Role.VIEWER)
 @spec.validate(query=AlertArgs, resp=answers({200: AlertList}, READ_ERRORS), tags=["alerts"])
-def alerts() -> AlertList:
+def alerts(query: AlertArgs) -> AlertList:
     """Alerts newest first, as webhooks send them; ?kind=, ?state=, ?limit= (1-200, default 50),
     ?before=<id> for the next page (its value is the previous page's `next_before`)."""
-    args = request.args
-    for name, allowed in (("kind", AlertKind), ("state", AlertState)):
-        if args.get(name) and args[name] not in set(allowed):
-            choices = ", ".join(v.value for v in allowed)
-            raise BadRequest(f"bad_{name}", f"{name} must be one of {choices}.")
-    limit = limit_arg(default=alert_rules.PAGE_SIZE, maximum=ALERTS_MAX_LIMIT)
-    before = args.get("before")
-    before_id = _alert_id(before) if before is not None else None
-    if before is not None and before_id is None:
-        raise BadRequest("bad_before", "before must be an alert id.")
-    filters = alert_rules.AlertFilters.parse(args.get("kind"), args.get("state"))
-    page = alert_rules.list_alerts(get_session(), filters, before=before_id, limit=limit)
+    filters = alert_rules.AlertFilters.parse(query.kind, query.state)
+    page = alert_rules.list_alerts(get_session(), filters, before=query.before, limit=query.limit)
     return AlertList.build(
         alerts=[view.shape() for view in page.items], next_before=page.next_before
     )
-
-
-def _alert_id(text: str) -> int | None:
-    # ASCII digits only, and few: int() would take "²" or a run of thousands of digits.
-    if text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= ID_MAX:
-        return int(text)
-    return None
