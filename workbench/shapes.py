@@ -77,14 +77,18 @@ class ArticleRef(Shape):
     published_at: Time | None
 
     @classmethod
-    def of(cls, article: models.Article) -> ArticleRef:
-        return cls.build(
-            id=article.id,
-            title=article.title,
-            url=article.url,
-            outlet=article.outlet,
-            published_at=iso_time(article.published_at),
-        )
+    def of(cls, article: models.Article) -> Self:
+        return cls.build(**_article_ref_fields(article))
+
+
+def _article_ref_fields(article: models.Article) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "outlet": article.outlet,
+        "published_at": iso_time(article.published_at),
+    }
 
 
 class ArticleSummary(ArticleRef):
@@ -95,12 +99,17 @@ class ArticleSummary(ArticleRef):
     claim_count: int
 
     @classmethod
-    def of(cls, article: models.Article, claim_count: int = 0) -> ArticleSummary:  # type: ignore[override]
+    def of(  # type: ignore[override]
+        cls, article: models.Article, claim_count: int = 0, **more: Any
+    ) -> Self:
+        """The summary, or a longer shape of the article with `more` fields (its text, its
+        claims, what storing it did), built in one validation."""
         return cls.build(
-            **ArticleRef.of(article).__dict__,
+            **_article_ref_fields(article),
             origin=article.origin,
             ingested_at=iso_time(article.ingested_at),
             claim_count=claim_count,
+            **more,
         )
 
 
@@ -125,8 +134,10 @@ class ClaimRef(Shape):
     article: ArticleRef
 
     @classmethod
-    def of(cls, claim: models.Claim, article: models.Article) -> ClaimRef:
-        return cls.build(**_claim_ref_fields(claim, article))
+    def of(cls, claim: models.Claim, article: models.Article, **more: Any) -> Self:
+        """The claim, or a longer shape of it with `more` fields (a search result's scores),
+        built in one validation."""
+        return cls.build(**_claim_ref_fields(claim, article), **more)
 
 
 def _claim_ref_fields(claim: models.Claim, article: models.Article) -> dict[str, Any]:
@@ -155,8 +166,10 @@ class Claim(ClaimRef):
     updated_by_id: Id | None
 
     @classmethod
-    def of(cls, claim: models.Claim, article: models.Article) -> Claim:
-        return cls.build(**_claim_fields(claim, article))
+    def of(cls, claim: models.Claim, article: models.Article, **more: Any) -> Self:
+        """The claim as lists show it, or a longer shape with `more` fields (its page's
+        evidence, suggestions and cluster), built in one validation."""
+        return cls.build(**_claim_fields(claim, article), **more)
 
 
 def _claim_fields(claim: models.Claim, article: models.Article) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from workbench.errors import Invalid, NotFound, WorkbenchError
 from workbench.matching.similar import find_similar
 from workbench.models import Role
 from workbench.review.filter_args import ID_MAX
-from workbench.shapes import ClaimRef, SimilarClaim, SimilarClaims
+from workbench.shapes import SimilarClaim, SimilarClaims
 from workbench.web.access import allow
 from workbench.web.api.inputs import OWN_CODES, SimilarArgs
 from workbench.web.converters import ID_PATTERN
@@ -119,9 +119,12 @@ def _read_body() -> None:
     than DEPTH_MAX (the parser recurses: 100,000 levels was a RecursionError, a 500), and text
     that is not text (see _check_text). Runs after the permission check, so a caller without
     credentials hears 401 first."""
-    if request.method in SAFE_METHODS or not request.get_data(cache=True):
+    if request.method in SAFE_METHODS:
         return
-    if nesting_depth(request.get_data(cache=True)) > DEPTH_MAX:
+    raw = request.get_data(cache=True)
+    if not raw:
+        return
+    if nesting_depth(raw) > DEPTH_MAX:
         raise BadRequest(
             "too_deep", f"The JSON body nests arrays or objects more than {DEPTH_MAX} deep."
         )
@@ -136,16 +139,10 @@ def _refuse_invalid(
     """spectree's hook after it validated a request against the view's models: a refusal
     becomes our 400, naming the first field at fault (pydantic's own message would name
     internals such as `int_type`)."""
-    wants_body = request.method not in SAFE_METHODS and _declares_body()
-    if wants_body and not isinstance(request.get_json(silent=True), dict | None):
-        raise BadRequest("bad_json", "Send a JSON object with Content-Type: application/json.")
-    if wants_body and problem is None and request.context.json is None:
-        # A form post: spectree reads no JSON from it, and the view would get no body at all.
+    if request.method not in SAFE_METHODS and _declares_body() and _unreadable_body(problem):
         raise BadRequest("bad_json", "Send a JSON object with Content-Type: application/json.")
     if problem is None:
         return
-    if wants_body and not isinstance(request.get_json(silent=True), dict):
-        raise BadRequest("bad_json", "Send a JSON object with Content-Type: application/json.")
     first = problem.errors()[0]
     name = ".".join(str(part) for part in first["loc"]) or "the body"
     kind = first["type"]
@@ -158,6 +155,17 @@ def _refuse_invalid(
     if kind in OWN_CODES:
         raise BadRequest(kind, first["msg"])  # an argument's own check (PydanticCustomError)
     raise BadRequest("bad_field", f"{name!r}: {first['msg']}.")
+
+
+def _unreadable_body(problem: ValidationError | None) -> bool:
+    """A body a view that reads one cannot use: JSON that is not an object; a form post (spectree
+    reads no JSON from it, so the view would get no body at all); or no JSON where the model
+    refused what spectree read instead (an empty object). No body at all is fine for a model
+    whose fields all have defaults (confirming a suggestion)."""
+    body = request.get_json(silent=True)
+    if body is None:
+        return problem is not None or request.context.json is None
+    return not isinstance(body, dict)
 
 
 def _declares_body() -> bool:
@@ -278,8 +286,5 @@ def similar_claims(query: SimilarArgs) -> SimilarClaims:
     results = find_similar(get_session(), text, query.limit, when=query.date)
     return SimilarClaims.build(
         query=text,
-        results=[
-            SimilarClaim.build(**ClaimRef.of(hit.claim, hit.article).__dict__, **hit.score_fields())
-            for hit in results
-        ],
+        results=[SimilarClaim.of(hit.claim, hit.article, **hit.score_fields()) for hit in results],
     )

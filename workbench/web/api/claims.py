@@ -78,8 +78,9 @@ def _claim_detail(claim_id: int) -> ClaimDetail:
         if row is not None:
             cluster = Cluster.of(row, duplicates.cluster_members(db, found))
     effective = duplicates.effective_verdict(db, found)
-    return ClaimDetail.build(
-        **Claim.of(found, article).__dict__,
+    return ClaimDetail.of(
+        found,
+        article,
         effective_verdict=EffectiveVerdict.build(
             verdict=effective.verdict.value if effective.verdict else None,
             inherited_from=effective.inherited_from.id if effective.inherited_from else None,

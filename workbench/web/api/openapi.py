@@ -47,7 +47,6 @@ def _document() -> dict[str, Any]:
     api_only.register_blueprint(bp)
     with api_only.app_context():
         generated = json.loads(json.dumps(spec.spec))  # plain JSON: tuples become lists
-    del spec._spec  # generated from the throwaway app; never served from spectree's cache
     for operations in generated["paths"].values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):

@@ -84,8 +84,9 @@ def article(article_id: int) -> ArticleDetail:
     db = get_session()
     found = get_article(db, article_id)
     claims = article_claims(db, article_id)
-    return ArticleDetail.build(
-        **ArticleSummary.of(found, len(claims)).__dict__,
+    return ArticleDetail.of(
+        found,
+        len(claims),
         body=found.body,
         claims=[Claim.of(claim, found) for claim in claims],
     )
@@ -116,8 +117,9 @@ def ingest(json: ArticleBody) -> tuple[IngestedArticle, int]:
         user_id=g.user.id,
         max_sentences=current_app.config["WORKBENCH_SETTINGS"].max_request_sentences,
     )
-    return IngestedArticle.build(
-        **ArticleSummary.of(result.article, result.claims).__dict__,
+    return IngestedArticle.of(
+        result.article,
+        result.claims,
         suggestions=result.suggestions,
         skipped=dict(sorted(result.skipped.items())),
     ), 201
