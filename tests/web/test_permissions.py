@@ -8,7 +8,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from conftest import PASSWORD, csrf_token
+from conftest import PASSWORD, AuthActions, csrf_token
 from flask import Flask, g
 from sqlmodel import Session, select
 
@@ -127,11 +127,7 @@ def test_a_view_without_a_mark_is_refused_to_everyone(
     app.add_url_rule("/api/forgotten", "api.forgotten", lambda: {"open": True})
     client = app.test_client()
     if role is not None:
-        login = client.post(
-            "/auth/login",
-            data={"username": role.value, "password": PASSWORD, "csrf_token": csrf_token(client)},
-        )
-        assert login.status_code == 302
+        assert AuthActions(client).login(role.value).status_code == 302
     with caplog.at_level(logging.ERROR):
         page = client.get("/forgotten")
         assert page.status_code == 403
@@ -148,11 +144,7 @@ def test_each_role_reaches_exactly_what_the_marks_allow(
 ) -> None:
     client = app.test_client()
     if role is not None:
-        login = client.post(
-            "/auth/login",
-            data={"username": role.value, "password": PASSWORD, "csrf_token": csrf_token(client)},
-        )
-        assert login.status_code == 302
+        assert AuthActions(client).login(role.value).status_code == 302
     token = csrf_token(client, "/auth/login")
     roles = required_roles(app)
     feed_token_views = {e for e, access in access_table(app).items() if access.feed_token}
