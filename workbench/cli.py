@@ -374,7 +374,7 @@ def egress_check(urls: tuple[str, ...]) -> None:
     """For each address print `allowed` or `refused` and why: an admin's answer to "why is my
     webhook refused?". The same policy and allow-list (WORKBENCH_EGRESS_ALLOW) as every send;
     exits 1 when any address is refused."""
-    allow = Allowance.parse(_settings().webhook_allow)
+    allow = Allowance.parse(_settings().egress_allow)
     refused = 0
     for url in urls:
         verdict = judge(url, allow)

@@ -27,10 +27,18 @@ class Settings:
     and articles one web or API request may import, so that every request finishes in seconds;
     bigger imports go through `flask ingest`, which has no such limit.
     `sqlite_busy_timeout_ms`: how long a writer waits for another writer before giving up.
-    `webhook_allow`: hosts and CIDRs the server may call (webhooks today, any outbound fetch
-    later) although they are not public addresses (loopback, private, link-local...); empty by
+    `egress_allow`: hosts and CIDRs the server may call (webhooks, article links, feeds)
+    although they are not public addresses (loopback, private, link-local...); empty by
     default, so the server reaches only the internet. Read from `WORKBENCH_EGRESS_ALLOW` and its
     older name `WORKBENCH_WEBHOOK_ALLOW`; entries from both count.
+    `fetch_connect_timeout_s`, `fetch_read_timeout_s`: how long fetching a page or a feed waits
+    to connect, and for each read; `fetch_total_timeout_s` bounds the whole fetch, redirects
+    included, so a server that drips a byte at a time cannot hold a worker.
+    `fetch_max_bytes`: the largest page or feed read, after decompression.
+    `feed_every_minutes`: how often a new feed subscription is polled unless it says otherwise.
+    `feed_max_entries`: the most new entries one poll of one feed imports; the rest wait for the
+    next poll, which then comes at once.
+    `feed_poll_s`: how often the feed poller looks for feeds that are due.
     `webhook_timeout_s`: how long one delivery attempt waits to connect and for each read.
     `webhook_attempts`: attempts per delivery before it is dead (an admin can retry it).
     `webhook_backoff_s`: the wait after the first failed attempt; it doubles after each failure,
@@ -51,12 +59,19 @@ class Settings:
     sqlite_busy_timeout_ms: int = 15_000
     demo_fixtures: Path = PROJECT_DIR / "fixtures"
     session_cookie_secure: bool = False
-    webhook_allow: tuple[str, ...] = ()
+    egress_allow: tuple[str, ...] = ()
     webhook_timeout_s: float = 10.0
     webhook_attempts: int = 8
     webhook_backoff_s: float = 30.0
     webhook_backoff_max_s: float = 3600.0
     webhook_poll_s: float = 1.0
+    fetch_connect_timeout_s: float = 5.0
+    fetch_read_timeout_s: float = 15.0
+    fetch_total_timeout_s: float = 30.0
+    fetch_max_bytes: int = 5 * 1024 * 1024
+    feed_every_minutes: int = 15
+    feed_max_entries: int = 50
+    feed_poll_s: float = 5.0
     publisher_name: str = "Claim workbench"
     publisher_url: str = "http://127.0.0.1:5000/"
     public_url: str = "http://127.0.0.1:5000"
@@ -82,7 +97,7 @@ class Settings:
             ),
             demo_fixtures=Path(env.get("WORKBENCH_FIXTURES", defaults.demo_fixtures)),
             session_cookie_secure=env.get("WORKBENCH_SECURE_COOKIES", "") in {"1", "true", "yes"},
-            webhook_allow=_allow_list(env),
+            egress_allow=_allow_list(env),
             webhook_timeout_s=float(
                 env.get("WORKBENCH_WEBHOOK_TIMEOUT_S", defaults.webhook_timeout_s)
             ),
@@ -94,6 +109,21 @@ class Settings:
                 env.get("WORKBENCH_WEBHOOK_BACKOFF_MAX_S", defaults.webhook_backoff_max_s)
             ),
             webhook_poll_s=float(env.get("WORKBENCH_WEBHOOK_POLL_S", defaults.webhook_poll_s)),
+            fetch_connect_timeout_s=float(
+                env.get("WORKBENCH_FETCH_CONNECT_TIMEOUT_S", defaults.fetch_connect_timeout_s)
+            ),
+            fetch_read_timeout_s=float(
+                env.get("WORKBENCH_FETCH_READ_TIMEOUT_S", defaults.fetch_read_timeout_s)
+            ),
+            fetch_total_timeout_s=float(
+                env.get("WORKBENCH_FETCH_TOTAL_TIMEOUT_S", defaults.fetch_total_timeout_s)
+            ),
+            fetch_max_bytes=int(env.get("WORKBENCH_FETCH_MAX_BYTES", defaults.fetch_max_bytes)),
+            feed_every_minutes=int(
+                env.get("WORKBENCH_FEED_EVERY_MINUTES", defaults.feed_every_minutes)
+            ),
+            feed_max_entries=int(env.get("WORKBENCH_FEED_MAX_ENTRIES", defaults.feed_max_entries)),
+            feed_poll_s=float(env.get("WORKBENCH_FEED_POLL_S", defaults.feed_poll_s)),
             publisher_name=env.get("WORKBENCH_PUBLISHER_NAME", defaults.publisher_name),
             publisher_url=env.get("WORKBENCH_PUBLISHER_URL", defaults.publisher_url),
             public_url=env.get("WORKBENCH_PUBLIC_URL", defaults.public_url),

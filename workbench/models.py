@@ -159,16 +159,76 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class Feed(SQLModel, table=True):
+    """An outlet's RSS or Atom feed that the poller reads on its own schedule.
+
+    `next_poll_at` is also the poller's lease: a poller moves it past the time a poll can take,
+    compare-and-set, before it fetches, so two pollers never read the same feed at once. `etag`
+    and `last_modified` are written only when a poll has imported everything it saw, so a poll
+    killed half-way, or one that stopped at the entry cap, reads the whole feed again next time.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000, sa_column_kwargs={"unique": True}, nullable=False)
+    title: str = Field(default="", max_length=500)
+    every_minutes: int = Field(default=15)
+    is_active: bool = Field(default=True)
+    next_poll_at: datetime = Field(default_factory=utcnow, index=True)
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    last_polled_at: datetime | None = Field(default=None)
+    last_new_entry_at: datetime | None = Field(default=None)
+    last_error: str | None = Field(default=None, max_length=500)
+    errors_in_a_row: int = Field(default=0)
+    entries_imported: int = Field(default=0)
+    created_by_id: int | None = _user_ref()
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FeedEntryState(StrEnum):
+    IMPORTED = "imported"  # its article was stored
+    DUPLICATE = "duplicate"  # its article was already in the archive (another feed, a paste)
+    FAILED = "failed"  # its link could not be read: tried again on later polls, up to a limit
+
+
+class FeedEntry(SQLModel, table=True):
+    """An entry a feed has shown, recorded in the transaction that stores its article: the
+    unique pair is what keeps two pollers, or a poller killed and restarted, from importing it
+    twice."""
+
+    __table_args__ = (sa.UniqueConstraint("feed_id", "key", name="uq_feedentry_feed_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(foreign_key="feed.id", ondelete="CASCADE")
+    key: str = Field(max_length=2000)  # the entry's GUID, else its link
+    link: str | None = Field(default=None, max_length=2000)
+    state: FeedEntryState = Field(
+        sa_column=_enum_column(FeedEntryState, nullable=False, default=FeedEntryState.IMPORTED)
+    )
+    article_id: int | None = Field(
+        default=None, foreign_key="article.id", ondelete="SET NULL", index=True
+    )
+    attempts: int = Field(default=1)
+    last_error: str | None = Field(default=None, max_length=500)
+    seen_at: datetime = Field(default_factory=utcnow)
+
+
 class Article(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=500)
-    url: str | None = Field(default=None, max_length=2000)
+    # The canonical address when the page names one (rel=canonical, og:url): the same address is
+    # not imported twice.
+    url: str | None = Field(default=None, max_length=2000, index=True)
     outlet: str | None = Field(default=None, max_length=200, index=True)
+    byline: str | None = Field(default=None, max_length=300)
     published_at: datetime | None = Field(default=None)
+    feed_id: int | None = Field(
+        default=None, foreign_key="feed.id", ondelete="SET NULL", index=True
+    )
     body: str = Field(sa_type=sa.Text)
     # sha256 of the whitespace-normalised body: the same article twice is not imported twice.
     content_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True}, nullable=False)
-    origin: str = Field(default="text", max_length=20)  # text, upload, html, jsonl, fixture
+    origin: str = Field(default="text", max_length=20)  # text, html, jsonl, link, feed, fixture
     ingested_at: datetime = Field(default_factory=utcnow)
     ingested_by_id: int | None = _user_ref()
 

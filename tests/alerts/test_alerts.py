@@ -902,7 +902,7 @@ def test_webhook_settings_come_from_the_environment() -> None:
         }
     )
     config = DeliveryConfig.from_settings(settings)
-    assert settings.webhook_allow == ("hooks.internal", "10.0.0.0/8")
+    assert settings.egress_allow == ("hooks.internal", "10.0.0.0/8")
     assert config.allow.hosts == {"hooks.internal"}
     assert [str(n) for n in config.allow.networks] == ["10.0.0.0/8"]
     assert (config.timeout_s, config.attempts, config.poll_s) == (2.5, 3, 0.2)

@@ -435,8 +435,8 @@ def test_egress_check_reads_the_allow_list_under_either_name(make_app) -> None: 
     settings = Settings.from_env(
         {"WORKBENCH_EGRESS_ALLOW": "10.0.0.0/8", "WORKBENCH_WEBHOOK_ALLOW": "hooks.localhost"}
     )
-    assert settings.webhook_allow == ("10.0.0.0/8", "hooks.localhost")
-    app = make_app(webhook_allow=settings.webhook_allow)
+    assert settings.egress_allow == ("10.0.0.0/8", "hooks.localhost")
+    app = make_app(egress_allow=settings.egress_allow)
     result = app.test_cli_runner().invoke(
         args=["egress", "check", "http://10.1/", "http://[::ffff:10.0.0.1]/", "http://192.168.0.1/"]
     )

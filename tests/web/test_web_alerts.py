@@ -344,7 +344,7 @@ def test_the_json_endpoint_refuses_bad_parameters(
 
 @pytest.fixture
 def loopback_app(make_app) -> Flask:  # type: ignore[no-untyped-def]
-    return make_app(webhook_allow=("127.0.0.1",))
+    return make_app(egress_allow=("127.0.0.1",))
 
 
 @pytest.mark.parametrize("role", ["viewer", "editor"])

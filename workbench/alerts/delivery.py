@@ -65,7 +65,7 @@ class DeliveryConfig:
             backoff_s=settings.webhook_backoff_s,
             backoff_max_s=settings.webhook_backoff_max_s,
             poll_s=settings.webhook_poll_s,
-            allow=Allowance.parse(settings.webhook_allow),
+            allow=Allowance.parse(settings.egress_allow),
         )
 
     def backoff(self, attempts: int) -> timedelta:

@@ -119,7 +119,7 @@ def feed() -> Response:
 
 
 def _allowance() -> Allowance:
-    return Allowance.parse(current_app.config["WORKBENCH_SETTINGS"].webhook_allow)
+    return Allowance.parse(current_app.config["WORKBENCH_SETTINGS"].egress_allow)
 
 
 def _webhooks_page(form: Any, status: int = 200) -> tuple[str, int]:
