@@ -38,6 +38,8 @@ from workbench.config import Settings
 from workbench.db import make_engine, migrate, write_session
 from workbench.models import Role
 
+pytest_plugins = ["origin"]  # the loopback web server that fetching tests use (tests/origin.py)
+
 SERVER_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = SERVER_URL.startswith("postgresql")
 PASSWORD = "correct horse battery"

@@ -1,8 +1,8 @@
 """Outgoing HTTP to addresses people typed in, checked against server-side request forgery (SSRF).
 
-Webhooks use it today; every later outbound fetch (article links, feeds) goes through the same
-policy. An address could point the server at itself, the office network or a cloud metadata
-service, so:
+Webhooks post through it, and pages and feeds are fetched through it (`fetch.py`): one policy,
+and one function (`exchange`) that checks an address and opens the connection, for both. An
+address could point the server at itself, the office network or a cloud metadata service, so:
 
 - only http and https, no user name or password, no backslashes, spaces or control characters;
 - the host is normalised the way a browser reads it (UTS 46 / IDNA, so `ⓛⓞⓒⓐⓛⓗⓞⓢⓣ` is
@@ -20,18 +20,25 @@ service, so:
 
 The host is resolved when the address is registered and again on every send, and the connection
 goes to the very address that was checked, so a DNS answer that changes in between (DNS
-rebinding) cannot slip past. Redirects are never followed: a 3xx is a failed attempt.
+rebinding) cannot slip past. A post never follows a redirect: a 3xx is a failed attempt. The
+fetcher follows them hop by hop, and each hop is read and checked as above before anything
+connects to it.
 """
 
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import re
 import socket
 import ssl
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 from urllib.parse import SplitResult, quote, urlsplit
 
 import idna
@@ -432,7 +439,7 @@ def refusal(host: str, address: IPAddress, why: str) -> str:
     """The sentence an admin reads: which address, why it is refused, and what would allow it."""
     shown = f"{address} is" if host == str(address) else f"{host} resolves to {address},"
     return (
-        f"{shown} {why}: the server may only call public addresses. If this receiver is meant "
+        f"{shown} {why}: the server may only call public addresses. If this address is meant "
         f"to be inside your network, an administrator can allow it with {ALLOW_SETTING}."
     )
 
@@ -512,6 +519,25 @@ class Answer:
     location: str | None
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long one request may wait: to connect, for each read, and, when a deadline is set, in
+    all, so that a server sending a byte now and then cannot hold the caller past it."""
+
+    connect_s: float
+    read_s: float
+    deadline: float | None = None  # on time.monotonic()'s clock
+
+    def within(self, wait: float) -> float:
+        """`wait`, cut to what is left before the deadline; TimeoutError once it has passed."""
+        if self.deadline is None:
+            return wait
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the deadline has passed")
+        return min(wait, left)
+
+
 def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
     """A connection to the first of the checked addresses that answers (a name may resolve to
     an IPv6 address the receiver does not listen on, then to an IPv4 one that it does)."""
@@ -525,30 +551,120 @@ def _connect(addresses: list[str], port: int, timeout: float) -> socket.socket:
     raise failure
 
 
+class _TimedReader(io.RawIOBase):
+    """Reads a socket with the read timeout set afresh before every read, cut to the deadline:
+    the status line, the headers and every piece of the body alike."""
+
+    def __init__(self, sock: socket.socket, timeouts: Timeouts) -> None:
+        super().__init__()
+        self._sock = sock
+        # The socket's own file keeps it open after the connection lets go of it (http.client
+        # hands the socket to the response when the server closes after answering).
+        self._file = sock.makefile("rb", buffering=0)
+        self._timeouts = timeouts
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        self._sock.settimeout(self._timeouts.within(self._timeouts.read_s))
+        return self._file.readinto(buffer)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+class _TimedSocket:
+    """All that http.client.HTTPResponse asks of a socket: a file to read the answer from."""
+
+    def __init__(self, sock: socket.socket, timeouts: Timeouts) -> None:
+        self._sock = sock
+        self._timeouts = timeouts
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(_TimedReader(self._sock, self._timeouts))
+
+
+class _TimedResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, timeouts: Timeouts, **kwargs: Any) -> None:
+        super().__init__(_TimedSocket(sock, timeouts), *args, **kwargs)  # type: ignore[arg-type]
+
+
 class _PinnedHTTP(http.client.HTTPConnection):
     """Connects to the checked addresses, while Host says the name the receiver expects."""
 
-    def __init__(self, host: str, addresses: list[str], port: int, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
+    def __init__(self, host: str, addresses: list[str], port: int, timeouts: Timeouts) -> None:
+        super().__init__(host, port, timeout=timeouts.connect_s)
         self._addresses = addresses
+        self._timeouts = timeouts
+        self.response_class = partial(_TimedResponse, timeouts=timeouts)  # type: ignore[assignment]
 
     def connect(self) -> None:
-        self.sock = _connect(self._addresses, self.port, self.timeout)
+        wait = self._timeouts.within(self._timeouts.connect_s)
+        self.sock = _connect(self._addresses, self.port, wait)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, host: str, addresses: list[str], port: int, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+    def __init__(self, host: str, addresses: list[str], port: int, timeouts: Timeouts) -> None:
+        super().__init__(
+            host, port, timeout=timeouts.connect_s, context=ssl.create_default_context()
+        )
         self._addresses = addresses
+        self._timeouts = timeouts
+        self.response_class = partial(_TimedResponse, timeouts=timeouts)  # type: ignore[assignment]
 
     def connect(self) -> None:
-        sock = _connect(self._addresses, self.port, self.timeout)
+        wait = self._timeouts.within(self._timeouts.connect_s)
+        sock = _connect(self._addresses, self.port, wait)
         # Certificate and SNI are checked against the host name, not the address.
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
+@contextmanager
+def exchange(
+    method: str,
+    target: Target,
+    *,
+    allow: Allowance,
+    headers: dict[str, str],
+    timeouts: Timeouts,
+    body: bytes | None = None,
+    resolver: Resolver = resolve,
+) -> Iterator[http.client.HTTPResponse]:
+    """One request, to addresses checked right here: the only way out of this module, so nothing
+    opens a connection the policy has not seen, and the connection goes to the very addresses
+    that were checked. Yields the answer once its status and headers are in; the body is the
+    caller's to read before the block ends, which closes the connection.
+
+    Raises UnsafeURL when the address is refused, SendFailed when its name cannot be resolved;
+    connecting, sending and reading raise what sockets and http.client raise (TimeoutError,
+    OSError, http.client.HTTPException), for each caller to put in its own words."""
+    addresses = check_target(target, allow, resolver)
+    kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
+    connection = kind(target.host, [str(a) for a in addresses], target.port, timeouts)
+    try:
+        connection.request(method, target.request_path, body=body, headers=headers)
+        response = connection.getresponse()
+        try:
+            yield response
+        finally:
+            response.close()
+    finally:
+        connection.close()
+
+
 def post(
-    url: str, body: bytes, headers: dict[str, str], *, timeout: float, allow: Allowance
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    allow: Allowance,
+    resolver: Resolver = resolve,
 ) -> Answer:
     """POST once, to a checked address, without following redirects.
 
@@ -557,17 +673,20 @@ def post(
     an answer of any status is returned.
     """
     target = read_url(url)
-    addresses = check_target(target, allow)
-    kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
-    connection = kind(target.host, [str(a) for a in addresses], target.port, timeout)
+    timeouts = Timeouts(connect_s=timeout, read_s=timeout)
     try:
-        connection.request("POST", target.request_path, body=body, headers=headers)
-        response = connection.getresponse()
-        response.read(RESPONSE_MAX)
-        return Answer(response.status, response.getheader("Location"))
+        with exchange(
+            "POST",
+            target,
+            allow=allow,
+            headers=headers,
+            timeouts=timeouts,
+            body=body,
+            resolver=resolver,
+        ) as response:
+            response.read(RESPONSE_MAX)
+            return Answer(response.status, response.getheader("Location"))
     except TimeoutError:
         raise SendFailed(f"No answer within {timeout:g} s.") from None
     except (OSError, http.client.HTTPException) as exc:
         raise SendFailed(f"{type(exc).__name__}: {exc}"[:400]) from None
-    finally:
-        connection.close()
