@@ -23,13 +23,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-# The alert worker (webhook deliveries) runs in the background for as long as the server does: the
-# trap stops it when the server exits, fails to start, or Ctrl-C / TERM arrives. Nothing is lost if
-# it dies anyway; deliveries wait in the database for the next `flask --app app alerts deliver`.
+# The worker (webhook deliveries and feed polling) runs in the background for as long as the
+# server does: the trap stops it when the server exits, fails to start, or Ctrl-C / TERM arrives.
+# Nothing is lost if it dies anyway: deliveries and feed entries wait in the database for the next
+# `flask --app app worker`.
 run: install
 	$(BIN)/flask --app app setup
-	@echo "Serving on http://$(HOST):$(PORT)/ with the alert worker (Ctrl-C stops both)."
-	@$(BIN)/flask --app app alerts deliver & worker=$$!; \
+	@echo "Serving on http://$(HOST):$(PORT)/ with the worker (Ctrl-C stops both)."
+	@$(BIN)/flask --app app worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 

@@ -22,10 +22,13 @@ from workbench.alerts.delivery import DeliveryConfig, deliver_once
 from workbench.alerts.delivery import run as run_deliveries
 from workbench.config import Settings
 from workbench.db import get_engine, migrate, read_session, write_session
+from workbench.intake import feeds
 from workbench.intake.archive import import_archive, parse_archive
 from workbench.intake.batch import BatchReport, ingest_batch
-from workbench.intake.errors import IngestError
+from workbench.intake.errors import DuplicateArticle, IngestError
+from workbench.intake.links import Reach, is_link, read_link
 from workbench.intake.reading import ARTICLE_SUFFIXES, ArticleInput, parse_date, read_article_file
+from workbench.intake.storing import find_by_address
 from workbench.matching.aliases import claim_count, load_aliases, renormalize
 from workbench.matching.similar import find_similar
 from workbench.models import ClaimStatus, Role, Verdict
@@ -38,16 +41,20 @@ Reader = Callable[[int], bytes]
 users_cli = AppGroup("users", help="Manage accounts.")
 claims_cli = AppGroup("claims", help="Load an archive of checked claims and search it.")
 alerts_cli = AppGroup("alerts", help="Send duplicate-claim alerts to webhooks.")
-egress_cli = AppGroup("egress", help="The policy for addresses the server calls (webhooks).")
+egress_cli = AppGroup(
+    "egress", help="The policy for addresses the server calls (webhooks, links, feeds)."
+)
+feeds_cli = AppGroup("feeds", help="Monitored RSS and Atom feeds.")
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, setup, ingest, load_demo, export_claims):
+    for command in (init_db, setup, ingest, load_demo, export_claims, worker):
         app.cli.add_command(command)
     app.cli.add_command(users_cli)
     app.cli.add_command(claims_cli)
     app.cli.add_command(alerts_cli)
     app.cli.add_command(egress_cli)
+    app.cli.add_command(feeds_cli)
 
 
 def _settings() -> Settings:
@@ -124,17 +131,19 @@ def _load_fixtures(folder: Path) -> BatchReport:
     "stores them (1: all in this process).",
 )
 def ingest(paths: tuple[str, ...], workers: int) -> None:
-    """Import articles from files, folders (searched for .txt .md .html .jsonl) or - for stdin.
+    """Import articles from files, folders (searched for .txt .md .html .jsonl), - for stdin, or
+    http(s) addresses of article pages (fetched through the outbound address policy).
 
     An article that fails undoes only itself, and an interrupted import can simply be run again,
     since articles already in the archive are skipped.
     """
     limit = _settings().max_upload_bytes
     report = BatchReport()
-    sources = list(_expand(paths, limit))
-    if not sources:
+    links = [path for path in paths if is_link(path)]
+    sources = list(_expand([path for path in paths if not is_link(path)], limit))
+    if not sources and not links:
         raise click.UsageError("No article files found in the given paths.")
-    articles = _read_sources(sources, limit, report)
+    articles = _read_sources(sources, limit, report) + _read_links(links, report)
     with write_session(get_engine()) as session:
         if len(articles) > 1:
             bar = click.progressbar(
@@ -166,7 +175,26 @@ def _read_sources(
     return articles
 
 
-def _expand(paths: tuple[str, ...], limit: int) -> Iterator[tuple[str, Reader]]:
+def _read_links(links: list[str], report: BatchReport) -> list[ArticleInput]:
+    """The article behind each link; one already in the archive under its address is not
+    fetched again, and one that cannot be read is noted and skipped."""
+    articles: list[ArticleInput] = []
+    reach = Reach.from_settings(_settings())
+    with read_session(get_engine()) as session:
+        for link in links:
+            existing = find_by_address(session, link.strip())
+            if existing is not None:
+                report.duplicates.append(DuplicateArticle(existing, "address"))
+                continue
+            _err(f"Fetching {printable(link)}")
+            try:
+                articles.append(read_link(link, reach))
+            except IngestError as exc:
+                report.refused.append(str(exc))
+    return articles
+
+
+def _expand(paths: list[str], limit: int) -> Iterator[tuple[str, Reader]]:
     """(name, reader) pairs; a reader reads at most one byte past the limit, so size is checked
     without loading a huge file into memory."""
     for raw in paths:
@@ -355,9 +383,7 @@ def deliver_alerts(once: bool) -> None:
     if once:
         click.echo(f"Deliveries: {deliver_once(engine, config).summary()}.")
         return
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = _stop_on_signals()
     click.echo("Delivering alerts to webhooks (Ctrl-C stops).", err=True)
     run_deliveries(
         engine,
@@ -432,3 +458,130 @@ def export_claims(format_name: str, output: str | None, **filter_values: str | N
             ):
                 handle.write(chunk)
     click.echo(f"Wrote {output} from {total} matching claim(s).", err=True)
+
+
+def _poll_config(settings: Settings) -> feeds.PollConfig:
+    return feeds.PollConfig(
+        reach=Reach.from_settings(settings), max_entries=max(1, settings.feed_max_entries)
+    )
+
+
+@feeds_cli.command("add")
+@click.argument("url")
+@click.option(
+    "--every",
+    "every",
+    type=int,
+    default=None,
+    help="Minutes between polls (default: WORKBENCH_FEED_EVERY_MINUTES, 15).",
+)
+def add_feed(url: str, every: int | None) -> None:
+    """Monitor an RSS or Atom feed; it is polled at once by the worker, then on its schedule."""
+    minutes = every if every is not None else _settings().feed_every_minutes
+    with write_session(get_engine()) as session:
+        try:
+            feed, warning = feeds.subscribe(
+                session, url, every_minutes=minutes, reach=Reach.from_settings(_settings())
+            )
+        except (feeds.FeedError, feeds.FeedExists) as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+    if warning:
+        _err(f"Warning: {warning}")
+    click.echo(f"Monitoring feed #{feed.id} {feed.url}, every {minutes} minute(s).")
+
+
+@feeds_cli.command("list")
+def list_feeds() -> None:
+    """Every monitored feed and its health, one a line."""
+    with read_session(get_engine()) as session:
+        found = feeds.list_feeds(session)
+    if not found:
+        click.echo("No feeds are monitored. Add one with `flask --app app feeds add URL`.")
+    for feed in found:
+        polled = (
+            feed.last_polled_at.isoformat(timespec="minutes") if feed.last_polled_at else "never"
+        )
+        error = f"  last error: {feed.last_error}" if feed.last_error else ""
+        click.echo(
+            f"#{feed.id}\t{printable(feed.url)}\tevery {feed.every_minutes} min\t"
+            f"last poll {polled}\t{feed.entries_imported} imported{error}"
+        )
+
+
+@feeds_cli.command("remove")
+@click.argument("feed")
+def remove_feed(feed: str) -> None:
+    """Stop monitoring a feed (by number or address); its articles stay."""
+    with write_session(get_engine()) as session:
+        try:
+            gone = feeds.unsubscribe(session, feeds.find_feed(session, feed).id)  # type: ignore[arg-type]
+        except feeds.FeedNotFound as exc:
+            raise click.ClickException(str(exc)) from exc
+        session.commit()
+    click.echo(f"No longer monitoring #{gone.id} {gone.url}; its articles stay in the archive.")
+
+
+@feeds_cli.command("poll")
+@click.option("--once", is_flag=True, help="Poll the feeds that are due now, then stop.")
+def poll_feeds(once: bool) -> None:
+    """Poll feeds as they fall due; runs until stopped. Killing it loses nothing and imports
+    nothing twice: each entry is recorded with its article."""
+    settings = _settings()
+    config = _poll_config(settings)
+    engine = get_engine()
+    if once:
+        for done in feeds.poll_due(engine, config):
+            click.echo(done.summary())
+            for message in done.messages:
+                _err(f"  {message}")
+        return
+    stop = _stop_on_signals()
+    click.echo("Polling feeds (Ctrl-C stops).", err=True)
+    feeds.run(engine, config, stop, every_s=settings.feed_poll_s, on_poll=_said, on_error=_err)
+
+
+def _said(done: feeds.FeedPoll) -> None:
+    if done.error or done.new:
+        _err(done.summary())
+
+
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+@click.command("worker")
+@with_appcontext
+def worker() -> None:
+    """The background work of a running workbench: webhook deliveries and feed polling, each in
+    its own loop, until stopped (SIGTERM or Ctrl-C finish what is under way)."""
+    settings = _settings()
+    engine = get_engine()
+    stop = _stop_on_signals()
+    loops = [
+        threading.Thread(
+            target=run_deliveries,
+            args=(engine, DeliveryConfig.from_settings(settings), stop),
+            kwargs={
+                "on_pass": lambda report: _err(f"Deliveries: {report.summary()}."),
+                "on_error": _err,
+            },
+            name="deliveries",
+        ),
+        threading.Thread(
+            target=feeds.run,
+            args=(engine, _poll_config(settings), stop),
+            kwargs={"every_s": settings.feed_poll_s, "on_poll": _said, "on_error": _err},
+            name="feeds",
+        ),
+    ]
+    click.echo("Worker: delivering alerts to webhooks and polling feeds (Ctrl-C stops).", err=True)
+    for loop in loops:
+        loop.start()
+    while any(loop.is_alive() for loop in loops):
+        stop.wait(0.5)
+    for loop in loops:
+        loop.join()

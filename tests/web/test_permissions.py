@@ -16,7 +16,15 @@ from workbench.accounts import tokens
 from workbench.db import write_session
 from workbench.intake.reading import ArticleInput
 from workbench.intake.storing import ingest_article
-from workbench.models import Alias, AuditEvent, Claim, DuplicateSuggestion, Role, TokenKind
+from workbench.models import (
+    Alias,
+    AuditEvent,
+    Claim,
+    DuplicateSuggestion,
+    Feed,
+    Role,
+    TokenKind,
+)
 from workbench.review import verdicts as review
 from workbench.review.verdicts import SourceInput
 from workbench.web.access import (
@@ -65,9 +73,18 @@ def ids(session: Session, users: dict[str, int]) -> dict[str, int]:
         "suggestion_id": suggestion.id,
         "alias_id": session.exec(select(Alias.id)).first(),
         "user_id": users["viewer"],
+        # A name that never resolves: the admin's "poll now" in the walk reaches no one.
+        "feed_id": _feed(session),
     }
     session.rollback()  # end the write transaction: the app's requests write next
     return found
+
+
+def _feed(session: Session) -> int:
+    feed = Feed(url="https://feeds.invalid/rss", title="Walk")
+    session.add(feed)
+    session.commit()
+    return feed.id  # type: ignore[return-value]
 
 
 def _routes(app: Flask) -> list[tuple[str, str, str]]:

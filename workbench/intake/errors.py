@@ -16,15 +16,18 @@ class IngestError(Refused):
 class DuplicateArticle(Conflict, IngestError):
     code = "duplicate_article"
 
-    def __init__(self, existing: Article) -> None:
+    def __init__(self, existing: Article, same: str = "text") -> None:
         self.existing = existing
+        # Read now: a rollback after this expires `existing`, and reading it again then would
+        # begin a transaction of its own.
+        self.article_id = existing.id
         super().__init__(
             f"This article is already in the archive as #{existing.id} "
-            f"“{existing.title}” (same text); nothing was imported."
+            f"“{existing.title}” (same {same}); nothing was imported."
         )
 
     def fields(self) -> dict[str, int | None]:
-        return {"article_id": self.existing.id}
+        return {"article_id": self.article_id}
 
 
 class TooManySentences(IngestError):

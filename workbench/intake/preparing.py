@@ -18,6 +18,7 @@ from workbench.review.priority import priority
 
 TITLE_MAX = 500
 OUTLET_MAX = 200
+BYLINE_MAX = 300
 
 
 def content_hash(body: str) -> str:
@@ -55,7 +56,9 @@ def prepare_article(
         title=_title_for(one_line(article.title), body),
         url=url,
         outlet=one_line(article.outlet or "")[:OUTLET_MAX] or None,
+        byline=one_line(article.byline or "")[:BYLINE_MAX] or None,
         published_at=article.published_at,
+        feed_id=article.feed_id,
         body=body,
         content_hash=content_hash(body),
         origin=article.origin,

@@ -46,6 +46,8 @@ class ArticleInput:
     outlet: str | None = None
     published_at: datetime | None = None
     origin: str = "text"
+    byline: str | None = None
+    feed_id: int | None = None  # the monitored feed it came from
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -166,6 +168,7 @@ def extract_html(html: str, name: str) -> ArticleInput:
         outlet=meta.sitename if meta and meta.sitename else None,
         published_at=published,
         origin="html",
+        byline=meta.author if meta and meta.author else None,
     )
 
 
@@ -276,7 +279,13 @@ def _encodable(text: str) -> bool:
 def refusal(article: ArticleInput) -> str | None:
     """Why this article cannot be stored, or None: the checks prepare_article makes, in one place
     so that a JSON Lines file is checked whole before its first article is stored."""
-    fields = (article.body, article.title, article.url or "", article.outlet or "")
+    fields = (
+        article.body,
+        article.title,
+        article.url or "",
+        article.outlet or "",
+        article.byline or "",
+    )
     if not all(_encodable(value) for value in fields):
         return (
             "The article holds a lone surrogate (half of a character), which cannot be stored; "

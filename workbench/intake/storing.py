@@ -9,7 +9,7 @@ batch import (batch.py) stores through the same `store_article`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -53,6 +53,25 @@ def find_duplicate(session: Session, body: str) -> Article | None:
     return session.exec(select(Article).where(Article.content_hash == content_hash(body))).first()
 
 
+def find_by_address(session: Session, url: str | None) -> Article | None:
+    """The article already stored under this address: a page is one article, however often its
+    link is sent or its feed repeats it."""
+    if not url:
+        return None
+    return session.exec(select(Article).where(Article.url == url).order_by(Article.id)).first()
+
+
+def already_stored(session: Session, record: Article) -> DuplicateArticle | None:
+    """Why this article is already in the archive (same address, or same text), or None."""
+    existing = find_by_address(session, record.url)
+    if existing is not None:
+        return DuplicateArticle(existing, "address")
+    existing = find_duplicate(session, record.body)
+    if existing is not None:
+        return DuplicateArticle(existing)
+    return None
+
+
 def ingest_article(
     session: Session,
     article: ArticleInput,
@@ -61,6 +80,7 @@ def ingest_article(
     aliases: AliasTable | None = None,
     match: bool = True,
     max_sentences: int | None = None,
+    also: Callable[[Session, Article], None] | None = None,
 ) -> IngestResult:
     """Store an article, its claims and their duplicate suggestions in one transaction, committed
     here: all of it or nothing.
@@ -76,7 +96,7 @@ def ingest_article(
         prepared = prepare_article(article, aliases, max_sentences=max_sentences)
         found = match_article(reader, prepared, aliases) if match else None
     return store_article(
-        session, prepared, user_id=user_id, match=match, found=found, aliases=aliases
+        session, prepared, user_id=user_id, match=match, found=found, aliases=aliases, also=also
     )
 
 
@@ -155,6 +175,7 @@ def store_article(
     found: ArchiveCandidates | None = None,
     aliases: AliasTable | None = None,
     commit: bool = True,
+    also: Callable[[Session, Article], None] | None = None,
 ) -> IngestResult:
     """The database half of ingest_article: one transaction, committed or rolled back here.
 
@@ -163,13 +184,15 @@ def store_article(
     commit costs more than storing one article does.
     `found` are the candidates read before (match_article); without them they are read now.
     `aliases` are the ones the article was normalised with (read again when not given).
+    `also` writes what else must be stored with the article or not at all (a feed's entry
+    marked as seen), in the same transaction.
     """
     record = prepared.record
-    existing = find_duplicate(session, record.body)
-    if existing is not None:
+    duplicate = already_stored(session, record)
+    if duplicate is not None:
         if commit:
             session.rollback()
-        raise DuplicateArticle(existing)
+        raise duplicate
     savepoint = None if commit else session.begin_nested()
     suggestions = 0
     try:
@@ -208,15 +231,17 @@ def store_article(
                 duplicates.record_suggestions(session, made)
                 alert_rules.raise_for_suggestions(session, made)
                 suggestions = len(made)
+        if also is not None:
+            also(session, record)
         (savepoint or session).commit()
     except IntegrityError as exc:
         (savepoint or session).rollback()
         # Another writer stored the same text between our check and our commit.
-        existing = find_duplicate(session, record.body)
+        duplicate = already_stored(session, record)
         if commit:
             session.rollback()
-        if existing is not None:
-            raise DuplicateArticle(existing) from exc
+        if duplicate is not None:
+            raise duplicate from exc
         raise
     except BaseException:
         (savepoint or session).rollback()

@@ -46,7 +46,7 @@ def _parse(name: str, raw: str) -> object:
         return _choice(name, raw, ClaimStatus)
     if name == "verdict":
         return _choice(name, raw, Verdict)
-    if name in ("article_id", "cluster_id"):
+    if name in ("article_id", "cluster_id", "feed_id"):
         return parse_id(name, raw)
     if name == "assignee":
         return UNASSIGNED if raw == UNASSIGNED else parse_id(name, raw)

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from workbench.matching import text_index
 from workbench.matching.aliases import load_aliases
 from workbench.matching.normalize import content_words, normalize
-from workbench.models import Article, Claim, ClaimStatus, Verdict
+from workbench.models import Article, Claim, ClaimStatus, Feed, Verdict
 
 PER_PAGE = 50
 # Counts above this are shown as "10,000+": an exact count of a million rows costs more than the
@@ -47,6 +47,7 @@ class ClaimFilters:
     status: ClaimStatus | None = None
     verdict: Verdict | None = None
     outlet: str | None = None
+    feed_id: int | None = None
     article_id: int | None = None
     assignee: int | str | None = None
     text: str | None = None
@@ -101,6 +102,9 @@ def _where(
             # and checking each beats fetching all its claims and sorting them.
             article_id = Claim.article_id + 0
         conditions.append(article_id.in_(articles))
+    if filters.feed_id is not None:
+        from_feed = sa.select(Article.id).where(Article.feed_id == filters.feed_id)
+        conditions.append(Claim.article_id.in_(from_feed))
     if filters.article_id is not None:
         conditions.append(Claim.article_id == filters.article_id)
     if filters.assignee == UNASSIGNED:
@@ -257,6 +261,12 @@ def neighbours(
         base.where(ranked < position).order_by(Claim.priority.desc(), Claim.id.desc()).limit(1)
     ).scalar()
     return previous, following
+
+
+def feed_choices(session: Session) -> list[tuple[int, str]]:
+    """The monitored feeds, as the queue's and the export's feed filter offers them."""
+    rows = session.execute(sa.select(Feed.id, Feed.title, Feed.url).order_by(Feed.title, Feed.id))
+    return [(feed_id, title or url) for feed_id, title, url in rows]
 
 
 def outlets(session: Session) -> list[str]:

@@ -17,6 +17,7 @@ from workbench.web import (
     converters,
     errors,
     export,
+    feeds,
     permissions,
     security,
 )
@@ -31,7 +32,7 @@ def init_app(app: Flask) -> None:
     # Before any blueprint adds its rules, so every `<int:...>` id is bounded (see converters.py).
     app.url_map.converters["int"] = converters.RecordIdConverter
     blueprints = (auth.bp, articles.bp, claims.bp, admin.bp, api.bp, alerts.bp)
-    for blueprint in (*blueprints, export.bp, account.bp):
+    for blueprint in (*blueprints, export.bp, account.bp, feeds.bp):
         app.register_blueprint(blueprint)
     permissions.init_app(app)
     errors.init_app(app)

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from workbench.db import end_transaction, get_session
 from workbench.intake.errors import IngestError
+from workbench.intake.links import Reach, ingest_link, is_link
 from workbench.intake.reading import ArticleInput, read_article_file
 from workbench.intake.storing import ingest_upload
 from workbench.models import Role
@@ -49,13 +50,21 @@ def new() -> str | Response | tuple[str, int]:
     # Reading, decoding and checking an upload takes a while: not under the write lock that
     # reading the logged-in user began. Each article is then stored in a short transaction.
     end_transaction(db)
+    settings = current_app.config["WORKBENCH_SETTINGS"]
+    link = _link_to_fetch()
+    if link is not None:
+        try:
+            result = ingest_link(db, link, Reach.from_settings(settings), user_id=g.user.id)
+        except IngestError as exc:
+            flash(str(exc), "error")
+            return render_template("articles/new.html", form=form), 400
+        flash(result.summary(), "success")
+        return redirect(url_for("articles.detail", article_id=result.article.id))
     try:
         articles = _articles_from_request()
     except IngestError as exc:
         flash(str(exc), "error")
         return render_template("articles/new.html", form=form), 400
-
-    settings = current_app.config["WORKBENCH_SETTINGS"]
     try:
         results, refusals = ingest_upload(
             db,
@@ -78,6 +87,20 @@ def new() -> str | Response | tuple[str, int]:
     return redirect(url_for("articles.index"))
 
 
+def _link_to_fetch() -> str | None:
+    """The page to fetch: an address pasted as the whole text, or given without any text (and
+    no file chosen)."""
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        return None
+    text, url = request.form.get("text", "").strip(), request.form.get("url", "").strip()
+    if is_link(text) and not url:
+        return text
+    if not text and url:
+        return url
+    return None
+
+
 def _articles_from_request() -> list[ArticleInput]:
     """What the form holds: an uploaded file if one was chosen, else the pasted text."""
     limit = current_app.config["WORKBENCH_SETTINGS"].max_upload_bytes
@@ -88,7 +111,9 @@ def _articles_from_request() -> list[ArticleInput]:
     form = request.form
     text = form.get("text", "")
     if not text.strip():
-        raise IngestError("The article has no text. Paste the article's text or choose a file.")
+        raise IngestError(
+            "The article has no text. Paste the article's text or its address, or choose a file."
+        )
     if len(text.encode("utf-8")) > limit:
         raise IngestError(f"The text is longer than the limit of {limit:,} bytes.")
     url = form.get("url", "").strip() or None

@@ -22,7 +22,7 @@ from workbench import export
 from workbench.db import get_engine, get_session, read_session
 from workbench.models import ClaimStatus, Role, Verdict
 from workbench.review.filter_args import FilterError, filters_from_args
-from workbench.review.queue import ClaimFilters, count_claims, outlets
+from workbench.review.queue import ClaimFilters, count_claims, feed_choices, outlets
 from workbench.web.access import allow
 
 bp = Blueprint("export", __name__, url_prefix="/export")
@@ -61,6 +61,7 @@ def _page(filters: ClaimFilters, error: str | None = None) -> str:
         statuses=list(ClaimStatus),
         verdicts=list(Verdict),
         outlets=outlets(db),
+        feeds=feed_choices(db),
         matching=None if error else count_claims(db, filters),
     )
 

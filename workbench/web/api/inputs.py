@@ -107,7 +107,11 @@ class DecisionBody(Body):
 
 
 class ArticleBody(Body):
-    text: str = Field(description="The article's text, split into claims.")
+    text: str | None = Field(
+        default=None,
+        description="The article's text, split into claims. Leave it out and give `url` to have "
+        "the page fetched (through the outbound address policy) and its text extracted.",
+    )
     title: str | None = None
     url: str | None = Field(default=None, description="http:// or https:// only.")
     outlet: str | None = None
@@ -231,6 +235,7 @@ class ClaimFilterArgs(Query):
     status: str | None = _arg("Status.", enum=[s.value for s in ClaimStatus])
     verdict: str | None = _arg("Own verdict.", enum=[v.value for v in Verdict])
     outlet: str | None = _arg("The article's outlet.", maxLength=OUTLET_MAX)
+    feed_id: str | None = _arg("Claims of articles from one monitored feed.", pattern=r"^[0-9]+$")
     article_id: str | None = _arg("Claims of one article.", pattern=r"^[0-9]+$")
     assignee: str | None = _arg("A user id, or 'none' for unassigned claims.")
     text: str | None = _arg("Claims containing all these words.", maxLength=TEXT_MAX)

@@ -12,8 +12,9 @@ from sqlmodel import select
 from workbench import models
 from workbench.alerts import rules as alert_rules
 from workbench.db import get_session
+from workbench.intake.links import Reach, ingest_link, is_link
 from workbench.intake.reading import ArticleInput
-from workbench.intake.storing import ingest_article
+from workbench.intake.storing import IngestResult, ingest_article
 from workbench.models import Role
 from workbench.review import duplicates, verdicts
 from workbench.review.articles import article_claims, get_article
@@ -96,12 +97,21 @@ def article(article_id: int) -> ArticleDetail:
 @allow(Role.EDITOR)
 @spec.validate(resp=answers({201: IngestedArticle}, (400, 401, 403, 409, 422)), tags=["articles"])
 def ingest(json: ArticleBody) -> tuple[IngestedArticle, int]:
-    """Store an article and split it into claims, as the web form does (one transaction)."""
+    """Store an article and split it into claims, as the web form does (one transaction); with
+    only a `url`, the page is fetched and its article extracted first."""
+    settings = current_app.config["WORKBENCH_SETTINGS"]
+    url = (json.url or "").strip() or None
+    if json.text is None and url is None:
+        raise BadRequest("missing_field", "Give 'text', or 'url' to have the page fetched.")
+    if json.text is None or (not json.text.strip() and url is not None):
+        if not is_link(url or ""):
+            raise verdicts.ReviewError("The article's address must start with http:// or https://.")
+        result = ingest_link(get_session(), url, Reach.from_settings(settings), user_id=g.user.id)
+        return _ingested(result), 201
     text = json.text
-    limit = current_app.config["WORKBENCH_SETTINGS"].max_upload_bytes
+    limit = settings.max_upload_bytes
     if len(text.encode("utf-8", "surrogatepass")) > limit:
         raise BadRequest("too_long", f"The text is longer than the limit of {limit:,} bytes.")
-    url = (json.url or "").strip() or None
     if url is not None and not url.lower().startswith(("http://", "https://")):
         raise verdicts.ReviewError("The article's address must start with http:// or https://.")
     result = ingest_article(
@@ -115,14 +125,18 @@ def ingest(json: ArticleBody) -> tuple[IngestedArticle, int]:
             origin="api",
         ),
         user_id=g.user.id,
-        max_sentences=current_app.config["WORKBENCH_SETTINGS"].max_request_sentences,
+        max_sentences=settings.max_request_sentences,
     )
+    return _ingested(result), 201
+
+
+def _ingested(result: IngestResult) -> IngestedArticle:
     return IngestedArticle.of(
         result.article,
         result.claims,
         suggestions=result.suggestions,
         skipped=dict(sorted(result.skipped.items())),
-    ), 201
+    )
 
 
 def _published(value: str | None) -> datetime | None:
