@@ -95,6 +95,8 @@ class ArticleSummary(ArticleRef):
     """An article in the archive's list, with how many claims it was split into."""
 
     origin: str
+    byline: str | None
+    feed_id: int | None  # the monitored feed it came from
     ingested_at: Time
     claim_count: int
 
@@ -107,6 +109,8 @@ class ArticleSummary(ArticleRef):
         return cls.build(
             **_article_ref_fields(article),
             origin=article.origin,
+            byline=article.byline,
+            feed_id=article.feed_id,
             ingested_at=iso_time(article.ingested_at),
             claim_count=claim_count,
             **more,

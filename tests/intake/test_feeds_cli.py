@@ -73,8 +73,8 @@ def test_ingest_takes_addresses_beside_files(
     assert origin.hits(f"/{entries[0].slug}") == 1
 
 
-def test_feeds_add_list_poll_remove(
-    app: Flask, runner: FlaskCliRunner, engine: sa.Engine, origin
+def test_feeds_add_list_poll_export_remove(
+    app: Flask, runner: FlaskCliRunner, engine: sa.Engine, origin, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     _serve(origin, 3)
     added = _invoke(app, runner, "feeds", "add", origin.url("/rss"), "--every", "20")
@@ -87,9 +87,20 @@ def test_feeds_add_list_poll_remove(
     listed = _invoke(app, runner, "feeds", "list")
     assert origin.url("/rss") in listed.output and "3 imported" in listed.output
 
+    (path := tmp_path / "note.txt").write_text("The port handled 3 million containers in 2025.")
+    assert _invoke(app, runner, "ingest", str(path)).exit_code == 0
+    with read_session(engine) as db:
+        feed_id = db.exec(select(Feed.id)).one()
+    everything = _invoke(app, runner, "export", "--format", "jsonl")
+    from_feed = _invoke(app, runner, "export", "--format", "jsonl", "--feed", str(feed_id))
+    assert "containers" in everything.output and "containers" not in from_feed.output
+    assert len(from_feed.output.splitlines()) == len(everything.output.splitlines()) - 1
+    nonsense = _invoke(app, runner, "export", "--format", "jsonl", "--feed", "x")
+    assert nonsense.exit_code != 0 and "feed_id" in nonsense.output
+
     removed = _invoke(app, runner, "feeds", "remove", origin.url("/rss"))
     assert removed.exit_code == 0 and "articles stay" in removed.output
-    assert len(_articles(engine)) == 3
+    assert len(_articles(engine)) == 4
     missing = _invoke(app, runner, "feeds", "remove", "99")
     assert missing.exit_code == 1 and "no feed #99" in missing.output.lower()
 
