@@ -25,16 +25,16 @@ does not share this process's GIL; feeds carry an ETag and answer 304 to If-None
    **Baseline, same run:** after each round's poll, the same articles go into the second database
    by ``ingest_article`` in a loop, one process and one transaction per article, as the poller
    stores them (timed). The inputs are what the poller builds, made before the run by the same
-   functions (``parse_feed`` for full text; ``article_from_page`` on the page bytes for links), so
-   both databases end with the same articles (checked). Taking turns round by round, both passes
-   meet the same load and the same size of archive; the ratio poll/direct is the overhead of
-   fetching, parsing, extracting and the feed's own bookkeeping (lease, seen entries, feed row).
-   That parsing and extraction are also timed on their own, before the run.
+   calls (``fetch``, then ``parse_feed`` for full text, ``article_from_page`` for links), so both
+   databases end with the same articles (checked). Taking turns round by round, both passes meet
+   the same load and the same size of archive; the ratio poll/direct is the overhead of fetching,
+   parsing, extracting and the feed's own bookkeeping (lease, seen entries, feed row). Fetching,
+   parsing and extraction are also timed on their own there, so the rest is the bookkeeping.
 2. **Second poll, every feed unchanged.** A poll a feed interval later (``poll_due`` with that
    ``now``): every feed answers 304. Printed: its time, and the server's count of what was asked,
    to show no page was fetched and nothing imported.
 
-Run from the repository root: ``python benchmarks/feeds.py`` (``make bench``), about 4 minutes
+Run from the repository root: ``python benchmarks/feeds.py`` (``make bench``), about 5 minutes
 on 2 cores; ``--quick`` for 20 feeds. ``--profile`` adds a cProfile of the polls (slower then).
 """
 
@@ -84,7 +84,7 @@ from workbench.intake.reading import ArticleInput  # noqa: E402
 from workbench.intake.storing import ingest_article  # noqa: E402
 from workbench.models import Article, Claim, Feed  # noqa: E402
 from workbench.net.egress import Allowance  # noqa: E402
-from workbench.net.fetch import Fetched, FetchLimits  # noqa: E402
+from workbench.net.fetch import FEED_TYPES, PAGE_TYPES, FetchLimits, fetch  # noqa: E402
 
 ROUNDS = 10
 EVERY_MINUTES = 15
@@ -344,17 +344,23 @@ class Prepared:
     has no feeds), and the time the parsing and extraction took."""
 
     inputs: dict[int, list[ArticleInput]] = field(default_factory=dict)
+    fetch_s: dict[str, float] = field(default_factory=lambda: {"feed": 0.0, "page": 0.0})
     parse_s: dict[bool, float] = field(default_factory=lambda: {True: 0.0, False: 0.0})
     extract_s: float = 0.0
 
 
-def prepare_inputs(site_feeds: Sequence[SiteFeed], routes: dict[str, Route], site: str) -> Prepared:
+def prepare_inputs(site_feeds: Sequence[SiteFeed], site: str) -> Prepared:
+    """Each feed and page fetched from the site by the poller's fetcher, and read by its
+    functions: the poller's own work but for the database, each part timed on its own."""
     prepared = Prepared()
     clock = time.perf_counter
     for feed in site_feeds:
         url = site + feed.path
         started = clock()
-        parsed = feeds.parse_feed(routes[feed.path].body, url)
+        document = fetch(url, allow=REACH.allow, accept=FEED_TYPES, limits=REACH.limits)
+        prepared.fetch_s["feed"] += clock() - started
+        started = clock()
+        parsed = feeds.parse_feed(document.body, url)
         prepared.parse_s[feed.full_text] += clock() - started
         outlet = parsed.title or None
         made = []
@@ -375,8 +381,9 @@ def prepare_inputs(site_feeds: Sequence[SiteFeed], routes: dict[str, Route], sit
                 )
                 continue
             assert item.link is not None
-            route = routes[item.link.removeprefix(site)]
-            fetched = Fetched(item.link, 200, route.body, "text/html", "utf-8", None, None)
+            started = clock()
+            fetched = fetch(item.link, allow=REACH.allow, accept=PAGE_TYPES, limits=REACH.limits)
+            prepared.fetch_s["page"] += clock() - started
             started = clock()
             page = article_from_page(fetched, origin="feed")
             prepared.extract_s += clock() - started
@@ -560,6 +567,12 @@ def print_profile(profiler: cProfile.Profile) -> None:
         stats.print_stats(PROFILE_TOP)
         print(f"\ncProfile of the first poll, top {PROFILE_TOP} by {order}:")
         print(buffer.getvalue().rstrip())
+    # What the poller does besides ingest_article: the calls of its own steps, one by one.
+    buffer = io.StringIO()
+    stats = pstats.Stats(profiler, stream=buffer).strip_dirs().sort_stats("cumulative")
+    stats.print_callees(r"feeds.py:\d+\((poll_feed|_take_entry|_article_of)\)")
+    print("\ncProfile of the first poll, what the poller's own steps call:")
+    print(buffer.getvalue().rstrip())
 
 
 # --- Main ---------------------------------------------------------------------------------------
@@ -603,14 +616,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"pages, mean {sum(page_kb) / max(1, len(page_kb)):.1f} KB); feeds mean "
             f"{sum(feed_kb) / len(feed_kb):.1f} KB (built in {time.perf_counter() - started:.1f} s)"
         )
+        site.start(routes)
         started = time.perf_counter()
-        prepared = prepare_inputs(site_feeds, routes, site.url)
+        prepared = prepare_inputs(site_feeds, site.url)
         print(
-            f"Inputs for the direct pass, as the poller builds them: "
+            f"Inputs for the direct pass, fetched and read as the poller does: "
             f"{sum(map(len, prepared.inputs.values())):,} articles "
             f"({time.perf_counter() - started:.1f} s)"
         )
-        site.start(routes)
 
         with tempfile.TemporaryDirectory(prefix="bench-feeds-") as tmp:
             engines = [
@@ -629,6 +642,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "(progress on stderr)"
                 )
                 load_before = os.getloadavg()[0]
+                asked_before = site.counts()
                 first = first_poll(
                     poll_engine, direct_engine, site.url, site_feeds, prepared, config, profiler
                 )
@@ -640,6 +654,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         sa.select(sa.func.count()).select_from(Feed)
                     ).scalar_one()
                 asked_first = site.counts()
+                asked_first.subtract(asked_before)
                 again = second_poll(poll_engine, site, config)
                 after_304 = archive_of(poll_engine)
             finally:
@@ -676,19 +691,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Load average {load_before:.2f} before, {load_after:.2f} after."
     )
     parse_all = sum(prepared.parse_s.values())
+    fetch_all = sum(prepared.fetch_s.values())
     print(
-        f"Measured apart, before the run (the same calls the poll makes): parse_feed of every "
-        f"feed {parse_all:.1f} s (full text {prepared.parse_s[True]:.1f} s, links only "
-        f"{prepared.parse_s[False]:.1f} s); article_from_page of every linked page "
-        f"{prepared.extract_s:.1f} s."
+        f"Measured apart, before the run (the same calls the poll makes): fetch every feed "
+        f"{prepared.fetch_s['feed']:.1f} s and every linked page {prepared.fetch_s['page']:.1f} s; "
+        f"parse_feed {parse_all:.1f} s (full-text feeds {prepared.parse_s[True]:.1f} s, "
+        f"link-only {prepared.parse_s[False]:.1f} s); article_from_page {prepared.extract_s:.1f} s."
     )
     extra = poll_all.seconds - direct_all.seconds
-    rest = extra - parse_all - prepared.extract_s
+    rest = extra - fetch_all - parse_all - prepared.extract_s
     print(
-        f"Poll minus direct: {extra:.1f} s; of it parsing and extraction "
-        f"{parse_all + prepared.extract_s:.1f} s, the rest (fetching, the server's answers, the "
-        f"poller's reads and writes) {rest:.1f} s, {1000 * rest / max(1, poll_all.articles):.1f} "
-        "ms an article."
+        f"Poll minus direct: {extra:.1f} s; of it fetching {fetch_all:.1f} s, parsing and "
+        f"extraction {parse_all + prepared.extract_s:.1f} s, the rest (the poller's own reads and "
+        f"writes, sessions) {rest:.1f} s, {1000 * rest / max(1, poll_all.articles):.1f} ms an "
+        "article."
     )
     print(
         f"\nSecond poll, a feed interval later: {again.feeds:,} feeds in {again.seconds:.2f} s "
