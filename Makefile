@@ -61,6 +61,7 @@ bench: install-test
 	$(BIN)/python benchmarks/claim_matching.py
 	$(BIN)/python benchmarks/matching.py
 	$(BIN)/python benchmarks/alerts.py
+	$(BIN)/python benchmarks/feeds.py
 	$(BIN)/python benchmarks/review_queue.py
 	$(BIN)/python benchmarks/export.py
 
