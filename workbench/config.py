@@ -44,6 +44,8 @@ class Settings:
     `webhook_backoff_s`: the wait after the first failed attempt; it doubles after each failure,
     up to `webhook_backoff_max_s`.
     `webhook_poll_s`: how often the delivery worker looks for new deliveries when idle.
+    `sign_off`: every verdict is a draft until a second editor approves it (an admin can switch
+    it on or off on the Newsroom page too; that choice, once made, wins over this default).
     `publisher_name`, `publisher_url`: the organisation that publishes the fact checks, named as
     the `author` of every exported ClaimReview.
     `public_url`: where the published fact checks live; a ClaimReview's `url` is this with
@@ -72,6 +74,7 @@ class Settings:
     feed_every_minutes: int = 15
     feed_max_entries: int = 50
     feed_poll_s: float = 5.0
+    sign_off: bool = False
     publisher_name: str = "Claim workbench"
     publisher_url: str = "http://127.0.0.1:5000/"
     public_url: str = "http://127.0.0.1:5000"
@@ -124,6 +127,7 @@ class Settings:
             ),
             feed_max_entries=int(env.get("WORKBENCH_FEED_MAX_ENTRIES", defaults.feed_max_entries)),
             feed_poll_s=float(env.get("WORKBENCH_FEED_POLL_S", defaults.feed_poll_s)),
+            sign_off=env.get("WORKBENCH_SIGN_OFF", "") in {"1", "true", "yes"},
             publisher_name=env.get("WORKBENCH_PUBLISHER_NAME", defaults.publisher_name),
             publisher_url=env.get("WORKBENCH_PUBLISHER_URL", defaults.publisher_url),
             public_url=env.get("WORKBENCH_PUBLIC_URL", defaults.public_url),

@@ -88,6 +88,30 @@ class ClaimStatus(StrEnum):
     NEW = "new"
     IN_REVIEW = "in_review"
     VERDICT = "verdict"
+    DISMISSED = "dismissed"  # set aside: not a claim, an opinion, not checkable, out of scope
+    RESOLVED = "resolved"  # a confirmed repeat: it carries its canonical claim's verdict
+
+
+# The statuses of claims that still wait for someone: the open queue.
+OPEN_STATUSES = (ClaimStatus.NEW, ClaimStatus.IN_REVIEW)
+
+
+class DismissReason(StrEnum):
+    """Why a claim was set aside. Stored as text, so that a reason can be added without a
+    migration (the splitter's own reasons for sentences that are not claims, for one)."""
+
+    NOT_A_CLAIM = "not_a_claim"
+    OPINION = "opinion"
+    NOT_CHECKABLE = "not_checkable"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+class VerdictState(StrEnum):
+    """Where a verdict stands when the newsroom wants a second editor to sign verdicts off."""
+
+    DRAFT = "draft"  # saved, awaiting a second editor's approval
+    SENT_BACK = "sent_back"  # the second editor sent it back with a note
+    APPROVED = "approved"  # published: exported, counted as checked, sent by webhooks
 
 
 class Verdict(StrEnum):
@@ -255,6 +279,7 @@ class Claim(SQLModel, table=True):
         sa.Index("ix_claim_assignee", "assignee_id"),
         sa.Index("ix_claim_status_assignee", "status", "assignee_id"),
         sa.Index("ix_claim_article_status", "article_id", "status"),
+        sa.Index("ix_claim_claimant", "claimant"),
         sa.CheckConstraint("start_offset >= 0 AND end_offset > start_offset", name="span"),
     )
 
@@ -280,6 +305,22 @@ class Claim(SQLModel, table=True):
     )
     verdict: Verdict | None = Field(default=None, sa_column=_enum_column(Verdict, nullable=True))
     verdict_summary: str | None = Field(default=None, sa_type=sa.Text)
+    verdict_state: VerdictState | None = Field(
+        default=None, sa_column=_enum_column(VerdictState, nullable=True)
+    )
+    verdict_by_id: int | None = _user_ref()
+    verdict_at: datetime | None = Field(default=None)
+    # Who approved the verdict and when: the review's publication date.
+    approved_by_id: int | None = _user_ref()
+    approved_at: datetime | None = Field(default=None)
+    sign_off_note: str | None = Field(default=None, sa_type=sa.Text)  # why it was sent back
+    dismiss_reason: str | None = Field(default=None, max_length=40)  # a DismissReason
+    # The status a claim had before it was dismissed or resolved as a repeat: undo restores it.
+    status_before: str | None = Field(default=None, max_length=20)
+    # Who made the claim (a person or organisation), as the sentence attributes it.
+    claimant: str | None = Field(default=None, max_length=200)
+    # The sentence as it was split, once an editor has corrected the claim's text.
+    original_text: str | None = Field(default=None, sa_type=sa.Text)
     external_id: str | None = Field(default=None, max_length=200, sa_column_kwargs={"unique": True})
     assignee_id: int | None = _user_ref()
     assigned_at: datetime | None = Field(default=None)
@@ -413,6 +454,18 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     delivered_at: datetime | None = Field(default=None)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class NewsroomSetting(SQLModel, table=True):
+    """A setting an admin switches on a page rather than in the environment (sign-off), kept
+    in the database so every server process sees the same value."""
+
+    __tablename__ = "newsroom_setting"
+
+    key: str = Field(primary_key=True, max_length=50)
+    value: str = Field(max_length=200)
+    updated_by_id: int | None = _user_ref()
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 class Alias(SQLModel, table=True):

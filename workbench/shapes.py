@@ -26,6 +26,7 @@ from workbench.models import (
     SuggestionKind,
     SuggestionState,
     Verdict,
+    VerdictState,
 )
 
 # Ids are 32-bit INTEGER columns on PostgreSQL (SQLite's are wider): a bigger number can name no
@@ -159,6 +160,12 @@ class Claim(ClaimRef):
     """A claim as the queue and every list show it; `version` is what a change must send back."""
 
     verdict_summary: str | None
+    verdict_state: VerdictState | None = Field(
+        description="draft or sent_back while a verdict awaits sign-off; approved once published."
+    )
+    approved_at: Time | None = Field(description="When the verdict was approved (published).")
+    dismiss_reason: str | None = Field(description="Why the claim was set aside, if it was.")
+    claimant: str | None = Field(description="Who made the claim: a person or organisation.")
     check_worthiness: float
     priority: float
     repeat_count: int
@@ -180,6 +187,10 @@ def _claim_fields(claim: models.Claim, article: models.Article) -> dict[str, Any
     return {
         **_claim_ref_fields(claim, article),
         "verdict_summary": claim.verdict_summary,
+        "verdict_state": claim.verdict_state.value if claim.verdict_state else None,
+        "approved_at": iso_time(claim.approved_at),
+        "dismiss_reason": claim.dismiss_reason,
+        "claimant": claim.claimant,
         "check_worthiness": claim.check_worthiness,
         "priority": claim.priority,
         "repeat_count": claim.repeat_count,

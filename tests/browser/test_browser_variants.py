@@ -244,6 +244,7 @@ def test_a_changed_fact_is_alerted_marked_and_confirmed_only_with_the_override(
             posts.append(request.url)
 
     page.on("request", sent)
+    page.wait_for_load_state()  # the shortcut's listener is attached by a deferred script
     page.keyboard.press("c")
     # The shortcut did press the button: the browser's check then puts the focus on the box.
     expect(override).to_be_focused()
@@ -290,6 +291,8 @@ def test_a_changed_fact_is_alerted_marked_and_confirmed_only_with_the_override(
     expect(card.locator(".changed-facts")).to_have_count(0)
     expect(card.locator("mark.changed")).to_have_count(0)
     expect(card.get_by_role("checkbox")).to_have_count(0)
+    # Shortcuts work once workbench.js (deferred) has run: the page seen is not yet enough.
+    page.wait_for_load_state()
     page.keyboard.press("c")
     expect(page.locator("#flashes .flash.success")).to_have_text(
         "Confirmed: the two claims are now in one cluster."

@@ -136,7 +136,13 @@ def test_counts_are_capped_and_split_by_status(session: Session, users: dict[str
     assert count_claims(session, ClaimFilters()) == 12
     assert count_claims(session, ClaimFilters(), cap=5) == 6  # "more than 5"
     counts = status_counts(session, ClaimFilters())
-    assert counts == {ClaimStatus.NEW: 11, ClaimStatus.IN_REVIEW: 1, ClaimStatus.VERDICT: 0}
+    assert counts == {
+        ClaimStatus.NEW: 11,
+        ClaimStatus.IN_REVIEW: 1,
+        ClaimStatus.VERDICT: 0,
+        ClaimStatus.DISMISSED: 0,
+        ClaimStatus.RESOLVED: 0,
+    }
 
 
 def test_neighbours_follow_the_filtered_queue(session: Session) -> None:
@@ -255,6 +261,8 @@ def test_a_common_word_filter_gives_the_same_page_by_either_plan(
         ClaimStatus.NEW: 8,
         ClaimStatus.IN_REVIEW: 0,
         ClaimStatus.VERDICT: 0,
+        ClaimStatus.DISMISSED: 0,
+        ClaimStatus.RESOLVED: 0,
     }
 
 

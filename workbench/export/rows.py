@@ -46,6 +46,10 @@ _COLUMNS = (
     _raw_text(Claim.status),
     _raw_text(Claim.verdict),
     Claim.verdict_summary,
+    _raw_text(Claim.verdict_state),
+    _raw_time(Claim.approved_at),
+    Claim.dismiss_reason,
+    Claim.claimant,
     Claim.cluster_id,
     Claim.assignee_id,
     Claim.updated_by_id,
@@ -111,6 +115,10 @@ class ExportRow:
         "status",
         "verdict",
         "verdict_summary",
+        "verdict_state",
+        "approved_at",
+        "dismiss_reason",
+        "claimant",
         "cluster_id",
         "assignee_id",
         "updated_by_id",
@@ -139,6 +147,10 @@ class ExportRow:
     status: str  # a ClaimStatus value
     verdict: str | None  # a Verdict value
     verdict_summary: str | None
+    verdict_state: str | None  # a VerdictState value
+    approved_at: Time | None
+    dismiss_reason: str | None
+    claimant: str | None
     cluster_id: int | None
     assignee_id: int | None
     updated_by_id: int | None
@@ -171,6 +183,10 @@ class ExportRow:
             self.status,
             self.verdict,
             self.verdict_summary,
+            self.verdict_state,
+            approved_at,
+            self.dismiss_reason,
+            self.claimant,
             self.cluster_id,
             self.assignee_id,
             self.updated_by_id,
@@ -189,6 +205,7 @@ class ExportRow:
         self.created_at = iso_time(created_at)  # type: ignore[assignment]
         self.updated_at = iso_time(updated_at)  # type: ignore[assignment]
         self.published_at = iso_time(published_at)
+        self.approved_at = iso_time(approved_at)
         self.evidence = _NO_EVIDENCE
         self.canonical_claim_id = None
         self.inherited_verdict = None
