@@ -151,7 +151,11 @@ def _claim_ref_fields(claim: models.Claim, article: models.Article) -> dict[str,
         "external_id": claim.external_id,
         "text": claim.text,
         "status": claim.status.value,
-        "verdict": claim.verdict.value if claim.verdict else None,
+        # Only a published (approved) verdict leaves in the short shape that alerts and
+        # webhooks carry; the longer Claim shape says what the claim holds, with its state.
+        "verdict": claim.verdict.value
+        if claim.verdict and claim.verdict_state == models.VerdictState.APPROVED
+        else None,
         "article": ArticleRef.of(article),
     }
 
@@ -186,6 +190,7 @@ class Claim(ClaimRef):
 def _claim_fields(claim: models.Claim, article: models.Article) -> dict[str, Any]:
     return {
         **_claim_ref_fields(claim, article),
+        "verdict": claim.verdict.value if claim.verdict else None,
         "verdict_summary": claim.verdict_summary,
         "verdict_state": claim.verdict_state.value if claim.verdict_state else None,
         "approved_at": iso_time(claim.approved_at),

@@ -333,11 +333,20 @@ def test_editor_reviews_a_claim_from_the_queue_with_the_keyboard(
     assert added["stance"] == "conflicts"
     assert added["source"] == "Transit authority punctuality report"
     assert added["note"] == "The transit authority's own count disagrees."
-    assert _changes(cells[3][3]) == {"status": "in_review", "verdict": "–", "verdict_summary": "–"}
+    # The verdict's sign-off state is audited too (issue 14).
+    assert _changes(cells[3][3]) == {
+        "status": "in_review",
+        "verdict": "–",
+        "verdict_summary": "–",
+        "verdict_state": "–",
+        "sign_off_note": "–",
+    }
     assert _changes(cells[3][4]) == {
         "status": "verdict",
         "verdict": "refuted",
         "verdict_summary": summary,
+        "verdict_state": "approved",
+        "sign_off_note": "–",
     }
 
     # Back in the queue the claim shows its verdict and who has it.
@@ -395,12 +404,16 @@ def test_a_stale_verdict_is_refused_keeps_the_input_and_saves_after_a_reload(
     expect(second.locator(".assignment")).to_contain_text("Taken by editor")
     second.locator("#v-verdict").select_option("mixed")
     second.locator("#v-summary").fill(summary)
+    # The first editor holds the claim now: the verdict is theirs unless it is taken over
+    # (issue 14), which the second editor says by ticking the box.
+    second.get_by_label("Take the claim over from editor").check()
     second.get_by_role("button", name="Save verdict").click()
     expect(second.locator("#flashes .flash.success")).to_have_text("Verdict saved.")
     expect(second.locator("section#verdict .badge.verdict-mixed")).to_have_text("mixed")
     claim = _claim(engine, claim_id)
     assert (claim.verdict, claim.verdict_summary) == (Verdict.MIXED, summary)
     assert claim.updated_by_id == second_editor and claim.version == 3
+    assert claim.assignee_id == second_editor
 
 
 def test_hostile_text_is_shown_as_text(

@@ -29,6 +29,7 @@ from workbench.models import (
     DuplicateSuggestion,
     SuggestionState,
     Verdict,
+    VerdictState,
 )
 from workbench.review import duplicates
 
@@ -191,6 +192,7 @@ def test_confirm_joins_a_cluster_with_a_verdict_and_inherits_it(
     cluster = duplicates.confirm(session, _suggest(session, b, a), users["editor"])
     canonical = _claim(session, a)
     canonical.verdict = Verdict.REFUTED
+    canonical.verdict_state = VerdictState.APPROVED  # a published verdict
     session.add(canonical)
     session.commit()
 
@@ -208,6 +210,7 @@ def test_confirm_joins_a_cluster_with_a_verdict_and_inherits_it(
     # A claim with its own verdict keeps it when it joins.
     checked = _claim(session, d)
     checked.verdict = Verdict.SUPPORTED
+    checked.verdict_state = VerdictState.APPROVED  # a published verdict
     session.add(checked)
     session.commit()
     duplicates.confirm(session, _suggest(session, d, a), users["editor"])
@@ -227,6 +230,7 @@ def test_a_cluster_with_a_verdict_wins_a_merge_over_an_older_one(
     assert older.id is not None and newer.id is not None and older.id < newer.id
     checked = _claim(session, c)
     checked.verdict = Verdict.MIXED
+    checked.verdict_state = VerdictState.APPROVED  # a published verdict
     session.add(checked)
     session.commit()
 
@@ -849,6 +853,7 @@ def test_api_shows_a_claims_own_verdict(
     with committed(engine) as db:
         claim = _claim(db, archive.old)
         claim.verdict = Verdict.SUPPORTED
+        claim.verdict_state = VerdictState.APPROVED  # a published verdict
         db.add(claim)
         db.commit()
     results = _api(viewer, q=FIRST[0]).get_json()["results"]

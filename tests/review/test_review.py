@@ -69,12 +69,20 @@ def test_verdict_and_reopen_keep_a_before_and_after_in_the_history(
     assert claim.verdict_summary is None
 
     entries = review.claim_history(session, claim_id)
-    assert [e.event.action for e in entries] == ["claim.verdict", "claim.reopen"]
+    # Saving a verdict on a claim nobody holds takes it first (issue 14), in the history too.
+    assert [e.event.action for e in entries] == ["claim.take", "claim.verdict", "claim.reopen"]
     assert all(e.actor == "editor" for e in entries)
-    verdict_event = entries[0].event
-    assert verdict_event.before == {"status": "new", "verdict": None, "verdict_summary": None}
+    verdict_event = entries[1].event
+    assert verdict_event.before == {
+        "status": "in_review",
+        "verdict": None,
+        "verdict_summary": None,
+        "verdict_state": None,
+        "sign_off_note": None,
+    }
     assert verdict_event.after["verdict"] == "refuted"
-    assert entries[1].event.before["verdict"] == "refuted"
+    assert verdict_event.after["verdict_state"] == "approved"
+    assert entries[2].event.before["verdict"] == "refuted"
 
 
 @pytest.mark.parametrize(

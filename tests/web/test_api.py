@@ -17,8 +17,9 @@ from sqlmodel import Session, select
 
 from workbench import export
 from workbench.accounts import tokens
+from workbench.accounts import users as accounts
 from workbench.db import write_session
-from workbench.models import Alert, AlertKind, Claim, User
+from workbench.models import Alert, AlertKind, Claim, Role, User
 from workbench.review import verdicts as review
 from workbench.review.filter_args import filters_from_args
 from workbench.review.queue import ClaimFilters, list_claims
@@ -77,7 +78,20 @@ def data(session: Session, users: dict[str, int]) -> dict[str, int]:
         session, repeat.id, users["editor"], 1, stance="context", source_id=source.id
     )
     session.commit()
+    # Two draft verdicts awaiting sign-off (issue 14), by an editor who is neither the API's
+    # editor nor its admin, so either may approve one and send the other back.
+    author = accounts.create_user(session, "author", "correct horse battery", Role.EDITOR).id
+    drafts = []
+    for text in ("Bread costs more than last year", "Rents doubled in ten years"):
+        claim = add_claim(session, second, text, priority=0.05)
+        review.set_verdict(
+            session, claim.id, author, claim.version, "mixed", "Partly.", sign_off=True
+        )
+        drafts.append(claim.id)
+    session.commit()
     ids = {
+        "draft": drafts[0],
+        "draft_back": drafts[1],
         "first": first.id,
         "second": second.id,
         "checked": checked.id,
@@ -171,6 +185,8 @@ WRITES = [
     ("POST", "/api/claims/{plain}/take", {"version": 1}),
     ("POST", "/api/claims/{plain}/verdict", {"version": 1, "verdict": "mixed", "summary": "H."}),
     ("POST", "/api/claims/{checked}/reopen", {"version": 2}),
+    ("POST", "/api/claims/{draft}/approve", {"version": 2}),
+    ("POST", "/api/claims/{draft_back}/send-back", {"version": 2, "note": "Name the survey."}),
     ("POST", "/api/claims/{plain}/evidence", {"version": 1, "stance": "supports", "source_id": 1}),
     ("PATCH", "/api/claims/{repeat}/evidence/{evidence}", {"version": 2, "stance": "supports"}),
     ("DELETE", "/api/claims/{repeat}/evidence/{evidence}?version=2", None),

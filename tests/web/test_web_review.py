@@ -178,11 +178,14 @@ def test_history_page_lists_changes_with_who_and_before_after(
     editor: FlaskClient, session: Session, claim_id: int, users: dict[str, int]
 ) -> None:
     review.take(session, claim_id, users["editor"], 1)
-    review.set_verdict(session, claim_id, users["admin"], 2, "supported", "Confirmed.")
+    # The editor holds it: the admin's verdict takes it over (issue 14), shown as a take.
+    review.set_verdict(
+        session, claim_id, users["admin"], 2, "supported", "Confirmed.", take_over=True
+    )
     session.commit()
     page = editor.get(f"/claims/{claim_id}/history").get_data(as_text=True)
     rows = re.findall(r"<tr>\s*<td>[\d: -]+</td>\s*<td>(\w+)</td>\s*<td>([\w.]+)</td>", page)
-    assert rows == [("editor", "claim.take"), ("admin", "claim.verdict")]
+    assert rows == [("editor", "claim.take"), ("admin", "claim.take"), ("admin", "claim.verdict")]
     assert "Confirmed." in page
     assert editor.get("/claims/999999/history").status_code == 404
 

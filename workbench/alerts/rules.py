@@ -24,6 +24,16 @@ version are left alone, because whether it repeats the checked claim exactly is 
 call. Verdict alerts are keyed `verdict:<claim id>:<verdict>`: a claim hears once about each
 verdict a claim reaches, and again only if that verdict changes.
 
+"Checked" means an approved verdict, everywhere here: a draft or a verdict sent back (sign-off,
+see review.verdicts) is read as no verdict (`published`), so it never raises `previously_checked`,
+is never inherited and never reaches a webhook. The verdict rule runs when a verdict is approved.
+
+Holders of repeats: a cluster member someone holds (a confirmed repeat keeps its holder) hears of
+every change to the verdict it carries, keyed `follow:<canonical id>:v<version>`: each approved
+verdict, and each time it is taken back (`raise_for_withdrawn`, from `review.reopen`, or a
+published verdict replaced by a draft), as `verdict_reached` with no verdict and a note that says
+so. Members nobody holds keep the once-per-verdict key.
+
 Every alert is unique on (claim, match key), inserted with ON CONFLICT DO NOTHING, so an alert is
 never raised twice, however often or concurrently a rule fires. In the same transaction each new
 alert gets one outbox row per active webhook (see delivery.py), so no alert is ever committed
@@ -61,6 +71,7 @@ from workbench.models import (
     SuggestionState,
     User,
     Verdict,
+    VerdictState,
     Webhook,
     utcnow,
 )
@@ -104,15 +115,46 @@ def _targets(session: Session, ids: Iterable[int]) -> dict[int, _Target]:
         return {}
     canonical = aliased(Claim)
     rows = session.execute(
-        sa.select(Claim.id, Claim.status, Claim.verdict, Claim.cluster_id, canonical.verdict)
+        sa.select(
+            Claim.id,
+            Claim.status,
+            published(Claim),
+            Claim.cluster_id,
+            published(canonical),
+        )
         .outerjoin(Cluster, Claim.cluster_id == Cluster.id)
         .outerjoin(canonical, canonical.id == Cluster.canonical_claim_id)
         .where(Claim.id.in_(wanted))
     ).all()
     return {
-        claim_id: _Target(claim_id, ClaimStatus(status), own or inherited, cluster_id)
+        claim_id: _Target(
+            claim_id, ClaimStatus(status), _verdict(own) or _verdict(inherited), cluster_id
+        )
         for claim_id, status, own, cluster_id, inherited in rows
     }
+
+
+def published(claim: Any) -> sa.ColumnElement[Any]:
+    """The claim's verdict if it is approved, else NULL: the one column that says "checked".
+    A draft or sent-back verdict is never a published one."""
+    return sa.case((claim.verdict_state == VerdictState.APPROVED.value, claim.verdict), else_=None)
+
+
+def is_published(claim: Claim) -> bool:
+    return claim.verdict is not None and claim.verdict_state == VerdictState.APPROVED
+
+
+def _unpublished(claim: Any) -> sa.ColumnElement[bool]:
+    """No approved verdict of its own (none, or a draft, or one sent back)."""
+    return sa.or_(
+        claim.verdict.is_(None),
+        claim.verdict_state.is_(None),
+        claim.verdict_state != VerdictState.APPROVED.value,
+    )
+
+
+def _verdict(value: Any) -> Verdict | None:
+    return Verdict(value) if value is not None else None
 
 
 def raise_for_suggestions(session: Session, suggestions: Sequence[Any]) -> list[int]:
@@ -175,13 +217,16 @@ def raise_for_confirm(
     canonical = (
         session.get(Claim, cluster.canonical_claim_id) if cluster.canonical_claim_id else None
     )
-    if canonical is None or canonical.verdict is None:
+    if canonical is None or not is_published(canonical):
         return []
     ids = sorted(set(moved) - {canonical.id})
     if not ids:
         return []
-    own = dict(session.execute(sa.select(Claim.id, Claim.verdict).where(Claim.id.in_(ids))).all())
+    own = dict(
+        session.execute(sa.select(Claim.id, published(Claim)).where(Claim.id.in_(ids))).all()
+    )
     verdict = canonical.verdict
+    assert verdict is not None
     rows = [
         {
             "kind": AlertKind.VERDICT_REACHED,
@@ -202,20 +247,23 @@ def raise_for_confirm(
 
 
 def raise_for_verdict(session: Session, claim: Claim) -> list[int]:
-    """After a verdict on `claim`: tell its cluster's pending members (see the module docstring)."""
+    """After a verdict on `claim` is approved: tell its cluster's pending members (see the
+    module docstring). A draft tells no one."""
     verdict = claim.verdict
-    if verdict is None:
+    if verdict is None or not is_published(claim):
         return []
     members: list[int] = []
+    held: dict[int, int] = {}
     cluster = session.get(Cluster, claim.cluster_id) if claim.cluster_id else None
     if cluster is not None and cluster.canonical_claim_id == claim.id:
-        members = list(
-            session.exec(
-                select(Claim.id).where(
-                    Claim.cluster_id == cluster.id, Claim.id != claim.id, Claim.verdict.is_(None)
-                )
-            ).all()
-        )
+        for member, holder in session.execute(
+            sa.select(Claim.id, Claim.assignee_id).where(
+                Claim.cluster_id == cluster.id, Claim.id != claim.id, _unpublished(Claim)
+            )
+        ).all():
+            members.append(member)
+            if holder is not None:
+                held[member] = holder
     in_cluster = (
         set(session.exec(select(Claim.id).where(Claim.cluster_id == cluster.id)).all())
         if cluster is not None
@@ -246,23 +294,26 @@ def raise_for_verdict(session: Session, claim: Claim) -> list[int]:
     if suggested:
         with_verdict = set(
             session.exec(
-                select(Claim.id).where(Claim.id.in_(suggested), Claim.verdict.is_not(None))
+                select(Claim.id).where(Claim.id.in_(suggested), sa.not_(_unpublished(Claim)))
             ).all()
         )
         suggested = {i: s for i, s in suggested.items() if i not in with_verdict}
 
     key = _verdict_key(claim.id, verdict)
+    names = _usernames(session, set(held.values()))
     rows = [
         {
             "kind": AlertKind.VERDICT_REACHED,
             "claim_id": member,
             "matched_claim_id": claim.id,
-            "match_key": key,
+            # A member someone holds hears of every change to the verdict it carries.
+            "match_key": _follow_key(claim) if member in held else key,
             "score": None,
             "verdict": verdict,
             "note": (
                 f"Claim #{claim.id}, the checked claim of this claim's cluster, got the verdict "
                 f"{verdict.value}; this claim now shows it as inherited."
+                + _held_note(names, held.get(member))
             ),
         }
         for member in sorted(members)
@@ -284,8 +335,63 @@ def raise_for_verdict(session: Session, claim: Claim) -> list[int]:
     return _add(session, rows)
 
 
+def raise_for_withdrawn(session: Session, claim: Claim) -> list[int]:
+    """After `claim`'s published verdict is taken back (reopened, or replaced by a draft that
+    awaits sign-off): the members of its cluster that someone holds now show no verdict, and
+    their holders are told. Members nobody holds follow silently (the verdict is read, never
+    copied), and hear again when a verdict is published."""
+    cluster = session.get(Cluster, claim.cluster_id) if claim.cluster_id else None
+    if cluster is None or cluster.canonical_claim_id != claim.id:
+        return []
+    held = dict(
+        session.execute(
+            sa.select(Claim.id, Claim.assignee_id).where(
+                Claim.cluster_id == cluster.id,
+                Claim.id != claim.id,
+                Claim.assignee_id.is_not(None),
+                _unpublished(Claim),
+            )
+        ).all()
+    )
+    names = _usernames(session, set(held.values()))
+    rows = [
+        {
+            "kind": AlertKind.VERDICT_REACHED,
+            "claim_id": member,
+            "matched_claim_id": claim.id,
+            "match_key": _follow_key(claim),
+            "score": None,
+            "verdict": None,
+            "note": (
+                f"The verdict of claim #{claim.id}, which this claim repeats, was taken back; "
+                "this claim shows no verdict until it has one again." + _held_note(names, holder)
+            ),
+        }
+        for member, holder in sorted(held.items())
+    ]
+    return _add(session, rows)
+
+
 def _verdict_key(claim_id: int | None, verdict: Verdict) -> str:
     return f"verdict:{claim_id}:{verdict.value}"
+
+
+def _follow_key(claim: Claim) -> str:
+    """Unique to each change of the canonical claim (its version moves with every change), so a
+    member's holder hears of each one: a verdict, its withdrawal, the same verdict again."""
+    return f"follow:{claim.id}:v{claim.version}"
+
+
+def _usernames(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(sa.select(User.id, User.username).where(User.id.in_(ids))).all())
+
+
+def _held_note(names: dict[int, str], holder: int | None) -> str:
+    if holder is None:
+        return ""
+    return f" {names.get(holder, 'Someone')} holds this claim."
 
 
 def _add(session: Session, rows: list[dict[str, Any]]) -> list[int]:

@@ -294,7 +294,12 @@ _EVIDENCE = (
 )
 _CANONICAL = aliased(Claim)
 _CLUSTERS = (
-    sa.select(Cluster.id, Cluster.canonical_claim_id, _raw_text(_CANONICAL.verdict))
+    sa.select(
+        Cluster.id,
+        Cluster.canonical_claim_id,
+        # Only an approved verdict is inherited: a draft is nobody's verdict yet.
+        sa.case((_CANONICAL.verdict_state == "approved", _raw_text(_CANONICAL.verdict))),
+    )
     .outerjoin(_CANONICAL, _CANONICAL.id == Cluster.canonical_claim_id)
     .where(Cluster.id.in_(_IDS))
 )
@@ -355,9 +360,10 @@ def _add_clusters(session: Session, rows: list[ExportRow]) -> None:
         if row.cluster_id not in clusters:
             continue
         row.canonical_claim_id, verdict = clusters[row.cluster_id]
-        # The same rule as duplicates.effective_verdict: only a claim without its own verdict
-        # inherits, and never from itself.
-        if row.verdict is None and row.canonical_claim_id not in (None, row.id):
+        # The same rule as duplicates.effective_verdict: only a claim without its own approved
+        # verdict inherits, and never from itself.
+        own = row.verdict if row.verdict_state == "approved" else None
+        if own is None and row.canonical_claim_id not in (None, row.id):
             row.inherited_verdict = verdict
 
 

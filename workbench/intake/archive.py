@@ -186,6 +186,8 @@ def _store(session: Session, records: list[ArchivedClaim], aliases: AliasTable) 
                     "repeat_count": 0,
                     "status": status.value,
                     "verdict": record.verdict.value if record.verdict else None,
+                    # An archive's verdicts were published by the newsroom that checked them.
+                    "verdict_state": "approved" if record.verdict else None,
                     "external_id": record.external_id,
                     "version": 1,
                     "created_at": now,

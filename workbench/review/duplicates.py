@@ -1,7 +1,9 @@
 """What an editor does with a duplicate suggestion: confirm it, reject it, or undo a confirmation.
 
 Confirmed duplicates form a cluster with one canonical claim; a claim in a cluster shows the
-canonical claim's verdict as inherited until it gets its own. Every change is an AuditEvent whose
+canonical claim's approved verdict as inherited until it gets its own. Confirming resolves the
+repeat: a claim still open becomes `resolved` ("repeat of #N") and leaves the queue; undo puts
+back the status it had. Every change is an AuditEvent whose
 `before` holds what undo needs, so a merge can be taken back exactly.
 """
 
@@ -21,9 +23,11 @@ from workbench.matching.aliases import load_aliases
 from workbench.matching.facts import FactComparison, compare_texts
 from workbench.matching.similar import SUGGESTION_METHOD, Suggested
 from workbench.models import (
+    OPEN_STATUSES,
     Article,
     AuditEvent,
     Claim,
+    ClaimStatus,
     Cluster,
     DuplicateSuggestion,
     SuggestionKind,
@@ -131,6 +135,7 @@ def confirm(
         moved[str(member.id)] = member.cluster_id
         _move(session, member, target.id)
     emptied = _delete_empty_clusters(session, {c for c in moved.values() if c is not None}, target)
+    resolved = _resolve(session, target, [int(i) for i in moved], actor_id)
 
     _decide(session, suggestion, SuggestionState.CONFIRMED, actor_id)
     record(
@@ -139,13 +144,73 @@ def confirm(
         "duplicate.confirm",
         "suggestion",
         suggestion.id,
-        before={"state": "pending", "clusters": moved, "deleted_clusters": emptied},
+        before={
+            "state": "pending",
+            "clusters": moved,
+            "deleted_clusters": emptied,
+            "resolved": resolved,
+        },
         after={"state": "confirmed", "cluster": target.id}
         | ({"override": f"variant confirmed although {changed}"} if changed else {}),
     )
     alert_rules.raise_for_confirm(session, target, [int(i) for i in moved], suggestion.score)
     session.flush()
     return target
+
+
+def _resolve(
+    session: Session, cluster: Cluster, moved: list[int], actor_id: int | None
+) -> dict[str, str]:
+    """The claims that joined the cluster as repeats and were still open leave the queue:
+    resolved, "repeat of #N", carrying the canonical claim's published verdict. Returns each
+    one's status before, which undo puts back.
+
+    The canonical claim stays as it is (it is the one to check). So does a claim with a
+    verdict of its own (it was checked on its own; its verdict stays its own) and a dismissed
+    one. Whoever held a resolved claim keeps it: they are told when the verdict it carries
+    changes (alerts.rules)."""
+    resolved: dict[str, str] = {}
+    for claim_id in moved:
+        claim = session.get(Claim, claim_id)
+        if claim is None or claim.id == cluster.canonical_claim_id:
+            continue
+        if claim.status not in OPEN_STATUSES:
+            continue
+        before = claim.status.value
+        claim.status_before = before
+        claim.status = ClaimStatus.RESOLVED
+        session.add(claim)
+        record(
+            session,
+            actor_id,
+            "claim.resolve",
+            "claim",
+            claim.id,
+            before={"status": before},
+            after={"status": "resolved", "repeat_of": cluster.canonical_claim_id},
+        )
+        resolved[str(claim.id)] = before
+    return resolved
+
+
+def _unresolve(session: Session, resolved: dict[str, str], actor_id: int | None) -> None:
+    """Undo's half of `_resolve`: each claim is open again with the status it had."""
+    for claim_id, before in resolved.items():
+        claim = session.get(Claim, int(claim_id))
+        if claim is None or claim.status != ClaimStatus.RESOLVED:
+            continue  # changed since by someone else: their change stands
+        claim.status = ClaimStatus(claim.status_before or before)
+        claim.status_before = None
+        session.add(claim)
+        record(
+            session,
+            actor_id,
+            "claim.unresolve",
+            "claim",
+            claim.id,
+            before={"status": "resolved"},
+            after={"status": claim.status.value},
+        )
 
 
 def _move(session: Session, claim: Claim, cluster_id: int | None) -> None:
@@ -188,7 +253,7 @@ def _has_verdict(session: Session, cluster: Cluster) -> bool:
     if cluster.canonical_claim_id is None:
         return False
     canonical = session.get(Claim, cluster.canonical_claim_id)
-    return canonical is not None and canonical.verdict is not None
+    return canonical is not None and alert_rules.is_published(canonical)
 
 
 def _members_to_move(session: Session, target: Cluster, *claims: Claim) -> list[Claim]:
@@ -262,6 +327,7 @@ def undo(session: Session, suggestion_id: int, actor_id: int | None) -> Duplicat
                 f"(suggestion {', '.join(f'#{i}' for i in later)})."
             )
         _reverse_moves(session, decision.before or {})
+        _unresolve(session, (decision.before or {}).get("resolved") or {}, actor_id)
     _decide(session, suggestion, SuggestionState.PENDING, None)
     record(
         session,
@@ -350,19 +416,23 @@ def _reverse_moves(session: Session, before: dict) -> None:
 class EffectiveVerdict:
     verdict: Verdict | None
     inherited_from: Claim | None  # the canonical claim whose verdict this claim shows
+    repeat_of: Claim | None = None  # the canonical claim of its cluster, when not itself
 
 
 def effective_verdict(session: Session, claim: Claim) -> EffectiveVerdict:
-    """The claim's own verdict, or its cluster's (marked as inherited)."""
-    if claim.verdict is not None or claim.cluster_id is None:
-        return EffectiveVerdict(claim.verdict, None)
-    cluster = session.get(Cluster, claim.cluster_id)
-    if cluster is None or cluster.canonical_claim_id in (None, claim.id):
-        return EffectiveVerdict(None, None)
-    canonical = session.get(Claim, cluster.canonical_claim_id)
-    if canonical is None or canonical.verdict is None:
-        return EffectiveVerdict(None, None)
-    return EffectiveVerdict(canonical.verdict, canonical)
+    """The verdict the claim shows: its own once approved; else, in a cluster, the canonical
+    claim's approved verdict, marked as inherited. A draft or sent-back verdict is nobody's:
+    it is not shown as checked, on the claim or on its repeats."""
+    canonical = None
+    if claim.cluster_id is not None:
+        cluster = session.get(Cluster, claim.cluster_id)
+        if cluster is not None and cluster.canonical_claim_id not in (None, claim.id):
+            canonical = session.get(Claim, cluster.canonical_claim_id)
+    if alert_rules.is_published(claim):
+        return EffectiveVerdict(claim.verdict, None, canonical)
+    if canonical is None or not alert_rules.is_published(canonical):
+        return EffectiveVerdict(None, None, canonical)
+    return EffectiveVerdict(canonical.verdict, canonical, canonical)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from workbench.models import (
     Stance,
     User,
     Verdict,
+    VerdictState,
     utcnow,
 )
 
@@ -157,6 +158,38 @@ def release(session: Session, claim_id: int, actor_id: int, version: int | None)
 
 
 # --- Verdicts ------------------------------------------------------------------------------------
+#
+# Who may give a verdict: the person who holds the claim. Saving a verdict on a claim nobody holds
+# takes it for the saver first (a `claim.take` in the history); while someone else holds it, the
+# save is refused unless the editor says they take it over.
+#
+# Sign-off (a newsroom setting, see newsroom.py): when it is on, a saved verdict is a draft. The
+# claim stays in review ("awaiting sign-off") until a second editor, not the verdict's author,
+# approves it (the claim then has status `verdict`) or sends it back with a note (in review
+# again, the note shown to the author). When it is off, saving a verdict approves it at once,
+# with the saver as its approver. Only an approved verdict is a published one: it alone counts
+# as checked for alerts, is inherited by repeats, is exported as ClaimReview and sent by
+# webhooks. A claim's status is `verdict` exactly when its verdict is approved.
+
+VERDICT_FIELDS = (
+    "status",
+    "verdict",
+    "verdict_summary",
+    "verdict_state",
+    "sign_off_note",
+)
+
+
+class HeldByAnother(ReviewError):
+    """Someone else holds the claim; a verdict is theirs to give unless the editor takes over."""
+
+    code = "held_by_another"
+
+
+class SignOffRefused(ReviewError):
+    """The sign-off step cannot be taken: nothing awaits it, or the editor wrote the verdict."""
+
+    code = "sign_off_refused"
 
 
 def set_verdict(
@@ -166,7 +199,12 @@ def set_verdict(
     version: int | None,
     verdict: Verdict | str,
     summary: str,
+    *,
+    take_over: bool = False,
+    sign_off: bool = False,
 ) -> Claim:
+    """Give the claim a verdict: approved at once, or (with `sign_off`) a draft that awaits a
+    second editor. The saver must hold the claim; see the section's comment."""
     try:
         verdict = Verdict(verdict)
     except ValueError:
@@ -178,11 +216,32 @@ def set_verdict(
     if len(summary) > SUMMARY_MAX:
         raise ReviewError(f"Keep the summary under {SUMMARY_MAX:,} characters.")
     claim = _editable(session, claim_id, version)
-    names = ("status", "verdict", "verdict_summary")
-    before = _snapshot(claim, *names)
+    if claim.status == ClaimStatus.RESOLVED:
+        raise ReviewError(
+            "This claim is a confirmed repeat and carries the verdict of the claim it repeats. "
+            "To check it on its own, undo the confirmation first."
+        )
+    if claim.status == ClaimStatus.DISMISSED:
+        raise ReviewError("This claim was set aside; restore it before giving it a verdict.")
+    _hold_for_verdict(session, claim, actor_id, take_over)
+    was_published = claim.verdict_state == VerdictState.APPROVED
+    before = _snapshot(claim, *VERDICT_FIELDS)
+    now = utcnow()
     claim.verdict = verdict
     claim.verdict_summary = summary
-    claim.status = ClaimStatus.VERDICT
+    claim.verdict_by_id = actor_id
+    claim.verdict_at = now
+    claim.sign_off_note = None
+    if sign_off:
+        claim.verdict_state = VerdictState.DRAFT
+        claim.approved_by_id = None
+        claim.approved_at = None
+        claim.status = ClaimStatus.IN_REVIEW
+    else:
+        claim.verdict_state = VerdictState.APPROVED
+        claim.approved_by_id = actor_id
+        claim.approved_at = now
+        claim.status = ClaimStatus.VERDICT
     record(
         session,
         actor_id,
@@ -190,21 +249,120 @@ def set_verdict(
         "claim",
         claim.id,
         before=before,
-        after=_snapshot(claim, *names),
+        after=_snapshot(claim, *VERDICT_FIELDS),
+    )
+    if sign_off:
+        if was_published:
+            # The published verdict is replaced by a draft: until it is approved, the claim and
+            # its repeats show none.
+            alert_rules.raise_for_withdrawn(session, claim)
+    else:
+        alert_rules.raise_for_verdict(session, claim)
+    return _save(session, claim, actor_id)
+
+
+def _hold_for_verdict(session: Session, claim: Claim, actor_id: int, take_over: bool) -> None:
+    """The saver must hold the claim: take it if nobody does, or over if they say so."""
+    if claim.assignee_id == actor_id:
+        return
+    if claim.assignee_id is not None and not take_over:
+        holder = session.get(User, claim.assignee_id)
+        name = holder.username if holder else "another editor"
+        raise HeldByAnother(
+            f"{name} holds this claim, so the verdict is theirs to give. Tick “take over” to "
+            "take the claim from them and save your verdict, or ask them first."
+        )
+    before = _snapshot(claim, "assignee_id", "status")
+    claim.assignee_id = actor_id
+    claim.assigned_at = utcnow()
+    if claim.status == ClaimStatus.NEW:
+        claim.status = ClaimStatus.IN_REVIEW
+    record(
+        session,
+        actor_id,
+        "claim.take",
+        "claim",
+        claim.id,
+        before=before,
+        after=_snapshot(claim, "assignee_id", "status") | {"with_verdict": True},
+    )
+
+
+def _awaiting_sign_off(
+    session: Session, claim_id: int, actor_id: int, version: int | None
+) -> Claim:
+    claim = _editable(session, claim_id, version)
+    if claim.verdict_state != VerdictState.DRAFT or claim.status != ClaimStatus.IN_REVIEW:
+        raise SignOffRefused("This claim has no verdict awaiting sign-off; reload the claim.")
+    if claim.verdict_by_id == actor_id:
+        raise SignOffRefused(
+            "A verdict is signed off by a second editor, not by its author; ask another editor "
+            "to approve it or send it back."
+        )
+    return claim
+
+
+def approve(session: Session, claim_id: int, actor_id: int, version: int | None) -> Claim:
+    """A second editor signs the draft verdict off: it is published (status `verdict`), and the
+    claims that repeat it hear of it."""
+    claim = _awaiting_sign_off(session, claim_id, actor_id, version)
+    before = _snapshot(claim, *VERDICT_FIELDS)
+    claim.verdict_state = VerdictState.APPROVED
+    claim.approved_by_id = actor_id
+    claim.approved_at = utcnow()
+    claim.status = ClaimStatus.VERDICT
+    record(
+        session,
+        actor_id,
+        "claim.approve",
+        "claim",
+        claim.id,
+        before=before,
+        after=_snapshot(claim, *VERDICT_FIELDS),
     )
     alert_rules.raise_for_verdict(session, claim)
     return _save(session, claim, actor_id)
 
 
+def send_back(
+    session: Session, claim_id: int, actor_id: int, version: int | None, note: str
+) -> Claim:
+    """A second editor sends the draft verdict back to its author with a note: the claim stays
+    in review, the draft kept for the author to revise."""
+    note = note.strip()
+    if not note:
+        raise ReviewError("Say in a note what the verdict's author should look at again.")
+    if len(note) > NOTE_MAX:
+        raise ReviewError(f"Keep the note under {NOTE_MAX:,} characters.")
+    claim = _awaiting_sign_off(session, claim_id, actor_id, version)
+    before = _snapshot(claim, *VERDICT_FIELDS)
+    claim.verdict_state = VerdictState.SENT_BACK
+    claim.sign_off_note = note
+    record(
+        session,
+        actor_id,
+        "claim.send_back",
+        "claim",
+        claim.id,
+        before=before,
+        after=_snapshot(claim, *VERDICT_FIELDS),
+    )
+    return _save(session, claim, actor_id)
+
+
 def reopen(session: Session, claim_id: int, actor_id: int, version: int | None) -> Claim:
-    """Take the verdict back: the claim is in review again, its evidence kept."""
+    """Take the verdict back: the claim is in review again, its evidence kept. The claims that
+    repeat it and are held by someone hear of it (they show no verdict until it has one)."""
     claim = _editable(session, claim_id, version)
     if claim.status != ClaimStatus.VERDICT:
         raise ReviewError("This claim has no verdict to reopen.")
-    names = ("status", "verdict", "verdict_summary")
-    before = _snapshot(claim, *names)
+    before = _snapshot(claim, *VERDICT_FIELDS)
     claim.verdict = None
     claim.verdict_summary = None
+    claim.verdict_state = None
+    claim.approved_by_id = None
+    claim.approved_at = None
+    claim.sign_off_note = None
     claim.status = ClaimStatus.IN_REVIEW
     record(
         session,
@@ -213,8 +371,9 @@ def reopen(session: Session, claim_id: int, actor_id: int, version: int | None) 
         "claim",
         claim.id,
         before=before,
-        after=_snapshot(claim, *names),
+        after=_snapshot(claim, *VERDICT_FIELDS),
     )
+    alert_rules.raise_for_withdrawn(session, claim)
     return _save(session, claim, actor_id)
 
 

@@ -1,15 +1,26 @@
-"""Admin screens: the alias and synonym lists that duplicate matching reads claims through, and
-the users (disable an account, revoke anyone's tokens)."""
+"""Admin screens: the alias and synonym lists that duplicate matching reads claims through, the
+users (disable an account, revoke anyone's tokens), and the newsroom's settings (sign-off)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from workbench.accounts import tokens, users
 from workbench.db import get_session
 from workbench.matching import aliases
 from workbench.models import Role, User
+from workbench.review import newsroom
 from workbench.web.access import allow
 from workbench.web.errors import back_to
 
@@ -122,3 +133,35 @@ def user_revoke_tokens(user_id: int) -> Response:
     db.commit()
     flash(f"Revoked {count} token(s) of {user.username}.", "success")
     return redirect(url_for("admin.user_list"))
+
+
+# --- Newsroom ------------------------------------------------------------------------------------
+
+
+@bp.get("/newsroom")
+@allow(Role.ADMIN)
+def newsroom_settings() -> str:
+    db = get_session()
+    default = current_app.config["WORKBENCH_SETTINGS"].sign_off
+    return render_template(
+        "admin/newsroom.html",
+        sign_off=newsroom.sign_off_required(db, default),
+        chosen=newsroom.sign_off_chosen(db),
+        default=default,
+    )
+
+
+@bp.post("/newsroom")
+@allow(Role.ADMIN)
+def newsroom_switch() -> Response:
+    """Switch sign-off for the whole newsroom; the choice wins over WORKBENCH_SIGN_OFF."""
+    on = request.form.get("sign_off") == "1"
+    default = current_app.config["WORKBENCH_SETTINGS"].sign_off
+    newsroom.set_sign_off(get_session(), g.user.id, on, default)
+    flash(
+        "Sign-off is on: every new verdict is a draft until a second editor approves it."
+        if on
+        else "Sign-off is off: a saved verdict is published at once.",
+        "success",
+    )
+    return redirect(url_for("admin.newsroom_settings"))

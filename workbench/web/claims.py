@@ -34,6 +34,7 @@ from workbench.review.queue import (
 )
 from workbench.web.access import allow
 from workbench.web.errors import back_to
+from workbench.web.signoff import sign_off_on
 
 bp = Blueprint("claims", __name__, url_prefix="/claims")
 SEARCH_LIMIT = 20
@@ -110,7 +111,9 @@ def _workspace(
         source_kinds=verdicts.SOURCE_KINDS,
         stances=list(Stance),
         verdicts=list(Verdict),
-        people=verdicts.usernames(db, {claim.assignee_id, claim.updated_by_id}),
+        people=verdicts.usernames(
+            db, {claim.assignee_id, claim.updated_by_id, claim.verdict_by_id, claim.approved_by_id}
+        ),
         query=filters.as_query(),
         previous_id=previous_id,
         next_id=next_id,
@@ -173,8 +176,12 @@ def verdict(claim_id: int) -> Any:
             _version(),
             form.get("verdict", ""),
             form.get("summary", ""),
+            take_over=form.get("take_over") == "1",
+            sign_off=sign_off_on(),
         ),
-        "Verdict saved.",
+        "Verdict saved; it awaits a second editor's sign-off."
+        if sign_off_on()
+        else "Verdict saved.",
     )
 
 

@@ -40,10 +40,12 @@ from workbench.web.api.inputs import (
     EvidenceUpdate,
     ExportArgs,
     RemoveEvidenceArgs,
+    SendBackBody,
     VerdictBody,
     VersionBody,
 )
 from workbench.web.export import stream_export
+from workbench.web.signoff import sign_off_on
 
 
 @bp.get("/claims")
@@ -110,10 +112,37 @@ def take(claim_id: int, json: VersionBody) -> ClaimDetail:
 @allow(Role.EDITOR)
 @spec.validate(resp=answers({200: ClaimDetail}, WRITE_ERRORS), tags=["claims"])
 def verdict(claim_id: int, json: VerdictBody) -> ClaimDetail:
-    """Give the claim a verdict with a public summary."""
+    """Give the claim a verdict with a public summary. Saving takes a claim nobody holds; one
+    someone else holds needs `take_over`. With sign-off on, the verdict is a draft
+    (`verdict_state`) until a second editor approves it."""
     verdicts.set_verdict(
-        get_session(), claim_id, g.user.id, json.version, json.verdict, json.summary
+        get_session(),
+        claim_id,
+        g.user.id,
+        json.version,
+        json.verdict,
+        json.summary,
+        take_over=json.take_over,
+        sign_off=sign_off_on(),
     )
+    return _claim_detail(claim_id)
+
+
+@bp.post("/claims/<id:claim_id>/approve")
+@allow(Role.EDITOR)
+@spec.validate(resp=answers({200: ClaimDetail}, WRITE_ERRORS), tags=["claims"])
+def approve(claim_id: int, json: VersionBody) -> ClaimDetail:
+    """Sign off a draft verdict as a second editor (not its author): it is published."""
+    verdicts.approve(get_session(), claim_id, g.user.id, json.version)
+    return _claim_detail(claim_id)
+
+
+@bp.post("/claims/<id:claim_id>/send-back")
+@allow(Role.EDITOR)
+@spec.validate(resp=answers({200: ClaimDetail}, WRITE_ERRORS), tags=["claims"])
+def send_back(claim_id: int, json: SendBackBody) -> ClaimDetail:
+    """Send a draft verdict back to its author with a note; the claim stays in review."""
+    verdicts.send_back(get_session(), claim_id, g.user.id, json.version, json.note)
     return _claim_detail(claim_id)
 
 

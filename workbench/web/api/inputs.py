@@ -65,6 +65,15 @@ class VersionBody(Body):
 class VerdictBody(VersionBody):
     verdict: str = _one_of(Verdict, "The verdict.")
     summary: str = Field(description="The public summary of the check.")
+    take_over: bool = Field(
+        default=False,
+        description="Take the claim from the editor who holds it; without it, a claim someone "
+        "else holds is refused (held_by_another).",
+    )
+
+
+class SendBackBody(VersionBody):
+    note: str = Field(description="What the verdict's author should look at again.")
 
 
 class NewSource(Body):
