@@ -223,9 +223,8 @@ class BulkResult:
 
     def summary(self) -> str:
         """What was done and what was refused and why, as one sentence for the flash."""
-        parts = []
-        if self.done or not self.refused:
-            parts.append(f"{len(self.done)} {_PAST[self.action]}")
+        done = len(self.done)
+        parts = [f"{done} {_PAST[self.action]}" if done else f"Nothing {_PAST[self.action]}"]
         if self.refused:
             reasons = ", ".join(f"#{r.claim_id} {r.reason}" for r in self.refused)
             parts.append(f"{len(self.refused)} refused: {reasons}")

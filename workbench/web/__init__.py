@@ -20,6 +20,7 @@ from workbench.web import (
     feeds,
     permissions,
     security,
+    triage,
 )
 from workbench.web.access import allow
 from workbench.web.api import claims as api_claims  # noqa: F401  (its routes are on api.bp)
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     blueprints = (auth.bp, articles.bp, claims.bp, admin.bp, api.bp, alerts.bp)
     for blueprint in (*blueprints, export.bp, account.bp, feeds.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(triage.bp)  # dismiss, restore and the queue's bulk actions
     permissions.init_app(app)
     errors.init_app(app)
     # Templates show a control only to the roles that may use it: `g.user.role >= Role.EDITOR`.
