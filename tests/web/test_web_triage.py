@@ -219,7 +219,7 @@ def test_the_queue_is_one_form_with_a_labelled_checkbox_and_version_per_row(
     editor: FlaskClient, ids: list[int]
 ) -> None:
     page = _text(editor.get("/claims/?after=&outlet="))
-    assert '<form method="post" id="bulk"' in page and 'action="/claims/bulk?status=open"' in page
+    assert '<form method="post" id="bulk"' in page and 'action="/claims/bulk"' in page
     for claim_id in ids:
         assert f'name="claim_id" value="{claim_id}"' in page
         assert f'name="version-{claim_id}" value="1"' in page
@@ -320,3 +320,10 @@ def test_a_row_without_its_version_is_refused_as_changed(
     _post(editor, "/claims/bulk", [("action", "take"), ("claim_id", ids[0])])
     assert f"Nothing taken; 1 refused: #{ids[0]} changed meanwhile" in _text(editor.get("/claims/"))
     assert _claim(session, ids[0]).assignee_id is None
+
+
+def test_the_export_page_keeps_the_open_queue_filter(editor: FlaskClient, ids: list[int]) -> None:
+    page = _text(editor.get("/export/?status=open"))
+    assert '<option value="open" selected>open (new or in review)</option>' in page
+    everything = _text(editor.get("/export/"))
+    assert '<option value="open" selected>' not in everything  # no filter: every status

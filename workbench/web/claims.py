@@ -49,8 +49,9 @@ def _filters() -> ClaimFilters:
 
 
 def queue_filters() -> ClaimFilters:
-    """The queue page's filters: without a status it shows the open claims (status=all shows
-    every one). Only this page reads a missing status so; the export and the API do not."""
+    """The queue's filters: without a status it shows the open claims (status=all shows every
+    one), and a claim page's next and previous follow the same. Only the queue's pages read a
+    missing status so; the export and the API do not. Links keep the arguments as given."""
     filters = _filters()
     return filters if filters.status is not None else replace(filters, status=StatusGroup.OPEN)
 
@@ -59,6 +60,7 @@ def queue_filters() -> ClaimFilters:
 @allow(Role.VIEWER)
 def index() -> str:
     filters = queue_filters()
+    given = _filters().as_query()
     db = get_session()
     page = list_claims(
         db, filters, after=request.args.get("after"), before=request.args.get("before")
@@ -70,10 +72,10 @@ def index() -> str:
         "claims/index.html",
         page=page,
         filters=filters,
-        query=filters.as_query(),
+        query=given,
         # This very page, cursor and all: the bulk form comes back to it.
-        here={**filters.as_query(), **{k: v for k, v in request.args.items() if k in PAGING and v}},
-        any_status={k: v for k, v in filters.as_query().items() if k != "status"},
+        here={**given, **{k: v for k, v in request.args.items() if k in PAGING and v}},
+        any_status={k: v for k, v in given.items() if k != "status"},
         total=total if total is not None else count_claims(db, filters),
         tabs=tabs,
         # Filters besides the tab: "Clear filters" and the empty queue's message go by them.
@@ -107,7 +109,7 @@ def _workspace(
     suggestions = duplicates.suggestions_for(db, claim)
     evidence = verdicts.evidence_for(db, claim.id)
     source_query = request.args.get("source_q", "").strip()[:200]
-    previous_id, next_id = neighbours(db, claim, filters)
+    previous_id, next_id = neighbours(db, claim, queue_filters())
     page = render_template(
         "claims/detail.html",
         claim=claim,
