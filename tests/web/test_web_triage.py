@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 import pytest
-from conftest import AuthActions, csrf_token
+import sqlalchemy as sa
+from conftest import AuthActions, committed, csrf_token
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
+from workbench.accounts import tokens
 from workbench.intake.reading import ArticleInput
 from workbench.intake.storing import ingest_article
 from workbench.models import AuditEvent, Claim, ClaimStatus
@@ -320,6 +323,94 @@ def test_a_row_without_its_version_is_refused_as_changed(
     _post(editor, "/claims/bulk", [("action", "take"), ("claim_id", ids[0])])
     assert f"Nothing taken; 1 refused: #{ids[0]} changed meanwhile" in _text(editor.get("/claims/"))
     assert _claim(session, ids[0]).assignee_id is None
+
+
+# --- JSON API ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bearer(engine: sa.Engine, users: dict[str, int]) -> Callable[[str], dict[str, str]]:
+    made = {}
+    with committed(engine) as db:
+        for role in ("viewer", "editor", "admin"):
+            made[role] = tokens.create_token(db, users[role], f"{role} script")[1]
+    return lambda role: {"Authorization": f"Bearer {made[role]}"}
+
+
+def test_the_api_dismisses_restores_and_checks_the_version(
+    client: FlaskClient, bearer: Callable, ids: list[int], session: Session
+) -> None:
+    path = f"/api/claims/{ids[0]}"
+    done = client.post(
+        f"{path}/dismiss", json={"version": 1, "reason": "opinion"}, headers=bearer("editor")
+    )
+    assert done.status_code == 200
+    assert done.get_json()["status"] == "dismissed" and done.get_json()["version"] == 2
+    stale = client.post(f"{path}/restore", json={"version": 1}, headers=bearer("editor"))
+    assert stale.status_code == 409
+    assert stale.get_json()["error"]["code"] == "stale_version"
+    assert stale.get_json()["error"]["current_version"] == 2
+    bad = client.post(
+        f"/api/claims/{ids[1]}/dismiss",
+        json={"version": 1, "reason": "x"},
+        headers=bearer("editor"),
+    )
+    assert bad.status_code == 422 and "Choose why" in bad.get_json()["error"]["message"]
+    viewer = client.post(f"{path}/restore", json={"version": 2}, headers=bearer("viewer"))
+    assert viewer.status_code == 403
+    back = client.post(f"{path}/restore", json={"version": 2}, headers=bearer("admin"))
+    assert back.status_code == 200 and back.get_json()["status"] == "new"
+    assert _actions(session, ids[0]) == ["claim.dismiss", "claim.restore"]
+
+
+def test_the_api_bulk_lists_what_was_done_and_refused(
+    client: FlaskClient, bearer: Callable, ids: list[int], session: Session, users: dict[str, int]
+) -> None:
+    with Session(session.get_bind()) as other:
+        review.take(other, ids[1], users["admin"], 1)
+        other.commit()
+    answer = client.post(
+        "/api/claims/bulk",
+        json={
+            "action": "assign",
+            "assignee_id": users["editor"],
+            "claims": [{"id": ids[0], "version": 1}, {"id": ids[1], "version": 1}],
+        },
+        headers=bearer("editor"),
+    )
+    assert answer.status_code == 200
+    assert answer.get_json() == {
+        "action": "assign",
+        "done": [ids[0]],
+        "refused": [
+            {"claim_id": ids[1], "code": "stale_version", "reason": "changed meanwhile (reload it)"}
+        ],
+        "message": f"1 assigned; 1 refused: #{ids[1]} changed meanwhile (reload it).",
+    }
+    assert _claim(session, ids[0]).assignee_id == users["editor"]
+    empty = client.post(
+        "/api/claims/bulk", json={"action": "take", "claims": []}, headers=bearer("editor")
+    )
+    assert empty.status_code == 422
+    unknown = client.post(
+        "/api/claims/bulk",
+        json={"action": "delete", "claims": [{"id": ids[2], "version": 1}]},
+        headers=bearer("editor"),
+    )
+    assert unknown.status_code == 422
+    assert (
+        client.post(
+            "/api/claims/bulk", json={"action": "take", "claims": "all"}, headers=bearer("editor")
+        ).status_code
+        == 400
+    )
+    viewer = client.post(
+        "/api/claims/bulk",
+        json={"action": "take", "claims": [{"id": ids[2], "version": 1}]},
+        headers=bearer("viewer"),
+    )
+    assert viewer.status_code == 403
+    assert _claim(session, ids[2]).version == 1
 
 
 def test_the_export_page_keeps_the_open_queue_filter(editor: FlaskClient, ids: list[int]) -> None:

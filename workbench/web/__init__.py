@@ -26,6 +26,7 @@ from workbench.web.access import allow
 from workbench.web.api import claims as api_claims  # noqa: F401  (its routes are on api.bp)
 from workbench.web.api import openapi  # noqa: F401  (its route is on api.bp)
 from workbench.web.api import records as api_records  # noqa: F401  (its routes are on api.bp)
+from workbench.web.api import triage as api_triage  # noqa: F401  (its routes are on api.bp)
 
 
 def init_app(app: Flask) -> None:
