@@ -21,6 +21,7 @@ from workbench.intake.storing import ingest_article
 from workbench.models import AuditEvent, Claim, ClaimStatus
 from workbench.review import triage
 from workbench.review import verdicts as review
+from workbench.review.queue import ClaimFilters, list_claims
 
 SENTENCES = [
     f"The council spent {i + 3} million dollars on road repairs in district {i}." for i in range(5)
@@ -110,6 +111,8 @@ def test_dismiss_and_restore_from_the_claim_page(
         editor.get(f"/claims/{ids[0]}")
     )
     assert _actions(session, ids[0]) == ["claim.dismiss", "claim.restore"]
+    history = _text(editor.get(f"/claims/{ids[0]}/history"))
+    assert "claim.dismiss" in history and "claim.restore" in history and "opinion" in history
 
 
 def test_a_stale_or_reasonless_dismissal_is_refused_and_says_why(
@@ -418,3 +421,16 @@ def test_the_export_page_keeps_the_open_queue_filter(editor: FlaskClient, ids: l
     assert '<option value="open" selected>open (new or in review)</option>' in page
     everything = _text(editor.get("/export/"))
     assert '<option value="open" selected>' not in everything  # no filter: every status
+
+
+def test_next_on_a_claim_page_skips_what_left_the_open_queue(
+    editor: FlaskClient, session: Session, ids: list[int], users: dict[str, int]
+) -> None:
+    with Session(session.get_bind()) as db:
+        order = [c.id for c, _ in list_claims(db, ClaimFilters()).items]
+        triage.dismiss(db, order[1], users["editor"], 1, "opinion")
+        db.commit()
+    page = _text(editor.get(f"/claims/{order[0]}"))
+    assert re.search(rf'href="/claims/{order[2]}" data-shortcut="j" rel="next"', page)
+    everything = _text(editor.get(f"/claims/{order[0]}?status=all"))
+    assert re.search(rf'href="/claims/{order[1]}\?status=all" data-shortcut="j"', everything)
