@@ -1,10 +1,13 @@
 // Keyboard shortcuts, in the manner of annotation tools: a key works the control that carries
 // data-shortcut="<key>" (a link or button is clicked, a field is focused). In the queue, j/k move
-// a highlighted row and Enter opens it. Keys typed into a field are left alone.
+// a highlighted row and Enter opens it; x ticks the highlighted row for a bulk action and
+// shift+j/k extend the ticks, as does shift-clicking a checkbox. Keys typed into a field are left
+// alone (a checkbox is not a field: keys still work after clicking one).
 (function () {
   "use strict";
 
   function typing(target) {
+    if (target.matches && target.matches('input[type="checkbox"]')) return false;
     return target.closest("input, textarea, select, [contenteditable]") !== null;
   }
 
@@ -42,6 +45,96 @@
     return false;
   }
 
+  // --- Bulk selection: the queue's checkboxes (a plain form without this script) ----------------
+
+  function pickOf(row) {
+    return row ? row.querySelector("[data-pick]") : null;
+  }
+
+  function showPicked() {
+    var rows = queueRows();
+    var count = 0;
+    rows.forEach(function (row) {
+      var box = pickOf(row);
+      var on = box !== null && box.checked;
+      row.classList.toggle("picked", on);
+      if (on) count += 1;
+    });
+    var label = document.querySelector("[data-selected-count]");
+    if (label) label.textContent = count === 1 ? "1 selected" : count + " selected";
+    var all = document.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = count > 0 && count === rows.length;
+      all.indeterminate = count > 0 && count < rows.length;
+    }
+  }
+
+  function highlighted() {
+    var rows = queueRows();
+    return rows.findIndex(function (row) { return row.classList.contains("selected"); });
+  }
+
+  function toggleHighlighted() {
+    var rows = queueRows();
+    if (rows.length === 0 || pickOf(rows[0]) === null) return false;
+    if (highlighted() === -1) moveInQueue(1);
+    var box = pickOf(rows[highlighted()]);
+    box.checked = !box.checked;
+    lastPicked = highlighted();
+    showPicked();
+    return true;
+  }
+
+  function extendSelection(step) {
+    var rows = queueRows();
+    if (rows.length === 0 || pickOf(rows[0]) === null) return false;
+    if (highlighted() === -1) {
+      moveInQueue(1);
+    } else {
+      pickOf(rows[highlighted()]).checked = true;
+      moveInQueue(step);
+    }
+    pickOf(rows[highlighted()]).checked = true;
+    lastPicked = highlighted();
+    showPicked();
+    return true;
+  }
+
+  var lastPicked = -1;
+
+  document.addEventListener("click", function (event) {
+    var box = event.target.closest ? event.target.closest("[data-pick]") : null;
+    if (box === null) return;
+    var rows = queueRows();
+    var index = rows.indexOf(box.closest("[data-row]"));
+    if (event.shiftKey && lastPicked !== -1 && index !== -1) {
+      var from = Math.min(lastPicked, index);
+      var to = Math.max(lastPicked, index);
+      for (var i = from; i <= to; i++) pickOf(rows[i]).checked = box.checked;
+    }
+    lastPicked = index;
+    showPicked();
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-select-all]")) {
+      queueRows().forEach(function (row) { pickOf(row).checked = event.target.checked; });
+      showPicked();
+    }
+  });
+
+  function startBulk() {
+    var all = document.querySelector("[data-select-all]");
+    if (all) all.hidden = false;
+    if (document.querySelector("[data-pick]")) showPicked();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", startBulk);
+  } else {
+    startBulk();
+  }
+
   function toggleHelp() {
     var help = document.getElementById("shortcuts");
     if (help) help.hidden = !help.hidden;
@@ -61,7 +154,14 @@
       event.preventDefault();
       return;
     }
-    if (key === "Enter" && openSelected()) { event.preventDefault(); return; }
+    if ((key === "J" || key === "K") && extendSelection(key === "J" ? 1 : -1)) {
+      event.preventDefault();
+      return;
+    }
+    if (key === "x" && toggleHighlighted()) { event.preventDefault(); return; }
+    // Enter on a focused button or link (the bulk bar's, say) presses that, not the row.
+    var onControl = event.target.closest("a, button, input, select, textarea, summary") !== null;
+    if (key === "Enter" && !onControl && openSelected()) { event.preventDefault(); return; }
     var target = control(key);
     if (target === null) return;
     event.preventDefault();

@@ -285,6 +285,21 @@ class ClaimVersion(Shape):
     claim_version: int
 
 
+class BulkRefusal(Shape):
+    claim_id: int
+    code: str  # stale_version, not_allowed, not_found, wrong_state
+    reason: str  # in words, e.g. "changed meanwhile (reload it)"
+
+
+class BulkOutcome(Shape):
+    """What one bulk action did: the claims done, and those refused with why."""
+
+    action: str
+    done: list[Id]
+    refused: list[BulkRefusal]
+    message: str  # the whole outcome as one sentence, as the queue's page shows it
+
+
 # --- Duplicates and clusters ----------------------------------------------------------------------
 
 

@@ -3,6 +3,10 @@
 The export page, the export download and the JSON API read filters from the same arguments, so a
 link copied from one works in the others; a value that cannot be read is refused with a sentence
 (never silently dropped: an export that quietly ignored a filter would hand out the wrong claims).
+
+`status` takes a status, `open` (new or in review: not dismissed, not resolved) or `all`. Without
+it the export and the API give every status, as they always have; only the queue's page reads a
+missing status as `open` (web/claims.py), so an editor's default view is what still needs work.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import UTC, date, datetime
 
 from workbench.errors import Invalid
 from workbench.models import ClaimStatus, Verdict
-from workbench.review.queue import UNASSIGNED, ClaimFilters
+from workbench.review.queue import UNASSIGNED, ClaimFilters, StatusGroup
 from workbench.shapes import ID_MAX
 
 FILTER_NAMES = tuple(f.name for f in fields(ClaimFilters))
@@ -43,7 +47,9 @@ def _parse(name: str, raw: str) -> object:
     if "\x00" in raw:
         raise FilterError(f"{name} cannot contain NUL characters.")
     if name == "status":
-        return _choice(name, raw, ClaimStatus)
+        if raw in tuple(StatusGroup):
+            return StatusGroup(raw)  # open: new or in review; all: every status
+        return _choice(name, raw, ClaimStatus, also=tuple(StatusGroup))
     if name == "verdict":
         return _choice(name, raw, Verdict)
     if name in ("article_id", "cluster_id", "feed_id"):
@@ -61,11 +67,13 @@ def _parse(name: str, raw: str) -> object:
     return parse_time(name, raw)
 
 
-def _choice(name: str, raw: str, enum: type[ClaimStatus] | type[Verdict]) -> object:
+def _choice(
+    name: str, raw: str, enum: type[ClaimStatus] | type[Verdict], also: tuple[str, ...] = ()
+) -> object:
     try:
         return enum(raw)
     except ValueError:
-        choices = ", ".join(member.value for member in enum)
+        choices = ", ".join([*(member.value for member in enum), *also])
         raise FilterError(f"{name} must be one of: {choices}.") from None
 
 

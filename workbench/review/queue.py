@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from sqlmodel import Session
 from workbench.matching import text_index
 from workbench.matching.aliases import load_aliases
 from workbench.matching.normalize import content_words, normalize
-from workbench.models import Article, Claim, ClaimStatus, Feed, Verdict
+from workbench.models import OPEN_STATUSES, Article, Claim, ClaimStatus, Feed, Verdict
 
 PER_PAGE = 50
 # Counts above this are shown as "10,000+": an exact count of a million rows costs more than the
@@ -35,6 +36,15 @@ BIG_OUTLET_ARTICLES = 200
 UNASSIGNED = "none"
 
 
+class StatusGroup(StrEnum):
+    """Statuses a status filter can name together. The queue's page shows OPEN when no status is
+    asked for (web/claims.py); everywhere else no status means every status, as it always has,
+    so an export or an API call without filters still hands out every claim."""
+
+    OPEN = "open"  # still waiting for someone (models.OPEN_STATUSES): not dismissed or resolved
+    ALL = "all"  # every status: the same as no status filter, said out loud
+
+
 @dataclass(frozen=True)
 class ClaimFilters:
     """What a person can narrow a list of claims by; every field empty means all claims.
@@ -44,7 +54,7 @@ class ClaimFilters:
     "Shoigu"). Dates are inclusive lower and exclusive upper bounds.
     """
 
-    status: ClaimStatus | None = None
+    status: ClaimStatus | StatusGroup | None = None
     verdict: Verdict | None = None
     outlet: str | None = None
     feed_id: int | None = None
@@ -58,7 +68,7 @@ class ClaimFilters:
     changed_until: datetime | None = None
 
     def is_empty(self) -> bool:
-        return all(getattr(self, f.name) in (None, "") for f in fields(self))
+        return all(getattr(self, f.name) in (None, "", StatusGroup.ALL) for f in fields(self))
 
     def as_query(self) -> dict[str, str]:
         """The filters as URL query arguments, so links and exports keep them."""
@@ -85,7 +95,15 @@ def _where(
     claims in priority order and stops early (a page), rather than counting them all."""
     conditions: list[sa.ColumnElement[bool]] = []
     sqlite = text_index.is_sqlite(session)
-    if filters.status is not None:
+    if filters.status == StatusGroup.OPEN:
+        status_in: Any = Claim.status
+        if in_order and sqlite:
+            # Open claims are most of the queue: walking the priority index and skipping the
+            # few others finds a page at once, where the status index would hand over every
+            # open claim to sort. Counts (in_order=False) still read the status index.
+            status_in = sa.type_coerce(Claim.status, sa.String()).op("||")("")
+        conditions.append(status_in.in_([s.value for s in OPEN_STATUSES]))
+    elif isinstance(filters.status, ClaimStatus):
         status: Any = Claim.status
         if filters.verdict is not None and sqlite:
             # Claims with a verdict are few: SQLite (without statistics) would rather walk every
@@ -245,6 +263,26 @@ def status_counts(session: Session, filters: ClaimFilters) -> dict[ClaimStatus, 
     return {
         status: count_claims(session, replace(filters, status=status)) for status in ClaimStatus
     }
+
+
+def tab_counts(
+    session: Session, filters: ClaimFilters, by_status: dict[ClaimStatus, int | None] | None = None
+) -> dict[str, int | None]:
+    """The queue's tabs: open, each status, all; from the per-status counts, so no more queries.
+
+    A sum of capped counts is only exact while none of them reached the cap; past it the tab
+    says "10,000+" all the same (any value above COUNT_CAP is shown so)."""
+    if by_status is None:
+        by_status = status_counts(session, filters)
+    tabs: dict[str, int | None] = {StatusGroup.OPEN.value: _sum(by_status, OPEN_STATUSES)}
+    tabs.update({status.value: count for status, count in by_status.items()})
+    tabs[StatusGroup.ALL.value] = _sum(by_status, tuple(ClaimStatus))
+    return tabs
+
+
+def _sum(counts: dict[ClaimStatus, int | None], statuses: tuple[ClaimStatus, ...]) -> int | None:
+    values = [counts[status] for status in statuses]
+    return None if any(v is None for v in values) else sum(v for v in values if v is not None)
 
 
 def neighbours(

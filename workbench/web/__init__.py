@@ -21,11 +21,13 @@ from workbench.web import (
     permissions,
     security,
     signoff,
+    triage,
 )
 from workbench.web.access import allow
 from workbench.web.api import claims as api_claims  # noqa: F401  (its routes are on api.bp)
 from workbench.web.api import openapi  # noqa: F401  (its route is on api.bp)
 from workbench.web.api import records as api_records  # noqa: F401  (its routes are on api.bp)
+from workbench.web.api import triage as api_triage  # noqa: F401  (its routes are on api.bp)
 
 
 def init_app(app: Flask) -> None:
@@ -36,6 +38,7 @@ def init_app(app: Flask) -> None:
     for blueprint in (*blueprints, export.bp, account.bp, feeds.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(signoff.bp)
+    app.register_blueprint(triage.bp)  # dismiss, restore and the queue's bulk actions
     permissions.init_app(app)
     errors.init_app(app)
     # Templates show a control only to the roles that may use it: `g.user.role >= Role.EDITOR`.

@@ -9,6 +9,7 @@ response is swapped into the page in place (see templates/claims/detail.html). A
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -25,12 +26,13 @@ from workbench.review.filter_args import filters_from_args
 from workbench.review.queue import (
     UNASSIGNED,
     ClaimFilters,
+    StatusGroup,
     count_claims,
     feed_choices,
     list_claims,
     neighbours,
     outlets,
-    status_counts,
+    tab_counts,
 )
 from workbench.web.access import allow
 from workbench.web.errors import back_to
@@ -39,6 +41,7 @@ from workbench.web.signoff import sign_off_on
 bp = Blueprint("claims", __name__, url_prefix="/claims")
 SEARCH_LIMIT = 20
 QUERY_MAX = 5_000
+PAGING = ("after", "before")
 SOURCE_RESULTS = 8
 
 
@@ -46,24 +49,40 @@ def _filters() -> ClaimFilters:
     return filters_from_args(request.args)  # a filter that cannot be read is the 400 page
 
 
+def queue_filters() -> ClaimFilters:
+    """The queue's filters: without a status it shows the open claims (status=all shows every
+    one), and a claim page's next and previous follow the same. Only the queue's pages read a
+    missing status so; the export and the API do not. Links keep the arguments as given."""
+    filters = _filters()
+    return filters if filters.status is not None else replace(filters, status=StatusGroup.OPEN)
+
+
 @bp.get("/")
 @allow(Role.VIEWER)
 def index() -> str:
-    filters = _filters()
+    filters = queue_filters()
+    given = _filters().as_query()
     db = get_session()
     page = list_claims(
         db, filters, after=request.args.get("after"), before=request.args.get("before")
     )
     ids = [claim.id for claim, _ in page.items]
+    tabs = tab_counts(db, filters)
+    total = tabs.get(str(filters.status))
     return render_template(
         "claims/index.html",
         page=page,
         filters=filters,
-        query=filters.as_query(),
-        any_status={k: v for k, v in filters.as_query().items() if k != "status"},
-        total=count_claims(db, filters),
-        tabs=status_counts(db, filters),
+        query=given,
+        # This very page, cursor and all: the bulk form comes back to it.
+        here={**given, **{k: v for k, v in request.args.items() if k in PAGING and v}},
+        any_status={k: v for k, v in given.items() if k != "status"},
+        total=total if total is not None else count_claims(db, filters),
+        tabs=tabs,
+        # Filters besides the tab: "Clear filters" and the empty queue's message go by them.
+        narrowed=not replace(filters, status=None).is_empty(),
         statuses=list(ClaimStatus),
+        can_bulk=g.user.role >= Role.EDITOR,
         verdicts=list(Verdict),
         outlets=outlets(db),
         feeds=feed_choices(db),
@@ -91,7 +110,7 @@ def _workspace(
     suggestions = duplicates.suggestions_for(db, claim)
     evidence = verdicts.evidence_for(db, claim.id)
     source_query = request.args.get("source_q", "").strip()[:200]
-    previous_id, next_id = neighbours(db, claim, filters)
+    previous_id, next_id = neighbours(db, claim, queue_filters())
     page = render_template(
         "claims/detail.html",
         claim=claim,

@@ -20,9 +20,10 @@ from pydantic_core import PydanticCustomError
 
 from workbench.export import FORMATS
 from workbench.intake.reading import parse_date
-from workbench.models import AlertKind, AlertState, ClaimStatus, Stance, Verdict
+from workbench.models import AlertKind, AlertState, ClaimStatus, DismissReason, Stance, Verdict
 from workbench.review.filter_args import OUTLET_MAX, TEXT_MAX
-from workbench.review.queue import decode_cursor
+from workbench.review.queue import StatusGroup, decode_cursor
+from workbench.review.triage import BULK_MAX, BulkAction
 from workbench.review.verdicts import SOURCE_KINDS
 from workbench.shapes import ID_MAX
 
@@ -42,6 +43,8 @@ OWN_CODES = frozenset(
         "query_too_long",
     }
 )
+
+BULK_ACTIONS = [action.value for action in BulkAction]
 
 # Ids and versions in a body: out of the databases' range is refused here, not in the driver.
 Number = Annotated[int, Field(ge=-ID_MAX, le=ID_MAX)]
@@ -107,6 +110,26 @@ class EvidenceUpdate(VersionBody):
     stance: str = _one_of(Stance, "Whether the source supports or conflicts with the claim.")
     quote: str | None = None
     note: str | None = None
+
+
+class DismissBody(VersionBody):
+    reason: str = _one_of(DismissReason, "Why the claim is set aside.")
+
+
+class BulkClaim(Body):
+    id: Number = Field(description="The claim's id.")
+    version: Number = Field(description="The claim's version you last saw.")
+
+
+class BulkBody(Body):
+    """One action on many claims, each checked against its own version."""
+
+    action: str = _one_of(BULK_ACTIONS, "What to do with every claim.")
+    claims: list[BulkClaim] = Field(
+        description=f"The claims, at most {BULK_MAX}, each with the version you last saw."
+    )
+    reason: str | None = _one_of(DismissReason, "Why (for dismiss).", default=None)
+    assignee_id: Number | None = Field(default=None, description="The editor (for assign).")
 
 
 class DecisionBody(Body):
@@ -241,7 +264,10 @@ class ClaimFilterArgs(Query):
     """The queue's filters. They are read by `review.filter_args`, the parser the queue's page and
     the export page use, so a filter means the same everywhere; here they are only described."""
 
-    status: str | None = _arg("Status.", enum=[s.value for s in ClaimStatus])
+    status: str | None = _arg(
+        "Status; `open` is new or in review, `all` (as without it) every status.",
+        enum=[s.value for s in ClaimStatus] + [g.value for g in StatusGroup],
+    )
     verdict: str | None = _arg("Own verdict.", enum=[v.value for v in Verdict])
     outlet: str | None = _arg("The article's outlet.", maxLength=OUTLET_MAX)
     feed_id: str | None = _arg("Claims of articles from one monitored feed.", pattern=r"^[0-9]+$")
