@@ -423,6 +423,7 @@ def egress_check(urls: tuple[str, ...]) -> None:
 @click.option("--status", type=click.Choice([s.value for s in ClaimStatus]))
 @click.option("--verdict", type=click.Choice([v.value for v in Verdict]))
 @click.option("--outlet", help="Only claims from articles of this outlet (exact name).")
+@click.option("--claimant", help="Only claims made by this person or organisation (exact name).")
 @click.option("--cluster", "cluster_id", help="Only claims in this cluster (its id).")
 @click.option("--feed", "feed_id", help="Only claims of articles from this feed (its id).")
 @click.option("--ingested-from", help="Claims ingested on or after this date or time (UTC).")

@@ -22,6 +22,7 @@ version the editor saw and written to the audit log with the text before and aft
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -161,6 +162,32 @@ def split(
     _save(session, claim, actor_id)
     _match_again(session, [claim, new])
     return claim, new
+
+
+@dataclass(frozen=True)
+class SplitPoint:
+    """A place the claim can be split at: `at` is the character offset in its text, `before`
+    and `after` the few words on either side, for the editor to choose from."""
+
+    at: int
+    before: str
+    after: str
+
+
+SPLIT_CONTEXT_WORDS = 4
+
+
+def split_points(text: str) -> list[SplitPoint]:
+    """Every gap between two words of the text, in order: where a split can be made."""
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    points = []
+    for n in range(1, len(words)):
+        at = words[n - 1][1]
+        head = text[words[max(0, n - SPLIT_CONTEXT_WORDS)][0] : at]
+        tail = text[words[n][0] : words[min(len(words), n + SPLIT_CONTEXT_WORDS) - 1][1]]
+        if _has_words(text[:at]) and _has_words(text[at:]):
+            points.append(SplitPoint(at, head, tail))
+    return points
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from workbench.web import (
     auth,
     claims,
     converters,
+    corrections,
     errors,
     export,
     feeds,
@@ -34,6 +35,7 @@ def init_app(app: Flask) -> None:
     blueprints = (auth.bp, articles.bp, claims.bp, admin.bp, api.bp, alerts.bp)
     for blueprint in (*blueprints, export.bp, account.bp, feeds.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(corrections.bp)
     permissions.init_app(app)
     errors.init_app(app)
     # Templates show a control only to the roles that may use it: `g.user.role >= Role.EDITOR`.
