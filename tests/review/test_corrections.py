@@ -305,3 +305,24 @@ def test_the_claimant_is_named_cleared_and_audited(session: Session, users: dict
         ({"claimant": "Kerry"}, {"claimant": "John Kerry"}),
         ({"claimant": "John Kerry"}, {"claimant": None}),
     ]
+
+
+def test_the_second_part_of_a_split_is_attributed_anew(
+    session: Session, users: dict[str, int]
+) -> None:
+    claim = _ingest(session, "Kerry said the talks resume and the ministry said jets landed.", "S")[
+        0
+    ]
+    assert claim.claimant == "Kerry"
+    at = claim.text.index(" the ministry")
+    first, second = corrections.split(session, claim.id, users["editor"], 1, at)
+    assert (first.claimant, second.claimant) == ("Kerry", None)  # not Kerry's words, maybe
+    again = corrections.split(
+        session,
+        second.id,
+        users["editor"],
+        second.version,
+        second.text.index(" jets"),
+        claimant_for=lambda text: "the ministry" if "ministry" in text else "the jets",
+    )
+    assert again[1].claimant == "the jets"

@@ -23,6 +23,7 @@ version the editor saw and written to the audit log with the text before and aft
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -105,10 +106,18 @@ def edit_text(
 
 
 def split(
-    session: Session, claim_id: int, actor_id: int | None, version: int | None, at: int
+    session: Session,
+    claim_id: int,
+    actor_id: int | None,
+    version: int | None,
+    at: int,
+    *,
+    claimant_for: Callable[[str], str | None] | None = None,
 ) -> tuple[Claim, Claim]:
     """Cut the claim in two at character `at` of its text: the first part keeps the claim (its
-    id, evidence and assignment), the second is a new claim right after it in the article."""
+    id, claimant, evidence and assignment), the second is a new claim right after it in the
+    article, attributed by `claimant_for` (intake's reading of a sentence's attribution) or to
+    nobody: the first part's claimant may not have said it."""
     claim = _correctable(session, claim_id, version)
     first, second = claim.text[:at].strip(), claim.text[at:].strip()
     if not 0 < at < len(claim.text) or not _has_words(first) or not _has_words(second):
@@ -126,7 +135,7 @@ def split(
         text=second,
         normalized_text="",
         original_text=original,
-        claimant=claim.claimant,
+        claimant=claimant_for(second) if claimant_for else None,
         check_worthiness=claim.check_worthiness,
         priority=priority(claim.check_worthiness, 0),
         created_at=now,

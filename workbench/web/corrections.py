@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, g, request
 
 from workbench.db import get_session
+from workbench.intake.claimants import find_claimant
 from workbench.models import Claim, Role
 from workbench.review import corrections
 from workbench.review.corrections import MergeCandidate, SplitPoint
@@ -54,7 +55,12 @@ def split(claim_id: int) -> Any:
     return _act(
         claim_id,
         lambda: corrections.split(
-            get_session(), claim_id, g.user.id, _version(), -1 if at is None else at
+            get_session(),
+            claim_id,
+            g.user.id,
+            _version(),
+            -1 if at is None else at,
+            claimant_for=find_claimant,
         ),
         "Split: the second part is a claim of its own, next in the article.",
     )
