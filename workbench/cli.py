@@ -444,6 +444,8 @@ def export_claims(format_name: str, output: str | None, **filter_values: str | N
     except FilterError as exc:
         raise click.BadParameter(str(exc)) from exc
     publisher = export.Publisher.from_settings(_settings())
+    if format_name == "claimreview" and (why := publisher.refusal()) is not None:
+        raise click.ClickException(why)  # before a file is made
     with read_session(get_engine()) as session:
         if output is None:
             for chunk in export.export(session, format_name, filters, publisher):
