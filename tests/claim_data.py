@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from workbench.matching.normalize import normalize
-from workbench.models import Article, Claim, DuplicateSuggestion
+from workbench.models import Article, Claim, DuplicateSuggestion, VerdictState, utcnow
 
 
 def add_article(
@@ -74,3 +74,17 @@ def suggest(session: Session, claim: Claim, candidate: Claim, score: float = 90.
     session.refresh(suggestion)
     assert suggestion.id is not None
     return suggestion.id
+
+
+def approve(session: Session, claim_id: int, at: datetime | None = None) -> Claim:
+    """The claim's verdict approved (published), as sign-off, or saving with sign-off off, leaves
+    it: what ClaimReview exports. A verdict approved already keeps its approval."""
+    claim = session.get(Claim, claim_id)
+    assert claim is not None and claim.verdict is not None
+    if claim.verdict_state != VerdictState.APPROVED or at is not None:
+        claim.verdict_state = VerdictState.APPROVED
+        claim.approved_at = at or utcnow()
+        session.add(claim)
+        session.commit()
+        session.refresh(claim)
+    return claim

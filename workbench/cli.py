@@ -423,6 +423,7 @@ def egress_check(urls: tuple[str, ...]) -> None:
 @click.option("--status", type=click.Choice([s.value for s in ClaimStatus]))
 @click.option("--verdict", type=click.Choice([v.value for v in Verdict]))
 @click.option("--outlet", help="Only claims from articles of this outlet (exact name).")
+@click.option("--claimant", help="Only claims made by this person or organisation (exact name).")
 @click.option("--cluster", "cluster_id", help="Only claims in this cluster (its id).")
 @click.option("--feed", "feed_id", help="Only claims of articles from this feed (its id).")
 @click.option("--ingested-from", help="Claims ingested on or after this date or time (UTC).")
@@ -443,6 +444,8 @@ def export_claims(format_name: str, output: str | None, **filter_values: str | N
     except FilterError as exc:
         raise click.BadParameter(str(exc)) from exc
     publisher = export.Publisher.from_settings(_settings())
+    if format_name == "claimreview" and (why := publisher.refusal()) is not None:
+        raise click.ClickException(why)  # before a file is made
     with read_session(get_engine()) as session:
         if output is None:
             for chunk in export.export(session, format_name, filters, publisher):

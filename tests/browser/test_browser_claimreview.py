@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from claim_data import approve
 from conftest import CHROMIUM, committed
 
 from workbench import export
@@ -76,8 +77,8 @@ def records(engine: sa.Engine, users: dict[str, int]) -> list[dict[str, Any]]:
                     outlet="<b>Daily</b> </script><script>window.__ran.push('outlet')</script>",
                 ),
             )
-            claims = db.exec(sa.select(Claim).where(Claim.article_id == made.article.id)).scalars()
-            for claim in claims:
+            claims = db.exec(sa.select(Claim).where(Claim.article_id == made.article.id))
+            for claim in claims.scalars().all():
                 review.set_verdict(
                     db,
                     claim.id,
@@ -86,6 +87,9 @@ def records(engine: sa.Engine, users: dict[str, int]) -> list[dict[str, Any]]:
                     VERDICTS[n % len(VERDICTS)],
                     f"</script><script>window.__ran.push('summary-{n}')</script> U+2028:\u2028.",
                 )
+                # Who made it is published too (itemReviewed.author).
+                claim.claimant = f"</script><script>window.__ran.push('claimant-{n}')</script>"
+                approve(db, claim.id)
     publisher = export.Publisher(
         "Fact </script> Desk", "https://desk.example/?a&b", "https://desk.example/{id}"
     )
@@ -96,6 +100,9 @@ def records(engine: sa.Engine, users: dict[str, int]) -> list[dict[str, Any]]:
     # One object a line; what is pasted into a page is that line without its separating comma.
     texts = [line.removesuffix(",") for line in lines[1:-1]]
     parsed = [json.loads(text) for text in texts]
+    assert any(
+        "claimant-" in data["itemReviewed"].get("author", {}).get("name", "") for data in parsed
+    )
     assert json.loads(document) == parsed
     return [{"text": text, "data": data} for text, data in zip(texts, parsed, strict=True)]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from claim_data import add_article, add_claim, suggest
+from claim_data import add_article, add_claim, approve, suggest
 from conftest import AuthActions
 from flask import Flask
 from flask.testing import FlaskClient
@@ -27,6 +27,13 @@ from workbench.review.queue import ClaimFilters, list_claims
 
 ALL = ClaimFilters()
 PUBLISHER = export.Publisher("Example Checks", "https://checks.example/", "https://checks.example")
+
+
+@pytest.fixture
+def settings(settings):  # type: ignore[no-untyped-def]
+    """The app's published fact checks are on a public address, so it may export ClaimReview."""
+    return replace(settings, public_url="https://checks.example")
+
 
 TRICKY = [
     'He said "no", then yes, twice',
@@ -269,7 +276,9 @@ def test_claimreview_has_what_googles_fact_check_markup_requires(
         outlet="Two",
         published_at=datetime(2024, 3, 5, tzinfo=UTC),
     )
-    checked = add_claim(session, later, "The river rose ten metres", external_id="ext-1")
+    checked = add_claim(
+        session, later, "The river rose ten metres", external_id="ext-1", claimant="Mayor Ann Lee"
+    )
     repeat = add_claim(session, first, "The river rose by 10 metres")
     add_claim(session, first, "Not checked at all")
     duplicates.confirm(session, suggest(session, repeat, checked), users["editor"])
@@ -277,6 +286,7 @@ def test_claimreview_has_what_googles_fact_check_markup_requires(
     review.set_verdict(
         session, checked.id, users["editor"], checked.version, "refuted", "It rose 2 m."
     )
+    approve(session, checked.id)
 
     (claim_review,) = _reviews(session)  # the unchecked claim and the inheriting repeat: none
     assert claim_review["@context"] == "https://schema.org"
@@ -303,7 +313,8 @@ def test_claimreview_has_what_googles_fact_check_markup_requires(
     ]
     assert item["firstAppearance"]["url"] == "https://one.example/story"
     assert item["firstAppearance"]["datePublished"].startswith("2024-03-01")
-    assert item["author"] == {"@type": "Organization", "name": "One"}
+    # Who made the claim, not the outlet that carried it.
+    assert item["author"] == {"@type": "Person", "name": "Mayor Ann Lee"}
 
 
 @pytest.mark.parametrize(
@@ -315,6 +326,7 @@ def test_claimreview_ratings(
 ) -> None:
     claim = add_claim(session, add_article(session), "A claim")
     review.set_verdict(session, claim.id, users["editor"], claim.version, verdict, "Why.")
+    approve(session, claim.id)
     (claim_review,) = _reviews(session)
     assert claim_review["reviewRating"]["alternateName"] == name
     assert claim_review["reviewRating"]["ratingValue"] == value
@@ -325,6 +337,7 @@ def test_unverifiable_is_named_but_not_placed_on_the_scale(
 ) -> None:
     claim = add_claim(session, add_article(session), "A claim")
     review.set_verdict(session, claim.id, users["editor"], claim.version, "unverifiable", "?")
+    approve(session, claim.id)
     (claim_review,) = _reviews(session)
     assert claim_review["reviewRating"] == {
         "@type": "Rating",
@@ -337,6 +350,7 @@ def test_claimreview_url_template_and_empty_export(session: Session, users: dict
     assert _reviews(session) == []
     claim = add_claim(session, add_article(session), "A claim")
     review.set_verdict(session, claim.id, users["editor"], claim.version, "supported", "Yes.")
+    approve(session, claim.id)
     publisher = replace(PUBLISHER, public_url="https://cms.example/fact-checks/{id}.html")
     text = "".join(export.export(session, "claimreview", ClaimFilters(), publisher))
     assert json.loads(text)[0]["url"] == f"https://cms.example/fact-checks/{claim.id}.html"
@@ -350,6 +364,7 @@ def test_claimreview_escapes_what_could_end_a_script_block(
     text = "</script><script>alert(1)</script> <!-- & \u2028 \u2029 > it said"
     claim = add_claim(session, add_article(session, outlet="<b>&amp;</b>"), text)
     review.set_verdict(session, claim.id, users["editor"], claim.version, "refuted", "</SCRIPT>")
+    approve(session, claim.id)
     document = _text(session, "claimreview", ALL)
     for raw in ("<", ">", "&", "\u2028", "\u2029"):
         assert raw not in document
@@ -378,6 +393,7 @@ def test_download_streams_the_filtered_export(
     checked = add_claim(session, add_article(session, outlet="Daily"), "=cmd|' /C calc'!A0")
     add_claim(session, add_article(session, "Other", outlet="Weekly"), "Another claim")
     review.set_verdict(session, checked.id, users["editor"], checked.version, "refuted", "No.")
+    approve(session, checked.id)
     session.commit()
     session.close()  # the test's write session would hold SQLite's write lock over the log-in
     auth.login("viewer")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from claim_data import add_article, add_claim, suggest
+from claim_data import add_article, add_claim, approve, suggest
 from conftest import AuthActions, committed, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
@@ -62,6 +63,12 @@ def api(app: Flask, api_tokens: dict[str, str]):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def settings(settings):  # type: ignore[no-untyped-def]
+    """Published fact checks on a public address: the API may export ClaimReview."""
+    return replace(settings, public_url="https://checks.example")
+
+
+@pytest.fixture
 def data(session: Session, users: dict[str, int]) -> dict[str, int]:
     """Two articles, a checked claim, its pending duplicate (with one piece of evidence, so at
     version 2), a plain claim, a source."""
@@ -72,6 +79,7 @@ def data(session: Session, users: dict[str, int]) -> dict[str, int]:
     plain = add_claim(session, second, "The mayor opened a bridge", priority=0.1)
     suggestion = suggest(session, repeat, checked)
     review.set_verdict(session, checked.id, users["editor"], checked.version, "refuted", "No.")
+    approve(session, checked.id)
     source = review.add_source(session, users["editor"], review.SourceInput("Stats office"))
     session.commit()
     evidence = review.link_evidence(

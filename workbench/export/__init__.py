@@ -60,6 +60,11 @@ class ExportError(Invalid, ValueError):
 
     code = "bad_format"
 
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
 
 def export(
     session: Session,
@@ -76,6 +81,8 @@ def export(
     """
     if format_name not in FORMATS:
         raise ExportError(f"Choose a format: one of {', '.join(FORMATS)}.")
+    if format_name == "claimreview" and (why := publisher.refusal()) is not None:
+        raise ExportError(why, code="not_publishable")
     batches = export_batches(
         session, filters, batch_size=batch_size, reviews=format_name == "claimreview"
     )

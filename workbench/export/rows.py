@@ -19,7 +19,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from workbench.models import Article, AuditEvent, Claim, Cluster, Evidence, Source, Stance, User
+from workbench.models import (
+    Article,
+    Claim,
+    ClaimStatus,
+    Cluster,
+    Evidence,
+    Source,
+    Stance,
+    User,
+    VerdictState,
+)
 from workbench.review.queue import ClaimFilters, claims_query
 from workbench.shapes import iso_time
 
@@ -138,7 +148,6 @@ class ExportRow:
         "inherited_verdict",
         "assignee",
         "updated_by",
-        "verdict_at",
         "appearances",
     )
     id: int
@@ -171,8 +180,7 @@ class ExportRow:
     inherited_verdict: str | None
     assignee: str | None
     updated_by: str | None
-    # ClaimReview only: when the current verdict was given, and where the claim appeared.
-    verdict_at: Time | None
+    # ClaimReview only: where the claim (or a confirmed repeat of it) appeared.
     appearances: list[Appearance]
 
     def __init__(self, values: Sequence[Any]) -> None:
@@ -211,8 +219,17 @@ class ExportRow:
         self.inherited_verdict = None
         self.assignee = None
         self.updated_by = None
-        self.verdict_at = None
         self.appearances = []
+
+    def is_published_review(self) -> bool:
+        """The claim has its own verdict, approved (signed off, or saved with sign-off off), and
+        was not set aside: a fact check that may be published as ClaimReview."""
+        return (
+            self.verdict is not None
+            and self.verdict_state == VerdictState.APPROVED
+            and self.approved_at is not None
+            and self.status != ClaimStatus.DISMISSED
+        )
 
     def stance_counts(self) -> dict[Stance, int]:
         counts = dict.fromkeys(Stance, 0)
@@ -241,7 +258,7 @@ def export_batches(
 ) -> Iterator[list[ExportRow]]:
     """The filtered claims in claim-id order, a completed batch at a time.
 
-    `reviews` also fetches what ClaimReview needs: verdict dates and the cluster's appearances.
+    `reviews` also fetches what ClaimReview needs: the articles the claim appeared in.
     """
     statement = (
         claims_query(session, filters)
@@ -263,7 +280,6 @@ def export_batches(
         _add_clusters(session, rows)
         _add_names(session, rows, names)
         if reviews:
-            _add_verdict_times(session, rows)
             _add_appearances(session, rows)
         yield rows
 
@@ -303,15 +319,6 @@ _CLUSTERS = (
     .outerjoin(_CANONICAL, _CANONICAL.id == Cluster.canonical_claim_id)
     .where(Cluster.id.in_(_IDS))
 )
-_VERDICT_TIMES = (
-    sa.select(AuditEvent.entity_id, sa.func.max(_raw_time(AuditEvent.created_at)))
-    .where(
-        AuditEvent.entity_type == "claim",
-        AuditEvent.action == "claim.verdict",
-        AuditEvent.entity_id.in_(_IDS),
-    )
-    .group_by(AuditEvent.entity_id)
-)
 _APPEARANCES = (
     sa.select(
         Claim.cluster_id,
@@ -323,7 +330,7 @@ _APPEARANCES = (
         _raw_time(Article.ingested_at),
     )
     .join(Article, Claim.article_id == Article.id)
-    .where(Claim.cluster_id.in_(_IDS), Claim.verdict.is_(None))
+    .where(Claim.cluster_id.in_(_IDS))
     .order_by(Claim.cluster_id, Claim.id)
 )
 
@@ -380,23 +387,11 @@ def _add_names(session: Session, rows: list[ExportRow], names: dict[int, str]) -
         row.updated_by = names.get(row.updated_by_id) if row.updated_by_id else None
 
 
-def _add_verdict_times(session: Session, rows: list[ExportRow]) -> None:
-    """When each claim's current verdict was given: its latest verdict in the audit log."""
-    reviewed = [row.id for row in rows if row.verdict is not None]
-    if not reviewed:
-        return
-    result = session.connection().execute(_VERDICT_TIMES, {"ids": reviewed})
-    times = dict(result.all())
-    for row in rows:
-        if row.verdict is not None:
-            # Claims imported from an archive came with their verdict and have no such event.
-            row.verdict_at = iso_time(times.get(row.id)) or row.updated_at
-
-
 def _add_appearances(session: Session, rows: list[ExportRow]) -> None:
     """Where each reviewed claim appeared: its own article and, for the canonical claim of a
-    cluster, the articles of the duplicates that share (inherit) its verdict."""
-    reviewed = [row for row in rows if row.verdict is not None]
+    cluster, the articles of its confirmed repeats; the earliest published first, then the
+    undated ones in the order they came in."""
+    reviewed = [row for row in rows if row.is_published_review()]
     leading = {
         row.cluster_id: row
         for row in reviewed
@@ -425,6 +420,8 @@ def _add_appearances(session: Session, rows: list[ExportRow]) -> None:
         row.appearances = sorted(unique.values(), key=_appearance_order)
 
 
-def _appearance_order(appearance: Appearance) -> tuple[str, int]:
-    # ISO text in UTC with microseconds sorts as the times do.
-    return (appearance.published_at or appearance.ingested_at, appearance.article_id)
+def _appearance_order(appearance: Appearance) -> tuple[bool, str, int]:
+    # An article without a date is not known to be the first: it goes after every dated one,
+    # however early it was ingested. ISO text in UTC with microseconds sorts as the times do.
+    undated = appearance.published_at is None
+    return (undated, appearance.published_at or appearance.ingested_at, appearance.article_id)

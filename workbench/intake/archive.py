@@ -186,8 +186,10 @@ def _store(session: Session, records: list[ArchivedClaim], aliases: AliasTable) 
                     "repeat_count": 0,
                     "status": status.value,
                     "verdict": record.verdict.value if record.verdict else None,
-                    # An archive's verdicts were published by the newsroom that checked them.
+                    # An archive's verdicts were published where they came from: approved,
+                    # on the date the archive gives (else on the day they were imported).
                     "verdict_state": "approved" if record.verdict else None,
+                    "approved_at": (record.date or now) if record.verdict else None,
                     "external_id": record.external_id,
                     "version": 1,
                     "created_at": now,

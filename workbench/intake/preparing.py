@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from workbench.intake.claim_spotting import find_claims
+from workbench.intake.claimants import find_claimant
 from workbench.intake.errors import IngestError, TooManySentences
 from workbench.intake.reading import ArticleInput, clean_text, one_line, refusal
 from workbench.matching.normalize import AliasTable, normalize
@@ -79,6 +80,7 @@ def prepare_article(
                 "start_offset": sentence.start,
                 "end_offset": sentence.end,
                 "text": sentence.text,
+                "claimant": find_claimant(sentence.text),
                 "normalized_text": normalize(sentence.text, aliases),
                 "check_worthiness": candidate.check_worthiness,
                 "priority": priority(candidate.check_worthiness, 0),

@@ -23,6 +23,7 @@ from workbench.shapes import ID_MAX
 FILTER_NAMES = tuple(f.name for f in fields(ClaimFilters))
 TEXT_MAX = 500
 OUTLET_MAX = 200
+CLAIMANT_MAX = 200
 ID_DIGITS_MAX = len(str(ID_MAX))
 
 
@@ -59,6 +60,10 @@ def _parse(name: str, raw: str) -> object:
     if name == "outlet":
         if len(raw) > OUTLET_MAX:
             raise FilterError(f"outlet may be at most {OUTLET_MAX} characters.")
+        return raw
+    if name == "claimant":
+        if len(raw) > CLAIMANT_MAX:
+            raise FilterError(f"claimant may be at most {CLAIMANT_MAX} characters.")
         return raw
     if name == "text":
         if len(raw) > TEXT_MAX:

@@ -52,11 +52,13 @@ class ClaimFilters:
     `assignee` is a user id, or UNASSIGNED for claims nobody has taken. `text` finds claims
     containing all its words (after the same normalisation matching uses, so "Shoygu" finds
     "Shoigu"). Dates are inclusive lower and exclusive upper bounds.
+    `claimant` is who made the claim, exactly as claims name them (the queue links each one).
     """
 
     status: ClaimStatus | StatusGroup | None = None
     verdict: Verdict | None = None
     outlet: str | None = None
+    claimant: str | None = None
     feed_id: int | None = None
     article_id: int | None = None
     assignee: int | str | None = None
@@ -120,6 +122,8 @@ def _where(
             # and checking each beats fetching all its claims and sorting them.
             article_id = Claim.article_id + 0
         conditions.append(article_id.in_(articles))
+    if filters.claimant:
+        conditions.append(Claim.claimant == filters.claimant)
     if filters.feed_id is not None:
         from_feed = sa.select(Article.id).where(Article.feed_id == filters.feed_id)
         conditions.append(Claim.article_id.in_(from_feed))

@@ -15,6 +15,7 @@ from workbench.web import (
     auth,
     claims,
     converters,
+    corrections,
     errors,
     export,
     feeds,
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(signoff.bp)
     app.register_blueprint(triage.bp)  # dismiss, restore and the queue's bulk actions
+    app.register_blueprint(corrections.bp)
     permissions.init_app(app)
     errors.init_app(app)
     # Templates show a control only to the roles that may use it: `g.user.role >= Role.EDITOR`.

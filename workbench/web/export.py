@@ -76,7 +76,10 @@ def download() -> Response | tuple[str, int]:
         return _page(ClaimFilters(), error=str(exc)), 400
     if format_name not in export.FORMATS:
         return _page(filters, error=f"Choose a format: one of {', '.join(export.FORMATS)}."), 400
-    return stream_export(format_name, filters)
+    try:
+        return stream_export(format_name, filters)
+    except export.ExportError as exc:
+        return _page(filters, error=str(exc)), 400
 
 
 def stream_export(format_name: str, filters: ClaimFilters) -> Response:
@@ -89,7 +92,11 @@ def stream_export(format_name: str, filters: ClaimFilters) -> Response:
     werkzeug's `ast.parse`, which tripped CPython 3.11.7's gh-106905)."""
     session = read_session(get_engine())
     name = export.file_name(format_name, filters, datetime.now(UTC))
-    chunks = export.export(session, format_name, filters, publisher())
+    try:
+        chunks = export.export(session, format_name, filters, publisher())
+    except export.ExportError:
+        session.close()
+        raise
 
     def stream() -> Iterator[str]:
         try:

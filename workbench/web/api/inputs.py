@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 from workbench.export import FORMATS
 from workbench.intake.reading import parse_date
 from workbench.models import AlertKind, AlertState, ClaimStatus, DismissReason, Stance, Verdict
-from workbench.review.filter_args import OUTLET_MAX, TEXT_MAX
+from workbench.review.filter_args import CLAIMANT_MAX, OUTLET_MAX, TEXT_MAX
 from workbench.review.queue import StatusGroup, decode_cursor
 from workbench.review.triage import BULK_MAX, BulkAction
 from workbench.review.verdicts import SOURCE_KINDS
@@ -270,6 +270,7 @@ class ClaimFilterArgs(Query):
     )
     verdict: str | None = _arg("Own verdict.", enum=[v.value for v in Verdict])
     outlet: str | None = _arg("The article's outlet.", maxLength=OUTLET_MAX)
+    claimant: str | None = _arg("Who made the claim, exactly.", maxLength=CLAIMANT_MAX)
     feed_id: str | None = _arg("Claims of articles from one monitored feed.", pattern=r"^[0-9]+$")
     article_id: str | None = _arg("Claims of one article.", pattern=r"^[0-9]+$")
     assignee: str | None = _arg("A user id, or 'none' for unassigned claims.")
