@@ -294,3 +294,55 @@ def test_downgrade_to_base_and_upgrade_again(engine: sa.Engine) -> None:
     assert _current_revision(engine) == _head(engine)
     assert _schema_differences(engine) == []
     _new_article(engine)  # the rebuilt schema takes writes, foreign keys and all
+
+
+def test_repeats_confirmed_before_resolution_existed_are_resolved(engine: sa.Engine) -> None:
+    """Revision 0013 does for old clusters what confirming does now: the open members that are
+    not canonical leave the open queue, and a downgrade puts their status back."""
+    command.downgrade(alembic_config(engine), "0012")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO article (id, title, body, content_hash, origin, ingested_at) "
+            "VALUES (900, 'Old', 'A. B. C. D.', 'h900', 'text', '2026-01-01 00:00:00.000000')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO cluster (id, canonical_claim_id, created_at) "
+            "VALUES (90, 901, '2026-01-01 00:00:00.000000')"
+        )
+        for claim_id, position, status, cluster in [
+            (901, 0, "verdict", 90),  # canonical
+            (902, 1, "new", 90),
+            (903, 2, "in_review", 90),
+            (904, 3, "new", None),  # not in a cluster
+        ]:
+            conn.exec_driver_sql(
+                "INSERT INTO claim (id, article_id, position, start_offset, end_offset, text, "
+                "normalized_text, check_worthiness, repeat_count, priority, status, cluster_id, "
+                "version, created_at, updated_at) VALUES "
+                f"({claim_id}, 900, {position}, {position * 3}, {position * 3 + 2}, 'X.', 'x', "
+                f"0, 0, 0, '{status}', {cluster or 'NULL'}, 1, "
+                "'2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')"
+            )
+
+    def statuses() -> dict[int, tuple[str, str | None]]:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT id, status, status_before FROM claim WHERE article_id = 900"
+            )
+            return {claim_id: (status, before) for claim_id, status, before in rows}
+
+    migrate(engine)
+    assert statuses() == {
+        901: ("verdict", None),
+        902: ("resolved", "new"),
+        903: ("resolved", "in_review"),
+        904: ("new", None),
+    }
+    command.downgrade(alembic_config(engine), "0012")
+    assert statuses() == {
+        901: ("verdict", None),
+        902: ("new", None),
+        903: ("in_review", None),
+        904: ("new", None),
+    }
+    migrate(engine)

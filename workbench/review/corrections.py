@@ -45,7 +45,7 @@ from workbench.models import (
 )
 from workbench.review import duplicates
 from workbench.review.priority import priority, recount_repeats
-from workbench.review.verdicts import ReviewError, _editable, _save  # one way to lock and save
+from workbench.review.verdicts import ReviewError, editable, save_change  # one way to lock and save
 
 TEXT_MAX = 1_000  # intake's longest claim (splitting.MAX_CLAIM_CHARS)
 CLAIMANT_MAX = 200  # Claim.claimant's length
@@ -61,7 +61,7 @@ def set_claimant(
     name = " ".join(claimant.split())
     if len(name) > CLAIMANT_MAX:
         raise ReviewError(f"Keep the claimant under {CLAIMANT_MAX} characters.")
-    claim = _editable(session, claim_id, version)
+    claim = editable(session, claim_id, version)
     before = {"claimant": claim.claimant}
     claim.claimant = name or None
     record(
@@ -73,7 +73,7 @@ def set_claimant(
         before=before,
         after={"claimant": claim.claimant},
     )
-    return _save(session, claim, actor_id)
+    return save_change(session, claim, actor_id)
 
 
 # --- Text -----------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def edit_text(
         before={"text": before},
         after={"text": text},
     )
-    _save(session, claim, actor_id)
+    save_change(session, claim, actor_id)
     _match_again(session, [claim])
     return claim
 
@@ -168,7 +168,7 @@ def split(
         before={"claim_id": claim.id, "text": before["text"]},
         after={"text": second},
     )
-    _save(session, claim, actor_id)
+    save_change(session, claim, actor_id)
     _match_again(session, [claim, new])
     return claim, new
 
@@ -234,7 +234,7 @@ def merge_next(
     candidate = next_claim(session, claim)
     if candidate is None:
         raise ReviewError("This is the last claim of its article: there is nothing to merge.")
-    following = _editable(session, candidate.claim.id, next_version)  # type: ignore[arg-type]
+    following = editable(session, candidate.claim.id, next_version)  # type: ignore[arg-type]
     if candidate.refusal:
         raise ReviewError(candidate.refusal)
     before = {
@@ -275,7 +275,7 @@ def merge_next(
     session.flush()
     _shift(session, claim.article_id, after=gone, by=-1)
     recount_repeats(session, partners - {claim.id})
-    _save(session, claim, actor_id)
+    save_change(session, claim, actor_id)
     _match_again(session, [claim])
     return claim
 
@@ -284,7 +284,7 @@ def merge_next(
 
 
 def _correctable(session: Session, claim_id: int, version: int | None) -> Claim:
-    claim = _editable(session, claim_id, version)
+    claim = editable(session, claim_id, version)
     if claim.verdict is not None:
         raise ReviewError(
             "This claim has a verdict, given on its present text. Reopen it before correcting "

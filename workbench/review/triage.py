@@ -111,9 +111,9 @@ def dismiss(
     """Set the claim aside with a reason: it leaves the open queue, remembering its status so
     restoring puts it back. Its assignee, evidence and suggestions stay as they are."""
     why = parse_reason(reason)
-    claim = verdicts._editable(session, claim_id, version)
+    claim = verdicts.editable(session, claim_id, version)
     _check_dismissable(claim)
-    before = verdicts._snapshot(claim, *_TRIAGE_FIELDS)
+    before = verdicts.audit_values(claim, *_TRIAGE_FIELDS)
     claim.status_before = ClaimStatus(claim.status).value
     claim.status = ClaimStatus.DISMISSED
     claim.dismiss_reason = why.value
@@ -124,17 +124,17 @@ def dismiss(
         "claim",
         claim.id,
         before=before,
-        after=verdicts._snapshot(claim, *_TRIAGE_FIELDS),
+        after=verdicts.audit_values(claim, *_TRIAGE_FIELDS),
     )
-    return verdicts._save(session, claim, actor_id)
+    return verdicts.save_change(session, claim, actor_id)
 
 
 def restore(session: Session, claim_id: int, actor_id: int, version: int | None) -> Claim:
     """Bring a dismissed claim back with the status it had (new, if that is not known)."""
-    claim = verdicts._editable(session, claim_id, version)
+    claim = verdicts.editable(session, claim_id, version)
     if claim.status != ClaimStatus.DISMISSED:
         raise WrongState("This claim is not dismissed, so there is nothing to restore.")
-    before = verdicts._snapshot(claim, *_TRIAGE_FIELDS)
+    before = verdicts.audit_values(claim, *_TRIAGE_FIELDS)
     claim.status = _status_to_restore(claim.status_before)
     claim.dismiss_reason = None
     claim.status_before = None
@@ -145,9 +145,9 @@ def restore(session: Session, claim_id: int, actor_id: int, version: int | None)
         "claim",
         claim.id,
         before=before,
-        after=verdicts._snapshot(claim, *_TRIAGE_FIELDS),
+        after=verdicts.audit_values(claim, *_TRIAGE_FIELDS),
     )
-    return verdicts._save(session, claim, actor_id)
+    return verdicts.save_change(session, claim, actor_id)
 
 
 def _status_to_restore(before: str | None) -> ClaimStatus:
@@ -180,8 +180,8 @@ def assign(
     if assignee_id == actor_id:
         return verdicts.take(session, claim_id, actor_id, version)
     assignee = _editor(session, assignee_id)
-    claim = verdicts._editable(session, claim_id, version)
-    before = verdicts._snapshot(claim, "assignee_id", "status")
+    claim = verdicts.editable(session, claim_id, version)
+    before = verdicts.audit_values(claim, "assignee_id", "status")
     claim.assignee_id = assignee.id
     claim.assigned_at = utcnow()
     if claim.status == ClaimStatus.NEW:
@@ -193,9 +193,9 @@ def assign(
         "claim",
         claim.id,
         before=before,
-        after=verdicts._snapshot(claim, "assignee_id", "status"),
+        after=verdicts.audit_values(claim, "assignee_id", "status"),
     )
-    return verdicts._save(session, claim, actor_id)
+    return verdicts.save_change(session, claim, actor_id)
 
 
 def _editor(session: Session, user_id: int | None) -> User:
@@ -308,7 +308,7 @@ def _one(
 ) -> Any:
     if action == BulkAction.DISMISS:
         return dismiss(session, claim_id, actor.id, version, why)
-    claim = verdicts._editable(session, claim_id, version)
+    claim = verdicts.editable(session, claim_id, version)
     if claim.status not in (*OPEN_STATUSES, ClaimStatus.VERDICT) and action != BulkAction.RELEASE:
         gone = "resolved as a repeat" if claim.status == ClaimStatus.RESOLVED else "dismissed"
         raise WrongState(f"{gone} (restore it first)")

@@ -82,7 +82,7 @@ def get_claim(session: Session, claim_id: int) -> Claim:
     return claim
 
 
-def _editable(session: Session, claim_id: int, version: int | None) -> Claim:
+def editable(session: Session, claim_id: int, version: int | None) -> Claim:
     """The claim, locked for this change, if it is still the version the editor saw."""
     claim = session.exec(select(Claim).where(Claim.id == claim_id).with_for_update()).first()
     if claim is None:
@@ -99,7 +99,8 @@ def _changed(claim: Claim, actor_id: int | None) -> None:
     claim.updated_by_id = actor_id
 
 
-def _snapshot(claim: Claim, *names: str) -> dict[str, Any]:
+def audit_values(claim: Claim, *names: str) -> dict[str, Any]:
+    """The fields' values as the audit log keeps them (plain JSON, enums as their values)."""
     return {name: _plain(getattr(claim, name)) for name in names}
 
 
@@ -107,7 +108,9 @@ def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
 
 
-def _save(session: Session, claim: Claim, actor_id: int | None) -> Claim:
+def save_change(session: Session, claim: Claim, actor_id: int | None) -> Claim:
+    """Every change to a claim ends here: a new version, who and when, flushed, so the next
+    change (triage, corrections, verdicts) is checked against it."""
     _changed(claim, actor_id)
     session.add(claim)
     session.flush()
@@ -121,8 +124,8 @@ def _save(session: Session, claim: Claim, actor_id: int | None) -> Claim:
 def take(session: Session, claim_id: int, actor_id: int, version: int | None) -> Claim:
     """Assign the claim to this editor (taking it over from anyone who had it); a new claim goes
     into review."""
-    claim = _editable(session, claim_id, version)
-    before = _snapshot(claim, "assignee_id", "status")
+    claim = editable(session, claim_id, version)
+    before = audit_values(claim, "assignee_id", "status")
     claim.assignee_id = actor_id
     claim.assigned_at = utcnow()
     if claim.status == ClaimStatus.NEW:
@@ -134,15 +137,15 @@ def take(session: Session, claim_id: int, actor_id: int, version: int | None) ->
         "claim",
         claim.id,
         before=before,
-        after=_snapshot(claim, "assignee_id", "status"),
+        after=audit_values(claim, "assignee_id", "status"),
     )
-    return _save(session, claim, actor_id)
+    return save_change(session, claim, actor_id)
 
 
 def release(session: Session, claim_id: int, actor_id: int, version: int | None) -> Claim:
     """Give the claim back to the queue; its status and evidence stay."""
-    claim = _editable(session, claim_id, version)
-    before = _snapshot(claim, "assignee_id")
+    claim = editable(session, claim_id, version)
+    before = audit_values(claim, "assignee_id")
     claim.assignee_id = None
     claim.assigned_at = None
     record(
@@ -154,7 +157,7 @@ def release(session: Session, claim_id: int, actor_id: int, version: int | None)
         before=before,
         after={"assignee_id": None},
     )
-    return _save(session, claim, actor_id)
+    return save_change(session, claim, actor_id)
 
 
 # --- Verdicts ------------------------------------------------------------------------------------
@@ -215,7 +218,7 @@ def set_verdict(
         raise ReviewError("Write a short public summary of why the claim gets this verdict.")
     if len(summary) > SUMMARY_MAX:
         raise ReviewError(f"Keep the summary under {SUMMARY_MAX:,} characters.")
-    claim = _editable(session, claim_id, version)
+    claim = editable(session, claim_id, version)
     if claim.status == ClaimStatus.RESOLVED:
         raise ReviewError(
             "This claim is a confirmed repeat and carries the verdict of the claim it repeats. "
@@ -225,7 +228,7 @@ def set_verdict(
         raise ReviewError("This claim was set aside; restore it before giving it a verdict.")
     _hold_for_verdict(session, claim, actor_id, take_over)
     was_published = claim.verdict_state == VerdictState.APPROVED
-    before = _snapshot(claim, *VERDICT_FIELDS)
+    before = audit_values(claim, *VERDICT_FIELDS)
     now = utcnow()
     claim.verdict = verdict
     claim.verdict_summary = summary
@@ -249,7 +252,7 @@ def set_verdict(
         "claim",
         claim.id,
         before=before,
-        after=_snapshot(claim, *VERDICT_FIELDS),
+        after=audit_values(claim, *VERDICT_FIELDS),
     )
     if sign_off:
         if was_published:
@@ -258,7 +261,7 @@ def set_verdict(
             alert_rules.raise_for_withdrawn(session, claim)
     else:
         alert_rules.raise_for_verdict(session, claim)
-    return _save(session, claim, actor_id)
+    return save_change(session, claim, actor_id)
 
 
 def _hold_for_verdict(session: Session, claim: Claim, actor_id: int, take_over: bool) -> None:
@@ -272,7 +275,7 @@ def _hold_for_verdict(session: Session, claim: Claim, actor_id: int, take_over: 
             f"{name} holds this claim, so the verdict is theirs to give. Tick “take over” to "
             "take the claim from them and save your verdict, or ask them first."
         )
-    before = _snapshot(claim, "assignee_id", "status")
+    before = audit_values(claim, "assignee_id", "status")
     claim.assignee_id = actor_id
     claim.assigned_at = utcnow()
     if claim.status == ClaimStatus.NEW:
@@ -284,14 +287,14 @@ def _hold_for_verdict(session: Session, claim: Claim, actor_id: int, take_over: 
         "claim",
         claim.id,
         before=before,
-        after=_snapshot(claim, "assignee_id", "status") | {"with_verdict": True},
+        after=audit_values(claim, "assignee_id", "status") | {"with_verdict": True},
     )
 
 
 def _awaiting_sign_off(
     session: Session, claim_id: int, actor_id: int, version: int | None
 ) -> Claim:
-    claim = _editable(session, claim_id, version)
+    claim = editable(session, claim_id, version)
     if claim.verdict_state != VerdictState.DRAFT or claim.status != ClaimStatus.IN_REVIEW:
         raise SignOffRefused("This claim has no verdict awaiting sign-off; reload the claim.")
     if claim.verdict_by_id == actor_id:
@@ -306,7 +309,7 @@ def approve(session: Session, claim_id: int, actor_id: int, version: int | None)
     """A second editor signs the draft verdict off: it is published (status `verdict`), and the
     claims that repeat it hear of it."""
     claim = _awaiting_sign_off(session, claim_id, actor_id, version)
-    before = _snapshot(claim, *VERDICT_FIELDS)
+    before = audit_values(claim, *VERDICT_FIELDS)
     claim.verdict_state = VerdictState.APPROVED
     claim.approved_by_id = actor_id
     claim.approved_at = utcnow()
@@ -318,10 +321,10 @@ def approve(session: Session, claim_id: int, actor_id: int, version: int | None)
         "claim",
         claim.id,
         before=before,
-        after=_snapshot(claim, *VERDICT_FIELDS),
+        after=audit_values(claim, *VERDICT_FIELDS),
     )
     alert_rules.raise_for_verdict(session, claim)
-    return _save(session, claim, actor_id)
+    return save_change(session, claim, actor_id)
 
 
 def send_back(
@@ -335,7 +338,7 @@ def send_back(
     if len(note) > NOTE_MAX:
         raise ReviewError(f"Keep the note under {NOTE_MAX:,} characters.")
     claim = _awaiting_sign_off(session, claim_id, actor_id, version)
-    before = _snapshot(claim, *VERDICT_FIELDS)
+    before = audit_values(claim, *VERDICT_FIELDS)
     claim.verdict_state = VerdictState.SENT_BACK
     claim.sign_off_note = note
     record(
@@ -345,18 +348,18 @@ def send_back(
         "claim",
         claim.id,
         before=before,
-        after=_snapshot(claim, *VERDICT_FIELDS),
+        after=audit_values(claim, *VERDICT_FIELDS),
     )
-    return _save(session, claim, actor_id)
+    return save_change(session, claim, actor_id)
 
 
 def reopen(session: Session, claim_id: int, actor_id: int, version: int | None) -> Claim:
     """Take the verdict back: the claim is in review again, its evidence kept. The claims that
     repeat it and are held by someone hear of it (they show no verdict until it has one)."""
-    claim = _editable(session, claim_id, version)
+    claim = editable(session, claim_id, version)
     if claim.status != ClaimStatus.VERDICT:
         raise ReviewError("This claim has no verdict to reopen.")
-    before = _snapshot(claim, *VERDICT_FIELDS)
+    before = audit_values(claim, *VERDICT_FIELDS)
     claim.verdict = None
     claim.verdict_summary = None
     claim.verdict_state = None
@@ -371,10 +374,10 @@ def reopen(session: Session, claim_id: int, actor_id: int, version: int | None) 
         "claim",
         claim.id,
         before=before,
-        after=_snapshot(claim, *VERDICT_FIELDS),
+        after=audit_values(claim, *VERDICT_FIELDS),
     )
     alert_rules.raise_for_withdrawn(session, claim)
-    return _save(session, claim, actor_id)
+    return save_change(session, claim, actor_id)
 
 
 # --- Sources -------------------------------------------------------------------------------------
@@ -499,7 +502,7 @@ def link_evidence(
     stance, quote_text, note_text = _evidence_fields(stance, quote, note)
     if source_id is None and new_source is None:
         raise ReviewError("Pick a source from the library or add a new one.")
-    claim = _editable(session, claim_id, version)
+    claim = editable(session, claim_id, version)
     source = (
         get_source(session, source_id)
         if source_id is not None
@@ -527,7 +530,7 @@ def link_evidence(
         claim.id,
         after={**_evidence_snapshot(evidence), "source": source.title},
     )
-    _save(session, claim, actor_id)
+    save_change(session, claim, actor_id)
     session.refresh(evidence)
     return evidence
 
@@ -551,7 +554,7 @@ def update_evidence(
     note: str = "",
 ) -> Evidence:
     stance, quote_text, note_text = _evidence_fields(stance, quote, note)
-    claim = _editable(session, claim_id, version)
+    claim = editable(session, claim_id, version)
     evidence = _claim_evidence(session, evidence_id, claim.id)
     before = _evidence_snapshot(evidence)
     evidence.stance, evidence.quote, evidence.note = stance, quote_text, note_text
@@ -566,7 +569,7 @@ def update_evidence(
         before=before,
         after=_evidence_snapshot(evidence),
     )
-    _save(session, claim, actor_id)
+    save_change(session, claim, actor_id)
     session.refresh(evidence)
     return evidence
 
@@ -574,13 +577,13 @@ def update_evidence(
 def remove_evidence(
     session: Session, claim_id: int, evidence_id: int, actor_id: int, version: int | None
 ) -> Claim:
-    claim = _editable(session, claim_id, version)
+    claim = editable(session, claim_id, version)
     evidence = _claim_evidence(session, evidence_id, claim.id)
     record(
         session, actor_id, "evidence.remove", "claim", claim.id, before=_evidence_snapshot(evidence)
     )
     session.delete(evidence)
-    return _save(session, claim, actor_id)
+    return save_change(session, claim, actor_id)
 
 
 @dataclass(frozen=True)

@@ -142,11 +142,12 @@ def _workspace(
     return page, status
 
 
-def _version() -> int | None:
+def form_version() -> int | None:
+    """The claim's version the form was made from: a change to anything newer is refused."""
     return request.form.get("version", type=int)
 
 
-def _act(claim_id: int, action: Callable[[], object], done: str) -> Any:
+def act_on_claim(claim_id: int, action: Callable[[], object], done: str) -> Any:
     """Run one review action; on success go back to the claim page (post/redirect/get). A stale
     edit or refused input shows the page again with the reason and the editor's input kept."""
     db = get_session()
@@ -165,9 +166,9 @@ def _act(claim_id: int, action: Callable[[], object], done: str) -> Any:
 @bp.post("/<int:claim_id>/take")
 @allow(Role.EDITOR)
 def take(claim_id: int) -> Any:
-    return _act(
+    return act_on_claim(
         claim_id,
-        lambda: verdicts.take(get_session(), claim_id, g.user.id, _version()),
+        lambda: verdicts.take(get_session(), claim_id, g.user.id, form_version()),
         "The claim is yours now; others see that you have it.",
     )
 
@@ -175,9 +176,9 @@ def take(claim_id: int) -> Any:
 @bp.post("/<int:claim_id>/release")
 @allow(Role.EDITOR)
 def release(claim_id: int) -> Any:
-    return _act(
+    return act_on_claim(
         claim_id,
-        lambda: verdicts.release(get_session(), claim_id, g.user.id, _version()),
+        lambda: verdicts.release(get_session(), claim_id, g.user.id, form_version()),
         "The claim is back in the queue for anyone to take.",
     )
 
@@ -186,13 +187,13 @@ def release(claim_id: int) -> Any:
 @allow(Role.EDITOR)
 def verdict(claim_id: int) -> Any:
     form = request.form
-    return _act(
+    return act_on_claim(
         claim_id,
         lambda: verdicts.set_verdict(
             get_session(),
             claim_id,
             g.user.id,
-            _version(),
+            form_version(),
             form.get("verdict", ""),
             form.get("summary", ""),
             take_over=form.get("take_over") == "1",
@@ -207,9 +208,9 @@ def verdict(claim_id: int) -> Any:
 @bp.post("/<int:claim_id>/reopen")
 @allow(Role.EDITOR)
 def reopen(claim_id: int) -> Any:
-    return _act(
+    return act_on_claim(
         claim_id,
-        lambda: verdicts.reopen(get_session(), claim_id, g.user.id, _version()),
+        lambda: verdicts.reopen(get_session(), claim_id, g.user.id, form_version()),
         "Reopened: the claim is in review again.",
     )
 
@@ -229,13 +230,13 @@ def add_evidence(claim_id: int) -> Any:
             publisher=form.get("source_publisher", ""),
             kind=form.get("source_kind", "web"),
         )
-    return _act(
+    return act_on_claim(
         claim_id,
         lambda: verdicts.link_evidence(
             get_session(),
             claim_id,
             g.user.id,
-            _version(),
+            form_version(),
             stance=form.get("stance", ""),
             quote=form.get("quote", ""),
             note=form.get("note", ""),
@@ -250,14 +251,14 @@ def add_evidence(claim_id: int) -> Any:
 @allow(Role.EDITOR)
 def edit_evidence(claim_id: int, evidence_id: int) -> Any:
     form = request.form
-    return _act(
+    return act_on_claim(
         claim_id,
         lambda: verdicts.update_evidence(
             get_session(),
             claim_id,
             evidence_id,
             g.user.id,
-            _version(),
+            form_version(),
             stance=form.get("stance", ""),
             quote=form.get("quote", ""),
             note=form.get("note", ""),
@@ -269,10 +270,10 @@ def edit_evidence(claim_id: int, evidence_id: int) -> Any:
 @bp.post("/<int:claim_id>/evidence/<int:evidence_id>/remove")
 @allow(Role.EDITOR)
 def remove_evidence(claim_id: int, evidence_id: int) -> Any:
-    return _act(
+    return act_on_claim(
         claim_id,
         lambda: verdicts.remove_evidence(
-            get_session(), claim_id, evidence_id, g.user.id, _version()
+            get_session(), claim_id, evidence_id, g.user.id, form_version()
         ),
         "Evidence removed.",
     )

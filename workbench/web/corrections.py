@@ -15,7 +15,7 @@ from workbench.models import Claim, Role
 from workbench.review import corrections
 from workbench.review.corrections import MergeCandidate, SplitPoint
 from workbench.web.access import allow
-from workbench.web.claims import _act, _version
+from workbench.web.claims import act_on_claim, form_version
 
 bp = Blueprint("corrections", __name__, url_prefix="/claims")
 
@@ -39,10 +39,10 @@ def correction_choices(claim: Claim) -> CorrectionChoices:
 @bp.post("/<int:claim_id>/text")
 @allow(Role.EDITOR)
 def edit_text(claim_id: int) -> Any:
-    return _act(
+    return act_on_claim(
         claim_id,
         lambda: corrections.edit_text(
-            get_session(), claim_id, g.user.id, _version(), request.form.get("text", "")
+            get_session(), claim_id, g.user.id, form_version(), request.form.get("text", "")
         ),
         "Text corrected; the sentence it came from is kept in the history.",
     )
@@ -52,13 +52,13 @@ def edit_text(claim_id: int) -> Any:
 @allow(Role.EDITOR)
 def split(claim_id: int) -> Any:
     at = request.form.get("at", type=int)
-    return _act(
+    return act_on_claim(
         claim_id,
         lambda: corrections.split(
             get_session(),
             claim_id,
             g.user.id,
-            _version(),
+            form_version(),
             -1 if at is None else at,
             claimant_for=find_claimant,
         ),
@@ -69,13 +69,13 @@ def split(claim_id: int) -> Any:
 @bp.post("/<int:claim_id>/merge")
 @allow(Role.EDITOR)
 def merge(claim_id: int) -> Any:
-    return _act(
+    return act_on_claim(
         claim_id,
         lambda: corrections.merge_next(
             get_session(),
             claim_id,
             g.user.id,
-            _version(),
+            form_version(),
             request.form.get("next_version", type=int),
         ),
         "Merged with the next sentence of the article.",
@@ -85,10 +85,10 @@ def merge(claim_id: int) -> Any:
 @bp.post("/<int:claim_id>/claimant")
 @allow(Role.EDITOR)
 def claimant(claim_id: int) -> Any:
-    return _act(
+    return act_on_claim(
         claim_id,
         lambda: corrections.set_claimant(
-            get_session(), claim_id, g.user.id, _version(), request.form.get("claimant", "")
+            get_session(), claim_id, g.user.id, form_version(), request.form.get("claimant", "")
         ),
         "Claimant saved.",
     )

@@ -15,6 +15,7 @@ from workbench.models import Role
 from workbench.review import triage
 from workbench.review.filter_args import FilterError, filters_from_args, parse_id
 from workbench.web.access import allow
+from workbench.web.claims import form_version
 from workbench.web.errors import back_to
 
 bp = Blueprint("triage", __name__, url_prefix="/claims")
@@ -35,16 +36,12 @@ def _query() -> dict[str, str]:
     return filters_from_args(request.args).as_query()
 
 
-def _version() -> int | None:
-    return request.form.get("version", type=int)
-
-
 @bp.post("/<int:claim_id>/dismiss")
 @allow(Role.EDITOR)
 def dismiss(claim_id: int) -> Response:
     back = _claim_page(claim_id)
     claim = triage.dismiss(
-        get_session(), claim_id, g.user.id, _version(), request.form.get("reason")
+        get_session(), claim_id, g.user.id, form_version(), request.form.get("reason")
     )
     label = triage.reason_label(claim.dismiss_reason)
     flash(f"Dismissed ({label}): the claim has left the open queue.", "success")
@@ -55,7 +52,7 @@ def dismiss(claim_id: int) -> Response:
 @allow(Role.EDITOR)
 def restore(claim_id: int) -> Response:
     back = _claim_page(claim_id)
-    claim = triage.restore(get_session(), claim_id, g.user.id, _version())
+    claim = triage.restore(get_session(), claim_id, g.user.id, form_version())
     status = claim.status.replace("_", " ")
     flash(f"Restored: the claim is back in the open queue as {status}.", "success")
     return redirect(back)
