@@ -172,6 +172,7 @@ def test_a_missing_demo_file_is_a_clear_error(
     result = _invoker(app, app.test_cli_runner())("setup")
     assert result.exit_code == 1
     assert f"The demo needs {tmp_path / 'articles.jsonl'}" in result.output
+    assert "user name: admin" in result.output, "the only chance to see the password"
 
 
 # --- ingest --------------------------------------------------------------------------------------

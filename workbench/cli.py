@@ -82,15 +82,12 @@ def setup(demo: bool) -> None:
     """First-run set-up: schema, an admin account, the demo newsroom. Safe to run again."""
     migrate(get_engine())
     password = _ensure_admin()
-    if demo:
-        click.echo(f"Demo newsroom: {_load_demo().summary()}")
-    if password:
+    try:
+        if demo:
+            click.echo(f"Demo newsroom: {_load_demo().summary()}")
+    finally:
+        # Shown even when the demo fails to load: the password is shown only this once.
         _show_admin(password)
-    else:
-        click.echo(
-            "\nLog in with your account (the first admin is 'admin'; reset a password with "
-            "`flask --app app users set-password NAME`)."
-        )
 
 
 @click.command("load-demo")
@@ -101,9 +98,11 @@ def load_demo() -> None:
     # The demo's own accounts would otherwise count as the "existing users" that stop setup
     # from ever creating the first admin.
     password = _ensure_admin()
-    click.echo(_load_demo().summary())
-    if password:
-        _show_admin(password)
+    try:
+        click.echo(_load_demo().summary())
+    finally:
+        if password:
+            _show_admin(password)
 
 
 def _ensure_admin() -> str | None:
@@ -113,11 +112,17 @@ def _ensure_admin() -> str | None:
     return password
 
 
-def _show_admin(password: str) -> None:
-    click.echo(
-        f"\nCreated the first account.\n  user name: admin\n  password:  {password}\n"
-        "Keep this password: it is shown only once."
-    )
+def _show_admin(password: str | None) -> None:
+    if password:
+        click.echo(
+            f"\nCreated the first account.\n  user name: admin\n  password:  {password}\n"
+            "Keep this password: it is shown only once."
+        )
+    else:
+        click.echo(
+            "\nLog in with your account (the first admin is 'admin'; reset a password with "
+            "`flask --app app users set-password NAME`)."
+        )
 
 
 def _load_demo() -> DemoReport:
