@@ -22,6 +22,7 @@ from workbench.matching.similar import find_similar
 from workbench.models import Article, ClaimStatus, Role, Stance, Verdict
 from workbench.review import duplicates, verdicts
 from workbench.review.articles import claim_context
+from workbench.review.decision import decision_banner
 from workbench.review.filter_args import filters_from_args
 from workbench.review.queue import (
     UNASSIGNED,
@@ -117,6 +118,7 @@ def _workspace(
         article=article,
         context=claim_context(article, claim),
         verdict=duplicates.effective_verdict(db, claim),
+        banner=decision_banner(db, claim, suggestions),
         suggestions=suggestions,
         spans={
             view.suggestion.id: marked_pair(claim.text, view.other.text, view.facts)
