@@ -1,7 +1,7 @@
 """The claim page in a real browser (Debian's Chromium via Playwright), at 1280 px and at 390 px:
 the banner on top shows a repeat of a checked claim with its verdict and confirms it; a variant
 shows the fact that differs; two columns on a wide screen, one on a phone, never wider than the
-phone.
+phone; and the next claim is fetched ahead, so j opens it from the browser's cache.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from conftest import CHROMIUM, PASSWORD, committed
+from flask import Flask, request
 from sqlmodel import select
 
 from workbench.db import read_session
@@ -235,3 +236,41 @@ def test_two_columns_on_a_wide_screen_and_one_on_a_phone(
         assert work["y"] >= article["y"] + article["height"], "the workspace under the article"
         assert abs(article["x"] - work["x"]) < 1
         assert _page_width(phone) <= PHONE["width"], f"claim {claim_id} scrolls sideways"
+
+
+def test_the_next_claim_is_prefetched_and_j_opens_it_without_the_server(
+    app: Flask, open_page: Callable, newsroom: Newsroom
+) -> None:
+    from playwright.sync_api import expect
+
+    served: list[str] = []  # every claim page the server rendered
+
+    @app.before_request
+    def count() -> None:
+        if re.fullmatch(r"/claims/\d+", request.path):
+            served.append(request.full_path.rstrip("?"))
+
+    page = open_page()
+    fetched: list[Any] = []
+    page.on("request", lambda sent: fetched.append(sent))
+    here = f"/claims/{newsroom.checked}?status=all"
+    page.goto(here)
+    following = page.get_by_role("navigation", name="Claim navigation").get_by_role(
+        "link", name=re.compile("^Next")
+    )
+    ahead = following.get_attribute("href")
+    found = re.fullmatch(r"/claims/(\d+)\?status=all", ahead or "")
+    assert found is not None, "the next claim keeps the queue's filters"
+    # The browser fetches the next claim while this one is read...
+    page.wait_for_load_state("networkidle")
+    assert served == [here, ahead]
+    [prefetch] = [r for r in fetched if r.url.endswith(ahead)]
+    assert prefetch.resource_type != "document" and "prefetch" in prefetch.headers["sec-purpose"]
+
+    # ... so j lands on it without asking the server again.
+    page.keyboard.press("j")
+    expect(page).to_have_url(re.compile(re.escape(ahead) + "$"))
+    expect(page.get_by_role("navigation", name="Claim navigation")).to_contain_text(
+        f"#{found.group(1)}"
+    )
+    assert served[:2] == [here, ahead] and ahead not in served[2:], "j used the prefetch"

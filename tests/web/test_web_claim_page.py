@@ -1,5 +1,6 @@
 """The claim page over HTTP: the banner on top says what changes the work (a repeat of a checked
-claim and its verdict, a variant and its changed fact, unread alerts) with the decisions in it."""
+claim and its verdict, a variant and its changed fact, unread alerts) with the decisions in it,
+and the next claim is prefetched."""
 
 from __future__ import annotations
 
@@ -177,3 +178,21 @@ def test_a_viewer_sees_the_banner_without_its_forms(
     banner = _banner(client.get(f"/claims/{repeat}").get_data(as_text=True))
     assert "Repeats a checked claim:" in banner
     assert "<form" not in banner
+
+
+def test_a_claim_without_news_has_no_banner_and_prefetches_the_next(
+    editor: FlaskClient, session: Session
+) -> None:
+    first, second = _ingest(session, f"{CHECKED}\n{OTHER}", "Spain jobs")
+    answer = editor.get(f"/claims/{first}?status=new")
+    page = answer.get_data(as_text=True)
+    assert _banner(page) == ""
+    # The rules, in a header (the CSP allows no inline script), fetch the link that j follows.
+    assert answer.headers["Speculation-Rules"] == '"/claims/speculation-rules.json"'
+    assert f'href="/claims/{second}?status=new" data-shortcut="j" rel="next"' in page
+    rules = editor.get("/claims/speculation-rules.json")
+    assert rules.mimetype == "application/speculationrules+json"
+    [prefetch] = rules.get_json(force=True)["prefetch"]
+    assert prefetch["where"] == {"selector_matches": "nav.crumbs a[rel~='next']"}
+    assert prefetch["eagerness"] == "immediate"
+    assert "prerender" not in rules.get_json(force=True)
