@@ -96,7 +96,10 @@ def test_a_confirmed_repeat_leaves_the_queue_and_follows_its_canonical_verdict(
 
     editor.goto(f"/claims/{repeat}")
     editor.wait_for_load_state()
-    editor.get_by_role("button", name=re.compile(r"^Same claim \(confirm\)")).click()
+    # Confirmed from the banner on top of the page (the card further down has the same button).
+    editor.locator(".decision-banner").get_by_role(
+        "button", name=re.compile(r"^Same claim \(confirm\)")
+    ).click()
     banner = editor.locator(".repeat-of")
     expect(banner).to_contain_text(f"Repeat of #{checked}")
     expect(banner.locator(".badge.verdict-refuted")).to_have_text("refuted")

@@ -538,6 +538,12 @@ def _views_query() -> sa.Select[Any]:
     )
 
 
+def unread_for_claim(session: Session, claim_id: int) -> list[AlertView]:
+    """The claim's unread alerts, oldest first: what its page tells the editor at the top."""
+    statement = _views_query().where(Alert.claim_id == claim_id, Alert.state == AlertState.UNREAD)
+    return [AlertView(*row) for row in session.execute(statement.order_by(Alert.id)).all()]
+
+
 def unread_count(session: Session) -> int:
     return session.execute(
         sa.select(sa.func.count()).select_from(Alert).where(Alert.state == AlertState.UNREAD)

@@ -94,6 +94,10 @@ def handle(alert_id: int, action: str) -> Response:
     state = AlertState.ACKNOWLEDGED if action == "acknowledge" else AlertState.DISMISSED
     rules.handle(get_session(), alert_id, g.user.id, state)
     flash(f"Alert #{alert_id} {state.value}.", "success")
+    # Handled from the banner on the claim's page: back to that page, not the inbox.
+    claim_id = request.form.get("claim_id", type=int)
+    if claim_id is not None:
+        return redirect(url_for("claims.detail", claim_id=claim_id))
     back = {k: v for k, v in request.form.items() if k in ("kind", "state") and v}
     return redirect(url_for("alerts.inbox", **back))
 
