@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test check lint format bench install install-test browser-deps clean
+.PHONY: run test check lint format bench install install-test browser-deps vendor-axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,21 @@ bench: install-test
 	$(BIN)/python benchmarks/feeds.py
 	$(BIN)/python benchmarks/review_queue.py
 	$(BIN)/python benchmarks/export.py
+
+# axe-core, the accessibility checker the browser tests inject into every page
+# (tests/browser/test_browser_screens.py). It is vendored, never fetched at run or test time and
+# never linked from a page: this target refreshes it from the npm registry (npm checks the
+# tarball's integrity). Change AXE_VERSION, run `make vendor-axe`, commit the files it writes.
+AXE_VERSION := 4.14.1
+vendor-axe:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	npm pack --silent --pack-destination "$$tmp" axe-core@$(AXE_VERSION) >/dev/null && \
+	tar -xzf "$$tmp/axe-core-$(AXE_VERSION).tgz" -C "$$tmp" && \
+	rm -f static/vendor/axe-*.min.js && \
+	cp "$$tmp/package/axe.min.js" static/vendor/axe-$(AXE_VERSION).min.js && \
+	cp "$$tmp/package/LICENSE" static/vendor/axe-LICENSE && \
+	cp "$$tmp/package/LICENSE-3RD-PARTY.txt" static/vendor/axe-LICENSE-3RD-PARTY.txt
+	@echo "static/vendor/axe-$(AXE_VERSION).min.js (MPL-2.0, static/vendor/axe-LICENSE)"
 
 lint format:
 	$(BIN)/ruff check --fix .

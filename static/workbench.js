@@ -135,6 +135,26 @@
     startBulk();
   }
 
+  // --- The header's menus: <details>, so they open without this script; with it, a click
+  // elsewhere or Esc closes an open one, as a menu does. ------------------------------------------
+
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.open = false;
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest ? event.target.closest("details.menu") : null);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var open = event.key === "Escape" ? document.querySelector("details.menu[open]") : null;
+    if (open === null) return;
+    open.open = false;
+    open.querySelector("summary").focus();
+  });
+
   function toggleHelp() {
     var help = document.getElementById("shortcuts");
     if (help) help.hidden = !help.hidden;

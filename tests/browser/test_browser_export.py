@@ -82,7 +82,8 @@ def test_a_token_is_shown_once_works_and_stops_when_revoked(
 ) -> None:
     from playwright.sync_api import expect
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
+    page.locator("header .user-menu summary").click()  # Account sits with Log out
+    page.get_by_role("link", name="Account").click()
     page.get_by_label("New token for").fill("CMS export")
     page.get_by_role("button", name="Create token").click()
     token = page.locator("#new-token").inner_text()

@@ -522,7 +522,7 @@ def test_a_viewer_reads_the_claim_without_the_editing_controls(
 
     for name in ("Take", "Take over", "Link evidence", "Save verdict", "Reopen", "Save evidence"):
         expect(page.get_by_role("button", name=re.compile(rf"^{name}\b"))).to_have_count(0)
-    for selector in ("#v-verdict", "#v-summary", "#source-q", "#source-results", "details"):
+    for selector in ("#v-verdict", "#v-summary", "#source-q", "#source-results", "main details"):
         expect(page.locator(selector)).to_have_count(0)
     expect(page.locator("#workspace form")).to_have_count(0)
 

@@ -85,7 +85,9 @@ def test_a_draft_is_approved_by_a_second_editor_and_then_exported_approved(
     from playwright.sync_api import expect
 
     admin = open_page("admin")
-    admin.get_by_role("navigation", name="Main").get_by_role("link", name="Newsroom").click()
+    nav = admin.get_by_role("navigation", name="Main")
+    nav.get_by_text("Admin").click()  # the admin pages are in a menu
+    nav.get_by_role("link", name="Newsroom").click()
     expect(admin.locator("#sign-off-state")).to_contain_text("Sign-off is off")
     admin.get_by_role("button", name="Switch sign-off on").click()
     expect(admin.locator("#flashes .flash.success")).to_contain_text("Sign-off is on")

@@ -18,6 +18,7 @@ from workbench.web import (
     corrections,
     errors,
     export,
+    favicon,
     feeds,
     permissions,
     search,
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(search.bp)  # the search box's page: keywords or similar claims
     permissions.init_app(app)
     errors.init_app(app)
+    favicon.init_app(app)
     # Templates show a control only to the roles that may use it: `g.user.role >= Role.EDITOR`.
     app.jinja_env.globals["Role"] = Role
     # The API checks CSRF itself: token requests need none, session requests do (permissions.py).
