@@ -1,0 +1,317 @@
+"""The state of the work at a glance: what waits, how old it is, what came in and was checked, who
+holds what, and what the tool found for editors to look at.
+
+`dashboard()` reads every figure once; the home page draws them and `GET /api/dashboard` sends
+them, so the two never disagree. It reads a handful of index ranges, never a whole table, so it
+costs the same at a million claims as at a thousand (benchmarks/dashboard.py):
+
+- counts per status and per priority band are capped at COUNT_CAP, as the queue's tabs are: an
+  exact count of a million open claims costs more than the difference tells an editor;
+- claims in and checked per day read the last DAYS days of `ix_claim_status_created` and of
+  `ix_claim_approved_at` (migration 0014);
+- the oldest open claims walk `ix_claim_status_created` from its start, per open status.
+
+Days are UTC days, as every time the workbench stores is UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from workbench.alerts.rules import unread_count
+from workbench.matching.text_index import is_sqlite
+from workbench.models import (
+    OPEN_STATUSES,
+    Article,
+    Claim,
+    ClaimStatus,
+    DuplicateSuggestion,
+    Feed,
+    SuggestionKind,
+    User,
+    VerdictState,
+    utcnow,
+)
+from workbench.review.queue import COUNT_CAP, ClaimFilters, status_counts
+
+DAYS = 30  # the per-day chart's span, today included
+OLDEST = 10  # open claims listed, oldest first
+WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Band:
+    """A range of `Claim.priority` (check-worthiness plus the repeat bonus, see priority.py).
+
+    The bands follow check-worthiness's weights (intake/claim_spotting.py): a sentence with a
+    figure and a quantity, or a figure and an attribution, scores 0.6 or more (high); one with a
+    figure or an attribution alone scores 0.3 or more (medium); plain sentences score below 0.3
+    (low). Each repeat adds 0.1, so a low claim carried by three outlets is medium."""
+
+    name: str
+    low: float | None  # inclusive
+    high: float | None  # exclusive
+
+
+BANDS = (
+    Band("high", 0.6, None),
+    Band("medium", 0.3, 0.6),
+    Band("low", None, 0.3),
+)
+
+
+@dataclass(frozen=True)
+class Count:
+    """A count up to COUNT_CAP; `more` says there are more than that (shown "10,000+")."""
+
+    count: int
+    more: bool
+
+    @classmethod
+    def capped(cls, counted: int) -> Count:
+        return cls(min(counted, COUNT_CAP), counted > COUNT_CAP)
+
+    @classmethod
+    def total(cls, counts: list[Count]) -> Count:
+        return cls.capped(sum(c.count + c.more for c in counts))
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    came_in: int  # claims created that day
+    checked: int  # verdicts approved (published) that day
+
+
+@dataclass(frozen=True)
+class OldClaim:
+    claim: Claim
+    article: Article
+    assignee: str | None  # the user name of the editor holding it
+    waited: timedelta  # since it came in
+
+    @property
+    def waited_text(self) -> str:
+        """ "12 days", "5 hours", "under an hour"."""
+        days, hours = self.waited.days, self.waited.seconds // 3600
+        if days:
+            return f"{days} day{'s' if days != 1 else ''}"
+        if hours:
+            return f"{hours} hour{'s' if hours != 1 else ''}"
+        return "under an hour"
+
+
+@dataclass(frozen=True)
+class Held:
+    """An editor and the open claims assigned to them."""
+
+    user_id: int
+    username: str
+    new: int
+    in_review: int
+
+    @property
+    def total(self) -> int:
+        return self.new + self.in_review
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """Feeds by how their last poll went, as the feeds page labels them."""
+
+    ok: int
+    failing: int
+    paused: int
+    waiting: int  # active, never polled yet
+
+    @property
+    def total(self) -> int:
+        return self.ok + self.failing + self.paused + self.waiting
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    generated_at: datetime
+    by_status: dict[ClaimStatus, Count]
+    waiting: Count  # open claims: new and in review
+    by_band: dict[str, Count]  # open claims per priority band, BANDS' names in order
+    days: list[Day]  # oldest first, DAYS of them, today last
+    oldest_open: list[OldClaim]
+    held: list[Held]  # by most held, then name
+    unread_alerts: int
+    repeats_this_week: int  # duplicate suggestions made in the last 7 days
+    variants_this_week: int  # variant suggestions (a fact changed) made in the last 7 days
+    feeds: FeedHealth | None  # None when no feed is monitored
+
+    @property
+    def came_in_this_week(self) -> int:
+        return sum(day.came_in for day in self.days[-7:])
+
+    @property
+    def checked_this_week(self) -> int:
+        return sum(day.checked for day in self.days[-7:])
+
+    @property
+    def busiest_day(self) -> int:
+        """The chart's scale: the most claims in or checked on one day (at least 1)."""
+        return max([1, *(max(day.came_in, day.checked) for day in self.days)])
+
+
+def dashboard(session: Session, now: datetime | None = None) -> Dashboard:
+    """Every figure of the dashboard, read in the caller's transaction; writes nothing."""
+    now = now or utcnow()
+    by_status = {
+        status: Count.capped(count or 0)
+        for status, count in status_counts(session, ClaimFilters()).items()
+    }
+    return Dashboard(
+        generated_at=now,
+        by_status=by_status,
+        waiting=Count.total([by_status[status] for status in OPEN_STATUSES]),
+        by_band={band.name: _open_in_band(session, band) for band in BANDS},
+        days=per_day(session, now),
+        oldest_open=oldest_open(session, now),
+        held=held(session),
+        unread_alerts=unread_count(session),
+        repeats_this_week=_suggestions_since(session, now - WEEK, SuggestionKind.DUPLICATE),
+        variants_this_week=_suggestions_since(session, now - WEEK, SuggestionKind.VARIANT),
+        feeds=feed_health(session),
+    )
+
+
+def _capped(session: Session, statement: sa.Select[Any]) -> Count:
+    """Rows of `statement` counted up to one past COUNT_CAP, then capped."""
+    inner = statement.limit(COUNT_CAP + 1).subquery()
+    return Count.capped(session.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one())
+
+
+def _open_in_band(session: Session, band: Band) -> Count:
+    """Open claims in the band: one capped range of `ix_claim_status_priority` per status."""
+    counts = []
+    for status in OPEN_STATUSES:
+        statement = sa.select(Claim.id).where(Claim.status == status)
+        if band.low is not None:
+            statement = statement.where(Claim.priority >= band.low)
+        if band.high is not None:
+            statement = statement.where(Claim.priority < band.high)
+        counts.append(_capped(session, statement))
+    return Count.total(counts)
+
+
+def _day_of(session: Session, column: Any) -> Any:
+    """The UTC day of a time column as 'YYYY-MM-DD' text, on either database. SQLite holds
+    times as UTC text ('YYYY-MM-DD HH:MM:SS.ffffff'), so the day is its first ten characters."""
+    if is_sqlite(session):
+        return sa.func.substr(column, 1, 10)
+    return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD")
+
+
+def per_day(session: Session, now: datetime) -> list[Day]:
+    """Claims in (by `created_at`) and checked (approved verdicts, by `approved_at`) on each of
+    the last DAYS UTC days, today included."""
+    first = now.astimezone(UTC).date() - timedelta(days=DAYS - 1)
+    since = datetime.combine(first, time(0), tzinfo=UTC)
+    day = _day_of(session, Claim.created_at)
+    # Every status, named: so the range is read from ix_claim_status_created, one slice per
+    # status, which also serves the oldest open claims (one index instead of two on claim).
+    came_in = session.execute(
+        sa.select(day, sa.func.count())
+        .where(Claim.status.in_([s.value for s in ClaimStatus]), Claim.created_at >= since)
+        .group_by(day)
+    ).all()
+    day = _day_of(session, Claim.approved_at)
+    checked = session.execute(
+        sa.select(day, sa.func.count())
+        .where(Claim.approved_at >= since, Claim.verdict_state == VerdictState.APPROVED)
+        .group_by(day)
+    ).all()
+    came_in_on = {date.fromisoformat(d): n for d, n in came_in}
+    checked_on = {date.fromisoformat(d): n for d, n in checked}
+    days = [first + timedelta(days=i) for i in range(DAYS)]
+    return [Day(d, came_in_on.get(d, 0), checked_on.get(d, 0)) for d in days]
+
+
+def oldest_open(session: Session, now: datetime, limit: int = OLDEST) -> list[OldClaim]:
+    """The open claims that came in first, oldest first: the first `limit` of each open status
+    from ix_claim_status_created, merged (never a sort of every open claim)."""
+    found: list[tuple[Claim, Article]] = []
+    for status in OPEN_STATUSES:
+        rows = session.execute(
+            sa.select(Claim, Article)
+            .join(Article, Claim.article_id == Article.id)
+            .where(Claim.status == status)
+            .order_by(Claim.created_at, Claim.id)
+            .limit(limit)
+        ).all()
+        found.extend((claim, article) for claim, article in rows)
+    found.sort(key=lambda row: (row[0].created_at, row[0].id))
+    found = found[:limit]
+    people = _usernames(session, {claim.assignee_id for claim, _ in found})
+    return [
+        OldClaim(c, a, people.get(c.assignee_id) if c.assignee_id else None, now - c.created_at)
+        for c, a in found
+    ]
+
+
+def held(session: Session) -> list[Held]:
+    """Each editor holding open claims, with how many per open status (ix_claim_status_assignee)."""
+    rows = session.execute(
+        sa.select(Claim.assignee_id, Claim.status, sa.func.count())
+        .where(Claim.status.in_([s.value for s in OPEN_STATUSES]), Claim.assignee_id.is_not(None))
+        .group_by(Claim.assignee_id, Claim.status)
+    ).all()
+    counts: dict[int, dict[ClaimStatus, int]] = {}
+    for user_id, status, count in rows:
+        counts.setdefault(user_id, {})[ClaimStatus(status)] = count
+    people = _usernames(session, set(counts))
+    found = [
+        Held(
+            user_id,
+            people.get(user_id, f"user {user_id}"),
+            by_status.get(ClaimStatus.NEW, 0),
+            by_status.get(ClaimStatus.IN_REVIEW, 0),
+        )
+        for user_id, by_status in counts.items()
+    ]
+    return sorted(found, key=lambda h: (-h.total, h.username))
+
+
+def _usernames(session: Session, ids: set[int | None]) -> dict[int, str]:
+    wanted = sorted(i for i in ids if i is not None)
+    if not wanted:
+        return {}
+    rows = session.execute(sa.select(User.id, User.username).where(User.id.in_(wanted)))
+    return {user_id: username for user_id, username in rows}
+
+
+def _suggestions_since(session: Session, since: datetime, kind: SuggestionKind) -> int:
+    return session.execute(
+        sa.select(sa.func.count())
+        .select_from(DuplicateSuggestion)
+        .where(DuplicateSuggestion.created_at >= since, DuplicateSuggestion.kind == kind)
+    ).scalar_one()
+
+
+def feed_health(session: Session) -> FeedHealth | None:
+    """Feeds paused, failing (their last poll failed), ok, or waiting for a first poll: the
+    labels of the feeds page."""
+    health = sa.case(
+        (Feed.is_active.is_(False), "paused"),
+        (Feed.last_error.is_not(None), "failing"),
+        (Feed.last_polled_at.is_not(None), "ok"),
+        else_="waiting",
+    )
+    rows = dict(session.execute(sa.select(health, sa.func.count()).group_by(health)).all())
+    if not rows:
+        return None
+    return FeedHealth(
+        ok=rows.get("ok", 0),
+        failing=rows.get("failing", 0),
+        paused=rows.get("paused", 0),
+        waiting=rows.get("waiting", 0),
+    )
