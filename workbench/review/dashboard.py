@@ -7,7 +7,7 @@ costs the same at a million claims as at a thousand (benchmarks/dashboard.py):
 
 - counts per status and per priority band are capped at COUNT_CAP, as the queue's tabs are: an
   exact count of a million open claims costs more than the difference tells an editor;
-- claims in and checked per day read the last DAYS days of `ix_claim_status_created` and of
+- claims in and checked per day count, day by day, ranges of `ix_claim_status_created` and of
   `ix_claim_approved_at` (migration 0014);
 - the oldest open claims walk `ix_claim_status_created` from its start, per open status.
 
@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from workbench.alerts.rules import unread_count
-from workbench.matching.text_index import is_sqlite
 from workbench.models import (
     OPEN_STATUSES,
     Article,
@@ -203,37 +202,53 @@ def _open_in_band(session: Session, band: Band) -> Count:
     return Count.total(counts)
 
 
-def _day_of(session: Session, column: Any) -> Any:
-    """The UTC day of a time column as 'YYYY-MM-DD' text, on either database. SQLite holds
-    times as UTC text ('YYYY-MM-DD HH:MM:SS.ffffff'), so the day is its first ten characters."""
-    if is_sqlite(session):
-        return sa.func.substr(column, 1, 10)
-    return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD")
-
-
 def per_day(session: Session, now: datetime) -> list[Day]:
     """Claims in (by `created_at`) and checked (approved verdicts, by `approved_at`) on each of
-    the last DAYS UTC days, today included."""
+    the last DAYS UTC days, today included.
+
+    One statement: for each day, two counts of an index range. Grouping the month's claims by a
+    day expression instead read the same entries but sorted them into groups (a temporary
+    B-tree) and took 45 ms at a million claims against 3 ms for this (benchmarks/dashboard.py).
+    """
     first = now.astimezone(UTC).date() - timedelta(days=DAYS - 1)
-    since = datetime.combine(first, time(0), tzinfo=UTC)
-    day = _day_of(session, Claim.created_at)
+    midnights = [
+        datetime.combine(first + timedelta(days=i), time(0), tzinfo=UTC) for i in range(DAYS + 1)
+    ]
+    when = Claim.__table__.c.created_at.type
+    days = sa.union_all(
+        *(
+            sa.select(
+                sa.literal(i).label("n"),
+                sa.literal(start, when).label("start"),
+                sa.literal(stop, when).label("stop"),
+            )
+            for i, (start, stop) in enumerate(zip(midnights, midnights[1:], strict=False))
+        )
+    ).subquery("day")
     # Every status, named: so the range is read from ix_claim_status_created, one slice per
-    # status, which also serves the oldest open claims (one index instead of two on claim).
-    came_in = session.execute(
-        sa.select(day, sa.func.count())
-        .where(Claim.status.in_([s.value for s in ClaimStatus]), Claim.created_at >= since)
-        .group_by(day)
-    ).all()
-    day = _day_of(session, Claim.approved_at)
-    checked = session.execute(
-        sa.select(day, sa.func.count())
-        .where(Claim.approved_at >= since, Claim.verdict_state == VerdictState.APPROVED)
-        .group_by(day)
-    ).all()
-    came_in_on = {date.fromisoformat(d): n for d, n in came_in}
-    checked_on = {date.fromisoformat(d): n for d, n in checked}
-    days = [first + timedelta(days=i) for i in range(DAYS)]
-    return [Day(d, came_in_on.get(d, 0), checked_on.get(d, 0)) for d in days]
+    # status, the index that also gives the oldest open claims.
+    came_in = (
+        sa.select(sa.func.count())
+        .select_from(Claim)
+        .where(
+            Claim.status.in_([s.value for s in ClaimStatus]),
+            Claim.created_at >= days.c.start,
+            Claim.created_at < days.c.stop,
+        )
+        .scalar_subquery()
+    )
+    checked = (
+        sa.select(sa.func.count())
+        .select_from(Claim)
+        .where(
+            Claim.approved_at >= days.c.start,
+            Claim.approved_at < days.c.stop,
+            Claim.verdict_state == VerdictState.APPROVED,
+        )
+        .scalar_subquery()
+    )
+    rows = session.execute(sa.select(days.c.n, came_in, checked).order_by(days.c.n)).all()
+    return [Day(first + timedelta(days=n), came, done) for n, came, done in rows]
 
 
 def oldest_open(session: Session, now: datetime, limit: int = OLDEST) -> list[OldClaim]:
