@@ -163,7 +163,7 @@ def test_without_credentials_the_dashboard_is_refused(client: FlaskClient) -> No
 def test_the_chart_scales_to_the_busiest_day(session: Session, filled: dict[str, int]) -> None:
     drawn = chart(dashboard(session))
     tallest = max(bar.height for bar in drawn.came_in + drawn.checked)
-    assert tallest == pytest.approx(drawn.baseline - 10)  # the plot's full height
+    assert tallest == pytest.approx(drawn.baseline - drawn.top)  # the plot's full height
     assert all(bar.y + bar.height == pytest.approx(drawn.baseline) for bar in drawn.came_in)
     assert drawn.baseline < HEIGHT and len(drawn.days) == 5
-    assert drawn.scale[-1].text == "1"
+    assert drawn.scale[-1].text == "1 a day"

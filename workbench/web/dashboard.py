@@ -21,7 +21,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 # The chart's own coordinates (its viewBox); CSS scales it to the width it is given.
 WIDTH, HEIGHT = 640, 220
-LEFT, BOTTOM, TOP = 36, 22, 10  # room for the scale, the day labels and the top label
+LEFT, BOTTOM, TOP = 24, 26, 28  # room for the zero, the day labels and the busiest day's figure
 BAR_GAP = 1
 
 
@@ -39,6 +39,7 @@ class Label:
     x: float
     y: float
     text: str
+    anchor: str = "middle"  # SVG text-anchor: start, middle or end
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,11 @@ class Chart:
     width: int
     height: int
     baseline: float
+    top: float  # the height of the busiest day, where its figure is written
     came_in: list[Bar]
     checked: list[Bar]
     days: list[Label]  # a label under every seventh day, the last one today
-    scale: list[Label]  # zero and the busiest day's figure, by the vertical axis
+    scale: list[Label]  # zero by the axis, and the busiest day's figure over its line
     description: str
 
 
@@ -73,15 +75,22 @@ def chart(board: figures.Dashboard) -> Chart:
         came_in.append(bar_at(x, day.came_in, f"{when}: {day.came_in} in"))
         checked.append(bar_at(x + bar + BAR_GAP, day.checked, f"{when}: {day.checked} checked"))
         if (len(board.days) - 1 - i) % 7 == 0:
-            days.append(Label(round(x + bar, 2), HEIGHT - 6, f"{day.day:%b} {day.day.day}"))
-    scale = [Label(LEFT - 4, baseline, "0"), Label(LEFT - 4, TOP + 8, f"{top:,}")]
+            text = f"{day.day:%b} {day.day.day}"
+            if i == len(board.days) - 1:  # today's label ends at the chart's edge
+                days.append(Label(WIDTH, HEIGHT - 6, text, "end"))
+            else:
+                days.append(Label(round(x + bar, 2), HEIGHT - 6, text))
+    scale = [
+        Label(LEFT - 4, baseline, "0", "end"),
+        Label(LEFT, TOP - 6, f"{top:,} a day", "start"),
+    ]
     description = (
         f"Over the last {len(board.days)} days, {sum(d.came_in for d in board.days):,} claims "
         f"came in and {sum(d.checked for d in board.days):,} were checked; "
         f"{board.came_in_this_week:,} came in and {board.checked_this_week:,} were checked "
         f"in the last 7 days."
     )
-    return Chart(WIDTH, HEIGHT, baseline, came_in, checked, days, scale, description)
+    return Chart(WIDTH, HEIGHT, baseline, TOP, came_in, checked, days, scale, description)
 
 
 def page() -> str:
