@@ -173,4 +173,3 @@ def test_the_dashboard_shows_the_databases_figures_and_fits_the_screen(
         # The shared header's fit at 390 px is the "every screen size" part of issue 15.
         pytest.xfail(f"the site header is {sizes['header']} px wide at {width} px")
     assert sizes["page"] <= width, sizes
-
