@@ -105,7 +105,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         instance_dir=tmp_path / "instance",
         database_url=database_url,
         secret_key="test-secret-key",
-        demo_fixtures=REPO / "fixtures",
+        demo_fixtures=REPO / "fixtures" / "demo",
     )
 
 
@@ -351,7 +351,7 @@ def cli_environment(database_url: str, tmp_path: Path) -> dict[str, str]:
         DATABASE_URL=database_url,
         WORKBENCH_INSTANCE=str(tmp_path / "instance"),
         WORKBENCH_SECRET_KEY="x",
-        WORKBENCH_FIXTURES=str(REPO / "fixtures"),
+        WORKBENCH_FIXTURES=str(REPO / "fixtures" / "demo"),
     )
     return environment
 

@@ -20,8 +20,7 @@ from sqlmodel import func, select
 from workbench.accounts import tokens
 from workbench.accounts import users as accounts
 from workbench.db import read_session
-from workbench.intake.claim_spotting import find_claims
-from workbench.models import Article, Claim, TokenKind, User
+from workbench.models import Alert, Article, Claim, Evidence, TokenKind, User
 
 Invoke = Callable[..., Result]
 
@@ -113,25 +112,30 @@ def test_setup_creates_admin_and_demo_once(invoke: Invoke, engine: sa.Engine) ->
         admin = session.exec(select(User).where(User.username == "admin")).one()
         assert admin.role == "admin"
 
-    (seed,) = sorted((REPO / "fixtures" / "seed").glob("*.txt"))
-    expected = [c.sentence.text for c in find_claims(seed.read_text("utf-8")) if not c.skip_reason]
-    assert f"Demo articles: Imported 1 article(s) with {len(expected)} claim(s)." in first.output
+    # The demo newsroom (tests/intake/test_demo.py shows what it holds).
+    assert (
+        "Demo newsroom: Imported 7 article(s) with 21 claim(s); 3 claim(s) checked, 1 in review, "
+        "1 repeat(s) confirmed." in first.output
+    )
     claims = _claim_texts(engine)
-    assert claims == expected
     assert any("Sergei Shoygu" in text for text in claims)
     assert any("Shoigu was in August 2014" in text for text in claims)
-    (article,) = _articles(engine)
-    assert article.origin == "fixture"
-    assert article.title == "Kerry: U.S. plans military talks with Russian Federation over Syria"
+    articles = _articles(engine)
+    assert {article.origin for article in articles} == {"fixture"}
+    assert "Kerry: U.S. plans military talks with Russian Federation over Syria" in {
+        article.title for article in articles
+    }
+    counts = {model: _count(engine, model) for model in (Article, Claim, User, Alert, Evidence)}
 
     second = invoke("setup")
     assert second.exit_code == 0, second.output
     assert "password:" not in second.output and password not in second.output
-    assert "Imported 0 article(s) with 0 claim(s); 1 already in the archive." in second.output
+    assert (
+        "Demo newsroom: Imported 0 article(s) with 0 claim(s); 7 already in the archive; its "
+        "editorial work was done before." in second.output
+    )
     assert "users set-password" in second.output
-    assert _count(engine, Article) == 1
-    assert _count(engine, Claim) == len(expected)
-    assert _count(engine, User) == 1
+    assert {model: _count(engine, model) for model in counts} == counts
     assert _authenticates(engine, "admin", password)
 
 
@@ -141,11 +145,34 @@ def test_setup_without_demo_and_with_existing_users(
     result = invoke("setup", "--no-demo")
     assert result.exit_code == 0, result.output
     # There are accounts already, so no admin is made and no password shown.
-    assert "password:" not in result.output and "Demo articles" not in result.output
+    assert "password:" not in result.output and "Demo newsroom" not in result.output
     assert _count(engine, Article) == 0 and _count(engine, User) == len(users)
     again = invoke("load-demo")
-    assert again.exit_code == 0 and "Imported 1 article(s)" in again.output
-    assert "1 already in the archive" in invoke("load-demo").output
+    assert again.exit_code == 0 and "Imported 7 article(s)" in again.output
+    assert "password:" not in again.output
+    assert "7 already in the archive" in invoke("load-demo").output
+
+
+def test_load_demo_on_an_empty_database_creates_the_admin_first(
+    invoke: Invoke, engine: sa.Engine
+) -> None:
+    """The demo's own (disabled) accounts must not count as the users that keep setup from
+    creating the first admin."""
+    result = invoke("load-demo")
+    assert result.exit_code == 0, result.output
+    found = re.search(r"user name: admin\n\s*password:\s+(\S+)\n", result.output)
+    assert found and _authenticates(engine, "admin", found.group(1))
+    assert "password:" not in invoke("setup").output
+
+
+def test_a_missing_demo_file_is_a_clear_error(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    app = make_app(demo_fixtures=tmp_path)
+    result = _invoker(app, app.test_cli_runner())("setup")
+    assert result.exit_code == 1
+    assert f"The demo needs {tmp_path / 'articles.jsonl'}" in result.output
+    assert "user name: admin" in result.output, "the only chance to see the password"
 
 
 # --- ingest --------------------------------------------------------------------------------------

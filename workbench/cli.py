@@ -8,7 +8,6 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import IO
 
@@ -25,6 +24,8 @@ from workbench.db import get_engine, migrate, read_session, write_session
 from workbench.intake import feeds
 from workbench.intake.archive import import_archive, parse_archive
 from workbench.intake.batch import BatchReport, ingest_batch
+from workbench.intake.demo import DemoReport, read_demo
+from workbench.intake.demo import load_demo as load_demo_newsroom
 from workbench.intake.errors import DuplicateArticle, IngestError
 from workbench.intake.links import Reach, is_link, read_link
 from workbench.intake.reading import ARTICLE_SUFFIXES, ArticleInput, parse_date, read_article_file
@@ -34,6 +35,7 @@ from workbench.matching.similar import find_similar
 from workbench.models import ClaimStatus, Role, Verdict
 from workbench.net.egress import Allowance, judge, printable
 from workbench.review.filter_args import FilterError, filters_from_args
+from workbench.review.newsroom import sign_off_required
 from workbench.review.queue import count_claims
 
 Reader = Callable[[int], bytes]
@@ -75,17 +77,42 @@ def init_db() -> None:
 
 @click.command("setup")
 @with_appcontext
-@click.option("--demo/--no-demo", default=True, help="Load the demo articles in fixtures/.")
+@click.option("--demo/--no-demo", default=True, help="Load the demo newsroom in fixtures/demo/.")
 def setup(demo: bool) -> None:
-    """First-run set-up: schema, an admin account, the demo articles. Safe to run again."""
-    engine = get_engine()
-    migrate(engine)
-    with write_session(engine) as session:
+    """First-run set-up: schema, an admin account, the demo newsroom. Safe to run again."""
+    migrate(get_engine())
+    password = _ensure_admin()
+    try:
+        if demo:
+            click.echo(f"Demo newsroom: {_load_demo().summary()}")
+    finally:
+        # Shown even when the demo fails to load: the password is shown only this once.
+        _show_admin(password)
+
+
+@click.command("load-demo")
+@with_appcontext
+def load_demo() -> None:
+    """Load the demo newsroom in fixtures/demo/ (articles, checks, a confirmed repeat, alerts);
+    what is already in is skipped, and its editorial work is done only once."""
+    # The demo's own accounts would otherwise count as the "existing users" that stop setup
+    # from ever creating the first admin.
+    password = _ensure_admin()
+    try:
+        click.echo(_load_demo().summary())
+    finally:
+        if password:
+            _show_admin(password)
+
+
+def _ensure_admin() -> str | None:
+    with write_session(get_engine()) as session:
         password = users.ensure_admin(session)
         session.commit()
-    if demo:
-        report = _load_fixtures(_settings().demo_fixtures)
-        click.echo(f"Demo articles: {report.summary()}")
+    return password
+
+
+def _show_admin(password: str | None) -> None:
     if password:
         click.echo(
             f"\nCreated the first account.\n  user name: admin\n  password:  {password}\n"
@@ -98,23 +125,16 @@ def setup(demo: bool) -> None:
         )
 
 
-@click.command("load-demo")
-@with_appcontext
-def load_demo() -> None:
-    """Import the demo articles in fixtures/; ones already imported are skipped."""
-    report = _load_fixtures(_settings().demo_fixtures)
-    click.echo(report.summary())
-
-
-def _load_fixtures(folder: Path) -> BatchReport:
-    files = sorted(_article_files(folder))
-    report = BatchReport()
-    with write_session(get_engine()) as session:
-        for path in files:
-            articles = read_article_file(str(path), path.read_bytes(), _settings().max_upload_bytes)
-            fixtures = [replace(article, origin="fixture") for article in articles]
-            ingest_batch(session, fixtures, report)
-    for refusal in report.refused:
+def _load_demo() -> DemoReport:
+    settings = _settings()
+    try:
+        newsroom = read_demo(settings.demo_fixtures, settings.max_upload_bytes)
+        with write_session(get_engine()) as session:
+            sign_off = sign_off_required(session, settings.sign_off)
+            report = load_demo_newsroom(session, newsroom, sign_off=sign_off)
+    except IngestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for refusal in report.articles.refused:
         _err(refusal)
     return report
 

@@ -59,7 +59,7 @@ class Settings:
     max_request_sentences: int = 2_000
     max_request_articles: int = 50
     sqlite_busy_timeout_ms: int = 15_000
-    demo_fixtures: Path = PROJECT_DIR / "fixtures"
+    demo_fixtures: Path = PROJECT_DIR / "fixtures" / "demo"
     session_cookie_secure: bool = False
     egress_allow: tuple[str, ...] = ()
     webhook_timeout_s: float = 10.0

@@ -223,6 +223,38 @@ class SimilarClaims(Shape):
     results: list[SimilarClaim]
 
 
+class SnippetPiece(Shape):
+    text: str
+    match: bool = Field(description="One of the query's words (normalised as claims are).")
+
+
+class SearchHit(Claim):
+    """A search result: the claim as lists show it, with the query's words marked in its text."""
+
+    snippet: list[SnippetPiece] = Field(
+        description="The claim's own text (a window of a long one) in pieces, in order; the "
+        "pieces with match true are the query's words."
+    )
+    score: float = Field(
+        description="0-100. keyword: the share of the query's words the claim holds, weighted by "
+        "rarity (results are in the index's relevance order); similar: the similarity score."
+    )
+    matched_words: int | None = Field(
+        description="keyword: how many of the query's (normalised) words the claim holds."
+    )
+    kind: str | None = Field(description="similar: duplicate, variant or related.")
+
+
+class SearchResults(Shape):
+    query: str
+    mode: str = Field(description="How the search ran: keyword or similar.")
+    automatic: bool = Field(description="The mode was chosen from the text (mode=auto).")
+    words: list[str] = Field(description="keyword: the normalised words the index was asked for.")
+    page: int
+    next_page: int | None = Field(description="The next page's number, if there is one.")
+    results: list[SearchHit]
+
+
 # --- Sources and evidence -------------------------------------------------------------------------
 
 

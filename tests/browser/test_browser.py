@@ -1,12 +1,12 @@
 """The duplicate-suggestion workflow in a real browser: Debian's Chromium driven by Playwright
 against the app on a loopback HTTP server.
 
-With WORKBENCH_SCREENSHOTS=1 it also refreshes the README's screenshots in docs/.
+Its screenshots stay in the test's temporary folder; the README's are taken from the demo
+(test_browser_demo.py).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,9 +28,6 @@ pytestmark = pytest.mark.skipif(
     reason=f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)",
 )
 
-# The README's screenshots are refreshed only on request (WORKBENCH_SCREENSHOTS=1), so an
-# ordinary test run leaves the work tree as it found it.
-DOCS = REPO / "docs" if os.environ.get("WORKBENCH_SCREENSHOTS") else None
 SEED = REPO / "fixtures" / "seed"
 # A later report of the talks in the seed article, two of its sentences reworded.
 FOLLOW_UP_TITLE = "US and Russia begin military talks on Syria"
@@ -127,7 +124,7 @@ def test_editor_confirms_undoes_rejects_and_undoes_a_suggestion(
     from playwright.sync_api import expect
 
     _log_in(page)
-    shots = DOCS or tmp_path
+    shots = tmp_path
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Claims").click()
     expect(page).to_have_url(re.compile(r"/claims/$"))
     # The queue links the claim to its pending suggestion.

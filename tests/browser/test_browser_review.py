@@ -3,12 +3,12 @@ app on a loopback HTTP server. The queue and its keyboard, taking a claim, linki
 source and one found by the live library search), the verdict, the history, two editors on one
 claim, hostile text, a viewer's read-only page, and the same flow with JavaScript off.
 
-With WORKBENCH_SCREENSHOTS=1 it also refreshes docs/review-queue.png and docs/claim-review.png.
+Its screenshots stay in the test's temporary folder; the README's are taken from the demo
+(test_browser_demo.py).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from conftest import CHROMIUM, PASSWORD, REPO, committed
+from conftest import CHROMIUM, PASSWORD, committed
 from sqlmodel import select
 
 from workbench.accounts import users as accounts
@@ -40,8 +40,6 @@ pytestmark = pytest.mark.skipif(
     reason=f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)",
 )
 
-# Screenshots go to docs/ only on request, so an ordinary run leaves the work tree as it was.
-DOCS = REPO / "docs" if os.environ.get("WORKBENCH_SCREENSHOTS") else None
 
 # Four check-worthy sentences; the test gives them priorities out of id order, so a queue that
 # sorted by anything but priority would show them in another order.
@@ -167,7 +165,7 @@ def test_editor_reviews_a_claim_from_the_queue_with_the_keyboard(
 ) -> None:
     from playwright.sync_api import expect
 
-    shots = DOCS or tmp_path
+    shots = tmp_path
     page = open_page("editor")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Claims").click()
     expect(page).to_have_url(re.compile(r"/claims/$"))

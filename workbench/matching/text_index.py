@@ -149,6 +149,14 @@ def all_words_query(session: Session, words: list[str]) -> sa.Select[tuple[int]]
     )
 
 
+def match_text(session: Session, words: list[str], *, every: bool) -> str:
+    """The index's own query for claims holding every one (or any one) of these normalised
+    words: an FTS5 MATCH expression on SQLite, `to_tsquery('simple', ...)` text on PostgreSQL."""
+    if is_sqlite(session):
+        return (" AND " if every else " OR ").join('"' + w.replace('"', '""') + '"' for w in words)
+    return (" & " if every else " | ").join(_pg_lexeme(w) for w in words)
+
+
 def _pg_lexeme(word: str) -> str:
     return "'" + word.replace("'", "''") + "'"
 

@@ -20,6 +20,7 @@ from workbench.web import (
     export,
     feeds,
     permissions,
+    search,
     security,
     signoff,
     triage,
@@ -29,6 +30,7 @@ from workbench.web.api import claims as api_claims  # noqa: F401  (its routes ar
 from workbench.web.api import dashboard as api_dashboard  # noqa: F401  (its route is on api.bp)
 from workbench.web.api import openapi  # noqa: F401  (its route is on api.bp)
 from workbench.web.api import records as api_records  # noqa: F401  (its routes are on api.bp)
+from workbench.web.api import search as api_search  # noqa: F401  (its route is on api.bp)
 from workbench.web.api import triage as api_triage  # noqa: F401  (its routes are on api.bp)
 
 
@@ -43,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(triage.bp)  # dismiss, restore and the queue's bulk actions
     app.register_blueprint(corrections.bp)
     app.register_blueprint(dashboard.bp)  # the home page's figures, also at /dashboard/
+    app.register_blueprint(search.bp)  # the search box's page: keywords or similar claims
     permissions.init_app(app)
     errors.init_app(app)
     # Templates show a control only to the roles that may use it: `g.user.role >= Role.EDITOR`.

@@ -23,6 +23,7 @@ from workbench.intake.reading import parse_date
 from workbench.models import AlertKind, AlertState, ClaimStatus, DismissReason, Stance, Verdict
 from workbench.review.filter_args import CLAIMANT_MAX, OUTLET_MAX, TEXT_MAX
 from workbench.review.queue import StatusGroup, decode_cursor
+from workbench.review.search import MAX_PAGE, PER_PAGE, SearchMode
 from workbench.review.triage import BULK_MAX, BulkAction
 from workbench.review.verdicts import SOURCE_KINDS
 from workbench.shapes import ID_MAX
@@ -314,6 +315,21 @@ class SimilarArgs(Query):
         description="When the text was published (ISO); claims of that time rank higher.",
     )
     limit: _limit(default=10)  # type: ignore[valid-type]
+
+
+class SearchArgs(ClaimFilterArgs):
+    q: _text(  # type: ignore[valid-type]
+        QUERY_MAX,
+        f"The text may be at most {QUERY_MAX} characters.",
+        "The words or the sentence to search for (required).",
+    )
+    mode: str | None = _arg(
+        "keyword (full text, ranked), similar (similar claims) or auto (as without it: a "
+        "sentence is searched for similar claims, a few words as keywords).",
+        enum=[mode.value for mode in SearchMode],
+    )
+    page: str | None = _arg(f"The page, 1-{MAX_PAGE} (keyword mode).", pattern=r"^[0-9]+$")
+    limit: _limit(default=PER_PAGE)  # type: ignore[valid-type]
 
 
 class SourceArgs(Query):
