@@ -63,6 +63,7 @@ bench: install-test
 	$(BIN)/python benchmarks/alerts.py
 	$(BIN)/python benchmarks/feeds.py
 	$(BIN)/python benchmarks/review_queue.py
+	$(BIN)/python benchmarks/dashboard.py
 	$(BIN)/python benchmarks/export.py
 
 # axe-core, the accessibility checker the browser tests inject into every page

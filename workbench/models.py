@@ -280,6 +280,16 @@ class Claim(SQLModel, table=True):
         sa.Index("ix_claim_status_assignee", "status", "assignee_id"),
         sa.Index("ix_claim_article_status", "article_id", "status"),
         sa.Index("ix_claim_claimant", "claimant"),
+        # The dashboard (review/dashboard.py): claims in per day and the oldest open claims read
+        # one status's claims in order of arrival; claims checked per day read approved verdicts
+        # by day (only approved ones have approved_at, so the index holds only those).
+        sa.Index("ix_claim_status_created", "status", "created_at"),
+        sa.Index(
+            "ix_claim_approved_at",
+            "approved_at",
+            sqlite_where=sa.text("approved_at IS NOT NULL"),
+            postgresql_where=sa.text("approved_at IS NOT NULL"),
+        ),
         sa.CheckConstraint("start_offset >= 0 AND end_offset > start_offset", name="span"),
     )
 
@@ -362,6 +372,8 @@ class DuplicateSuggestion(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("claim_id", "candidate_id", name="uq_suggestion_pair"),
         sa.CheckConstraint("claim_id <> candidate_id", name="not_self"),
+        # The dashboard's repeats found this week.
+        sa.Index("ix_duplicatesuggestion_created_at", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

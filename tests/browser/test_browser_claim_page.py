@@ -134,12 +134,8 @@ def _box(page: Any, selector: str) -> dict[str, float]:
 
 
 def _page_width(page: Any) -> int:
-    """How wide the page is, set aside the site's header: the header at 390 px is another part
-    of issue 15 (every screen size), which the claim page does not restyle."""
-    return page.evaluate(
-        "() => { document.querySelector('header.top').style.display = 'none';"
-        " return document.documentElement.scrollWidth; }"
-    )
+    """How wide the page is, header and all."""
+    return page.evaluate("() => document.documentElement.scrollWidth")
 
 
 @pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1280px", "390px"])

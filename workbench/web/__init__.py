@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, redirect, url_for
-from werkzeug.wrappers import Response
+from flask import Flask
 
 from workbench.models import Role
 from workbench.web import (
@@ -16,6 +15,7 @@ from workbench.web import (
     claims,
     converters,
     corrections,
+    dashboard,
     errors,
     export,
     favicon,
@@ -28,6 +28,7 @@ from workbench.web import (
 )
 from workbench.web.access import allow
 from workbench.web.api import claims as api_claims  # noqa: F401  (its routes are on api.bp)
+from workbench.web.api import dashboard as api_dashboard  # noqa: F401  (its route is on api.bp)
 from workbench.web.api import openapi  # noqa: F401  (its route is on api.bp)
 from workbench.web.api import records as api_records  # noqa: F401  (its routes are on api.bp)
 from workbench.web.api import search as api_search  # noqa: F401  (its route is on api.bp)
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(signoff.bp)
     app.register_blueprint(triage.bp)  # dismiss, restore and the queue's bulk actions
     app.register_blueprint(corrections.bp)
+    app.register_blueprint(dashboard.bp)  # the home page's figures, also at /dashboard/
     app.register_blueprint(search.bp)  # the search box's page: keywords or similar claims
     permissions.init_app(app)
     errors.init_app(app)
@@ -55,5 +57,5 @@ def init_app(app: Flask) -> None:
 
     @app.get("/")
     @allow(Role.VIEWER)
-    def home() -> Response:
-        return redirect(url_for("claims.index"))
+    def home() -> str:
+        return dashboard.page()
