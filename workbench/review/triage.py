@@ -36,7 +36,6 @@ from workbench.models import (
     DismissReason,
     Role,
     User,
-    utcnow,
 )
 from workbench.review import verdicts
 from workbench.review.verdicts import ClaimNotFound, StaleEdit
@@ -181,20 +180,7 @@ def assign(
         return verdicts.take(session, claim_id, actor_id, version)
     assignee = _editor(session, assignee_id)
     claim = verdicts.editable(session, claim_id, version)
-    before = verdicts.audit_values(claim, "assignee_id", "status")
-    claim.assignee_id = assignee.id
-    claim.assigned_at = utcnow()
-    if claim.status == ClaimStatus.NEW:
-        claim.status = ClaimStatus.IN_REVIEW
-    record(
-        session,
-        actor_id,
-        "claim.assign",
-        "claim",
-        claim.id,
-        before=before,
-        after=verdicts.audit_values(claim, "assignee_id", "status"),
-    )
+    verdicts.hand_to(session, claim, assignee.id, actor_id, "claim.assign")  # type: ignore[arg-type]
     return verdicts.save_change(session, claim, actor_id)
 
 

@@ -125,21 +125,27 @@ def take(session: Session, claim_id: int, actor_id: int, version: int | None) ->
     """Assign the claim to this editor (taking it over from anyone who had it); a new claim goes
     into review."""
     claim = editable(session, claim_id, version)
+    hand_to(session, claim, actor_id, actor_id)
+    return save_change(session, claim, actor_id)
+
+
+def hand_to(
+    session: Session,
+    claim: Claim,
+    assignee_id: int,
+    actor_id: int,
+    action: str = "claim.take",
+    **noted: object,
+) -> None:
+    """The claim is the assignee's, and in review if it was new; audited as `action` (a take,
+    or an assignment), with what `noted` adds (a take made by saving a verdict says so)."""
     before = audit_values(claim, "assignee_id", "status")
-    claim.assignee_id = actor_id
+    claim.assignee_id = assignee_id
     claim.assigned_at = utcnow()
     if claim.status == ClaimStatus.NEW:
         claim.status = ClaimStatus.IN_REVIEW
-    record(
-        session,
-        actor_id,
-        "claim.take",
-        "claim",
-        claim.id,
-        before=before,
-        after=audit_values(claim, "assignee_id", "status"),
-    )
-    return save_change(session, claim, actor_id)
+    after = audit_values(claim, "assignee_id", "status") | noted
+    record(session, actor_id, action, "claim", claim.id, before=before, after=after)
 
 
 def release(session: Session, claim_id: int, actor_id: int, version: int | None) -> Claim:
@@ -275,20 +281,7 @@ def _hold_for_verdict(session: Session, claim: Claim, actor_id: int, take_over: 
             f"{name} holds this claim, so the verdict is theirs to give. Tick “take over” to "
             "take the claim from them and save your verdict, or ask them first."
         )
-    before = audit_values(claim, "assignee_id", "status")
-    claim.assignee_id = actor_id
-    claim.assigned_at = utcnow()
-    if claim.status == ClaimStatus.NEW:
-        claim.status = ClaimStatus.IN_REVIEW
-    record(
-        session,
-        actor_id,
-        "claim.take",
-        "claim",
-        claim.id,
-        before=before,
-        after=audit_values(claim, "assignee_id", "status") | {"with_verdict": True},
-    )
+    hand_to(session, claim, actor_id, actor_id, with_verdict=True)
 
 
 def _awaiting_sign_off(
