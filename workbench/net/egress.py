@@ -256,6 +256,15 @@ def parse_ipv4(host: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(value)
 
 
+def address_text(address: IPAddress) -> str:
+    """An address as stored and shown. An IPv4-mapped IPv6 address is written with its IPv4 part
+    dotted (`::ffff:8.8.8.8`, RFC 5952 section 5), as Python 3.13 prints it and 3.11 does not, so a
+    stored address does not change with the interpreter."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped and not address.scope_id:
+        return f"::ffff:{address.ipv4_mapped}"
+    return str(address)
+
+
 def normalise_host(raw: str) -> str:
     """A host name as ASCII, lower case, without a trailing dot: UTS 46 mapping and IDNA for
     names outside ASCII (fullwidth digits and look-alike letters become what they look like)."""
@@ -322,7 +331,7 @@ def _host(parts: SplitResult) -> tuple[str, IPAddress | None]:
             # Kept so the policy can name it: a zone only means something on this machine.
             scoped = ipaddress.IPv6Address(f"{address}%{zone.removeprefix('25') or '?'}")
             return str(scoped), scoped
-        return str(address), address
+        return address_text(address), address
     raw = parts.hostname or ""
     if "%" in raw:
         raise BadAddress(f"The host {raw!r} is percent-encoded; write it plainly.")
@@ -437,7 +446,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
 
 def refusal(host: str, address: IPAddress, why: str) -> str:
     """The sentence an admin reads: which address, why it is refused, and what would allow it."""
-    shown = f"{address} is" if host == str(address) else f"{host} resolves to {address},"
+    shown = f"{address} is" if host == address_text(address) else f"{host} resolves to {address},"
     return (
         f"{shown} {why}: the server may only call public addresses. If this address is meant "
         f"to be inside your network, an administrator can allow it with {ALLOW_SETTING}."
