@@ -39,7 +39,7 @@ from workbench.accounts import tokens
 from workbench.accounts import users as accounts
 from workbench.alerts import webhooks
 from workbench.config import Settings
-from workbench.db import get_session, migrate
+from workbench.db import DatabaseWait, get_session, migrate
 from workbench.intake.reading import ArticleInput
 from workbench.intake.storing import ingest_article
 from workbench.models import Alias, Claim, Role
@@ -444,3 +444,29 @@ def test_a_commit_the_database_cannot_take_is_a_503_and_keeps_nothing(sqlite_app
     with committed(engine) as db:
         kept = db.exec(select(sa.func.count(Alias.id)).where(Alias.phrase.startswith("Zorblat")))
         assert kept.one() == 0
+
+
+def test_a_database_error_that_waiting_does_not_mend_stays_a_500(sqlite_app: Flask) -> None:
+    """A missing table is a bug, not an outage: no Retry-After would make it work."""
+
+    @allow_anyone
+    def query_a_missing_table() -> str:
+        get_session().execute(sa.text("SELECT * FROM no_such_table"))
+        return "found"
+
+    sqlite_app.add_url_rule("/test/missing", view_func=query_a_missing_table)
+    answer = sqlite_app.test_client().get("/test/missing")
+    assert answer.status_code == 500 and "Retry-After" not in answer.headers
+
+
+def test_the_worker_waits_longer_each_time_up_to_a_bound_and_says_so_once() -> None:
+    said: list[str] = []
+    wait = DatabaseWait(said.append, first_s=1, max_s=30)
+    outage = sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))
+    assert [wait.failed(outage, "Deliveries") for _ in range(7)] == [1, 2, 4, 8, 16, 30, 30]
+    assert len(said) == 1 and "Deliveries: the database cannot be reached" in said[0]
+    wait.answered("Deliveries")
+    wait.answered("Deliveries")
+    assert said[1:] == ["Deliveries: the database answers again; carrying on."]
+    assert wait.failed(outage, "Deliveries") == 1  # a new outage starts the back-off anew
+    assert len(said) == 3
