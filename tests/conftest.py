@@ -359,7 +359,11 @@ def cli_environment(database_url: str, tmp_path: Path) -> dict[str, str]:
 # The slow tests: a real browser (tests/browser), processes killed mid-write (test_crash.py) and
 # the API fuzzed from its OpenAPI document. `make check` runs everything else; `make test` all.
 SLOW_FILES = ("test_crash.py",)
-SLOW_TESTS = ("test_no_generated_request_is_a_server_error",)
+SLOW_TESTS = (
+    "test_no_generated_request_is_a_server_error",
+    # A PostgreSQL server of its own, stopped and started again (test_database_outage.py).
+    "test_pages_the_api_and_the_worker_ride_out_a_postgresql_restart",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,14 +10,15 @@ front, so the second writer waits (up to the busy timeout) instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from flask import Flask, current_app, g, request
+from flask import Flask, after_this_request, current_app, g, has_request_context, request
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 from werkzeug.wrappers import Response
@@ -34,6 +35,9 @@ SQLITE_CACHE_KIB = 16_384
 def make_engine(settings: Settings) -> Engine:
     url = make_url(settings.resolved_database_url)
     if url.get_backend_name() != "sqlite":
+        # The ping at checkout finds connections a server restart has cut; a failed one also
+        # discards every older connection in the pool (they were cut too), so the first request
+        # after a restart gets a fresh connection instead of an error.
         return sa.create_engine(url, pool_pre_ping=True)
 
     if url.database and url.database != ":memory:":
@@ -66,6 +70,87 @@ def make_engine(settings: Settings) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+# --- The database cannot be reached: a wait, not a bug --------------------------------------------
+
+# PostgreSQL's SQLSTATEs that say the server cannot serve now, not that the statement is wrong:
+# 08 a connection exception, 53 insufficient resources (too many connections, out of memory or
+# disk), 57P01-57P03 shut down by an administrator, crashed, or still starting up.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03")
+# SQLite's: the lock stayed taken past the busy timeout (BUSY, LOCKED), the file cannot be opened
+# (CANTOPEN: gone, a folder, no permission), the disk failed or is full (IOERR, FULL).
+_UNAVAILABLE_SQLITE = (
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+    "SQLITE_CANTOPEN",
+    "SQLITE_IOERR",
+    "SQLITE_FULL",
+)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached or used just now (a server stopped or
+    restarting, a connection cut, SQLite's lock held past the busy timeout), so the same work
+    succeeds later; not a mistake in a statement (a missing table, a syntax error), which
+    waiting does not mend."""
+    if isinstance(exc, sa.exc.DisconnectionError | sa.exc.TimeoutError):
+        return True  # the pool's: a connection found dead, or none free in time
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True  # the driver says the connection is gone
+    original = exc.orig
+    if isinstance(original, sqlite3.Error):
+        name = getattr(original, "sqlite_errorname", "") or ""
+        return name.startswith(_UNAVAILABLE_SQLITE)
+    if not isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return False
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate is None:
+        # psycopg's own, with no answer from a server: a connection refused, closed or lost.
+        return True
+    return str(sqlstate).startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def outage_reason(exc: BaseException) -> str:
+    """The driver's reason on one line, for an operator's log: never for a client, since it
+    names the server's address."""
+    original = getattr(exc, "orig", None) or exc
+    first = str(original).strip().splitlines()
+    return f"{type(original).__name__}: {first[0] if first else ''}".strip()
+
+
+class DatabaseWait:
+    """How a background loop waits out a database it cannot reach: 1 s, doubling up to 30 s,
+    said once when the wait begins and once when the database answers again, so an outage of an
+    hour is two log lines and not a line every few seconds, and the loop never spins."""
+
+    def __init__(
+        self, say: Callable[[str], None] | None, first_s: float = 1.0, max_s: float = 30.0
+    ) -> None:
+        self._say = say
+        self.first_s, self.max_s = first_s, max_s
+        self.next_s = first_s
+        self.waiting = False
+
+    def failed(self, exc: BaseException, loop: str) -> float:
+        """The seconds to wait before the next try; says that it waits the first time."""
+        if not self.waiting and self._say is not None:
+            self._say(
+                f"{loop}: the database cannot be reached ({outage_reason(exc)}); waiting for it, "
+                f"trying again every {self.first_s:g} to {self.max_s:g} s."
+            )
+        self.waiting = True
+        wait, self.next_s = self.next_s, min(self.max_s, self.next_s * 2)
+        return wait
+
+    def answered(self, loop: str) -> None:
+        """The database answered: say so if it had been away, and start the back-off anew."""
+        if self.waiting and self._say is not None:
+            self._say(f"{loop}: the database answers again; carrying on.")
+        self.waiting = False
+        self.next_s = self.first_s
 
 
 def read_session(engine: Engine) -> Session:
@@ -141,21 +226,39 @@ def migrate(engine: Engine) -> None:
 
 def init_app(app: Flask, settings: Settings) -> None:
     app.extensions["workbench.engine"] = make_engine(settings)
-    app.after_request(_finish_unit_of_work)
     app.teardown_appcontext(_close_session)
 
 
 def _finish_unit_of_work(response: Response) -> Response:
     """The request's one commit. Domain functions write in the request's transaction and never
     commit; what a request that succeeded changed is committed here, after its view, and a
-    refused or failed one (4xx, 5xx) leaves nothing behind."""
+    refused or failed one (4xx, 5xx) leaves nothing behind.
+
+    It runs before the app's own after-request hooks (get_session registers it for the request),
+    so a commit the database cannot take becomes the app's answer to that (a 503, web/errors.py)
+    and still gets every header those hooks add, instead of a 500."""
     session: Session | None = g.get("db_session")
     if session is not None and session.in_transaction() and request.method in _WRITE_METHODS:
-        if response.status_code < 400:
-            session.commit()
-        else:
+        if response.status_code >= 400:
             session.rollback()
+            return response
+        try:
+            session.commit()
+        except sa.exc.SQLAlchemyError as exc:
+            if not is_unavailable(exc):
+                raise
+            discard_session()
+            return current_app.make_response(current_app.handle_user_exception(exc))
     return response
+
+
+def discard_session() -> None:
+    """End the request's session after the database failed it: its transaction is rolled back
+    and its connection goes back to the pool, or is dropped when it was cut (SQLAlchemy marks
+    it invalid, and the pool opens a new one next time)."""
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()
 
 
 def get_engine() -> Engine:
@@ -168,6 +271,8 @@ def get_session() -> Session:
         engine = get_engine()
         wants_write = bool(request) and request.method in _WRITE_METHODS
         g.db_session = write_session(engine) if wants_write else read_session(engine)
+        if has_request_context():
+            after_this_request(_finish_unit_of_work)
     return g.db_session
 
 

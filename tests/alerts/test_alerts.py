@@ -885,7 +885,7 @@ def test_the_worker_loop_survives_a_database_it_cannot_reach(tmp_path: Path) -> 
     worker.start()
     worker.join(10)
     assert not worker.is_alive()
-    assert errors and "could not be reached" in errors[0]
+    assert errors and "cannot be reached" in errors[0]
 
 
 def test_webhook_settings_come_from_the_environment() -> None:

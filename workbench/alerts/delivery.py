@@ -40,12 +40,12 @@ from sqlmodel import select
 from workbench.alerts import webhooks
 from workbench.alerts.rules import get_view
 from workbench.config import Settings
-from workbench.db import read_session, writing
+from workbench.db import DatabaseWait, is_unavailable, read_session, writing
 from workbench.models import Delivery, DeliveryState, Webhook, utcnow
 from workbench.net.egress import Allowance, BadAddress, SendFailed, UnsafeURL, post
 
 GONE = 410
-DB_RETRY_S = 5.0  # the wait after the database could not be reached
+FAILED_PASS_WAIT_S = 5.0  # the wait after a pass failed for a reason other than the database
 
 
 @dataclass(frozen=True)
@@ -160,9 +160,9 @@ def attempt(
     now = now or utcnow()
     try:
         leased = _lease(engine, config, delivery_id, now)
-    except sa.exc.OperationalError:
-        raise  # the database, not this delivery: run() waits and tries again
     except Exception as exc:  # one stored row's fault must not stop the worker
+        if is_unavailable(exc):
+            raise  # the database, not this delivery: run() waits and tries again
         return _fail_unbuildable(engine, delivery_id, exc)
     if leased is None:
         return None
@@ -289,24 +289,26 @@ def run(
 ) -> None:
     """Deliver until `stop` is set, looking again every `poll_s` seconds when idle.
 
-    A database that cannot be reached (a restart, a full disk) does not end the worker: it says so
-    and tries again, so the server's worker does not silently die while the server runs on. Any
-    other failure of a pass is said and the pass is tried again, for the same reason: a worker
-    that dies leaves every webhook's alerts waiting.
+    A database that cannot be reached (a restart, a full disk) does not end the worker: it says
+    once that it waits, tries again after 1 s, doubling up to 30 s (db.DatabaseWait), and says
+    when it carries on, so the server's worker does not silently die while the server runs on.
+    A delivery it was sending is sent again once its lease runs out (sent twice at worst, never
+    lost). Any other failure of a pass is said and the pass is tried again, for the same reason:
+    a worker that dies leaves every webhook's alerts waiting.
     """
+    database = DatabaseWait(on_error)
     while not stop.is_set():
         try:
             report = deliver_once(engine, config)
-        except sa.exc.OperationalError as exc:
-            if on_error is not None:
-                on_error(f"The database could not be reached ({exc.orig}); trying again.")
-            stop.wait(max(config.poll_s, DB_RETRY_S))
-            continue
         except Exception as exc:  # reported, then the next pass
+            if is_unavailable(exc):
+                stop.wait(database.failed(exc, "Deliveries"))
+                continue
             if on_error is not None:
                 on_error(f"A delivery pass failed ({type(exc).__name__}: {exc}); trying again.")
-            stop.wait(max(config.poll_s, DB_RETRY_S))
+            stop.wait(max(config.poll_s, FAILED_PASS_WAIT_S))
             continue
+        database.answered("Deliveries")
         if on_pass is not None and report.sent:
             on_pass(report)
         if not report.sent:

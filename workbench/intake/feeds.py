@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from workbench.audit import record
-from workbench.db import read_session, write_session, writing
+from workbench.db import DatabaseWait, is_unavailable, read_session, write_session, writing
 from workbench.errors import Conflict, NotFound, Refused
 from workbench.intake.errors import DuplicateArticle, IngestError
 from workbench.intake.links import Reach, read_link
@@ -549,9 +549,9 @@ def poll_due(engine: Engine, config: PollConfig, now: datetime | None = None) ->
     for feed_id in due_feeds(engine, now or utcnow()):
         try:
             done = poll_feed(engine, feed_id, config, now=now)
-        except sa.exc.OperationalError:
-            raise  # the database, not this feed: the worker waits and tries again
         except Exception as exc:  # a feed's own fault, reported and backed off
+            if is_unavailable(exc):
+                raise  # the database, not this feed: the worker waits and tries again
             done = _failed_unexpectedly(engine, feed_id, exc, now or utcnow())
         if done is not None:
             polls.append(done)
@@ -583,16 +583,23 @@ def run(
 ) -> None:
     """Poll feeds as they fall due until `stop` is set, looking every `every_s` seconds.
 
-    A database that cannot be reached, or any other failure of a round, is said and the round
-    tried again after a pause: a poller that dies silently leaves every feed unread."""
+    A database that cannot be reached is said once and waited for, 1 s doubling up to 30 s
+    (db.DatabaseWait); a feed leased when it went away is polled again when its lease runs out.
+    Any other failure of a round is said and the round tried again after a pause: a poller that
+    dies silently leaves every feed unread."""
+    database = DatabaseWait(on_error)
     while not stop.is_set():
         try:
             polls = poll_due(engine, config)
         except Exception as exc:  # reported, then the next round
+            if is_unavailable(exc):
+                stop.wait(database.failed(exc, "Feeds"))
+                continue
             if on_error is not None:
                 on_error(f"A feed poll round failed ({type(exc).__name__}: {exc}); trying again.")
             stop.wait(max(every_s, 5.0))
             continue
+        database.answered("Feeds")
         if on_poll is not None:
             for done in polls:
                 on_poll(done)

@@ -9,7 +9,8 @@ send its CSRF token in an `X-CSRFToken` header to change anything.
 Errors are JSON, `{"error": {"code": "stable_code", "message": "A sentence."}}`: 400 for a request
 we cannot read, 401 without valid credentials, 403 for a role too junior or a missing CSRF token,
 404 for an unknown id, 409 for a stale version or a decision already made, 422 for input the
-domain refuses (the message says what to fix).
+domain refuses (the message says what to fix), and 503 `database_unavailable` with `Retry-After`
+when the database cannot be reached (nothing was changed; send the request again later).
 """
 
 from __future__ import annotations
