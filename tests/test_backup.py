@@ -518,3 +518,32 @@ def test_without_pg_dump_the_command_to_run_is_shown_without_the_password(
     assert f"pg_dump --format=custom --file={path} --dbname={plain}" in failed.output
     assert "s3cret-pass" not in failed.output and "PGPASSWORD" in failed.output
     assert not path.exists()
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite needs no outside tool")
+def test_pg_dump_gets_the_password_in_its_environment_never_in_its_arguments(
+    make_app: Callable[..., Flask],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Another user's `ps` shows a command's arguments; its environment it cannot read."""
+    url = make_url(database_url).set(password="s3cret pass'$")
+    app = make_app(database_url=url.render_as_string(hide_password=False))
+    seen = tmp_path / "seen"
+    fake = tmp_path / "bin" / "pg_dump"  # a stand-in that says what it was given, and fails
+    fake.parent.mkdir()
+    fake.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$@" > {seen}.args\nprintf "%s" "$PGPASSWORD" > {seen}.env\n'
+        "echo 'pg_dump: error: refused' >&2\nexit 1\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+
+    failed = _invoke(app, "backup", str(tmp_path / "x.backup"))
+
+    assert failed.exit_code == 1 and "pg_dump failed" in failed.output
+    assert "s3cret" not in (tmp_path / "seen.args").read_text()
+    assert (tmp_path / "seen.env").read_text() == "s3cret pass'$"
+    assert "s3cret" not in failed.output
+    assert not (tmp_path / "x.backup").exists()

@@ -269,7 +269,14 @@ def find_tool(name: str) -> str | None:
 
 def _libpq_url(url: URL) -> str:
     """The database's address for libpq, without the password (that goes in PGPASSWORD)."""
-    plain = url.set(drivername="postgresql", password=None)
+    plain = URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
     return plain.render_as_string(hide_password=False)
 
 
@@ -294,6 +301,8 @@ _RESTORE_OPTIONS = [
     "--single-transaction",
     "--exit-on-error",
 ]
+# pg_restore writing a script for psql, which runs it in one transaction of its own.
+_SCRIPT_OPTIONS = ["--clean", "--if-exists", "--no-owner"]
 
 
 def _database(engine: Engine) -> str:
@@ -375,30 +384,58 @@ def _copy_rows(script: str) -> dict[str, list[str]]:
     return rows
 
 
-def _dump_tables(path: Path) -> set[str]:
-    listing = _pg_restore_offline(["--list", str(path)], path)
-    return set(re.findall(r"^\d+; \d+ \d+ TABLE \S+ (\S+) ", listing, re.MULTILINE))
-
-
 def _restore_postgres(engine: Engine, path: Path) -> None:
-    # Tables a newer schema added that an older backup lacks: pg_restore --clean leaves them,
-    # and the migrations that run next would then fail to create them.
-    extra = _live_tables(engine) - _dump_tables(path)
-    if extra:
-        with engine.begin() as conn:
-            for table in sorted(extra):
-                conn.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}" CASCADE')
-    done = _run_tool(engine, "pg_restore", [*_RESTORE_OPTIONS, str(path)])
-    if done.returncode != 0:
+    """pg_restore's script, run by psql in one transaction after dropping the tables there are:
+    a backup from an older schema lacks tables and constraints of this one, which pg_restore
+    --clean would leave behind (and which would then stop it dropping its own). Whatever fails,
+    the transaction rolls back and the database is as it was."""
+    psql = find_tool("psql")
+    if psql is None:
+        command = ["pg_restore", *_RESTORE_OPTIONS, _database(engine), str(path)]
+        raise ToolMissing("psql", f"{_command_line(command)}\n  flask --app app init-db")
+    schemas = _dump_schemas(path)
+    script = subprocess.Popen(
+        [find_tool("pg_restore") or "pg_restore", *_SCRIPT_OPTIONS, "--file=-", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert script.stdout is not None and script.stderr is not None
+    with script:
+        done = subprocess.run(
+            [psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1"]
+            + ["--command", _drop_tables(schemas), "--file=-", _database(engine)],
+            stdin=script.stdout,
+            env=_pg_environment(engine.url),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        script.stdout.close()
+        script_errors = script.stderr.read().decode(errors="replace")
+    if script.returncode != 0 or done.returncode != 0:
         raise BackupError(
-            f"pg_restore failed and rolled back, so the database is as it was: "
-            f"{done.stderr.strip()}"
+            "The restore failed and was rolled back, so the database is as it was: "
+            f"{(script_errors + done.stderr).strip()}"
         )
 
 
-def _live_tables(engine: Engine) -> set[str]:
-    with engine.connect() as conn:
-        return set(sa.inspect(conn).get_table_names())
+def _dump_schemas(path: Path) -> set[str]:
+    listing = _pg_restore_offline(["--list", str(path)], path)
+    return set(re.findall(r"^\d+; \d+ \d+ TABLE (\S+) \S+ ", listing, re.MULTILINE))
+
+
+def _drop_tables(schemas: set[str]) -> str:
+    """SQL that drops every table (with its indexes, constraints and sequences) in `schemas`."""
+    names = ", ".join(_sql_literal(schema) for schema in sorted(schemas)) or "NULL"
+    return (
+        "DO $$ DECLARE t record; BEGIN FOR t IN SELECT schemaname, tablename FROM pg_tables "
+        f"WHERE schemaname IN ({names}) LOOP EXECUTE format('DROP TABLE IF EXISTS %I.%I CASCADE', "
+        "t.schemaname, t.tablename); END LOOP; END $$;"
+    )
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 # --- both ----------------------------------------------------------------------------------------
