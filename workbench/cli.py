@@ -8,8 +8,9 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import click
 from flask import Flask, current_app
@@ -34,6 +35,7 @@ from workbench.matching.aliases import claim_count, load_aliases, renormalize
 from workbench.matching.similar import find_similar
 from workbench.models import ClaimStatus, Role, Verdict
 from workbench.net.egress import Allowance, judge, printable
+from workbench.ops import backup as backups
 from workbench.review.filter_args import FilterError, filters_from_args
 from workbench.review.newsroom import sign_off_required
 from workbench.review.queue import count_claims
@@ -51,6 +53,8 @@ feeds_cli = AppGroup("feeds", help="Monitored RSS and Atom feeds.")
 
 def init_app(app: Flask) -> None:
     for command in (init_db, setup, ingest, load_demo, export_claims, worker):
+        app.cli.add_command(command)
+    for command in (backup_database, restore_database):
         app.cli.add_command(command)
     app.cli.add_command(users_cli)
     app.cli.add_command(claims_cli)
@@ -609,3 +613,69 @@ def worker() -> None:
         stop.wait(0.5)
     for loop in loops:
         loop.join()
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it already exists.")
+def backup_database(path: Path, force: bool) -> None:
+    """Write a consistent copy of the database to PATH while the server keeps working: SQLite
+    with its online backup API, PostgreSQL with pg_dump (custom format). PATH appears only once
+    the whole backup is written and checked."""
+    engine = get_engine()
+    click.echo(f"Backing up {backups.describe(engine)} to {path}.", err=True)
+    with _page_progress("Copying pages") as progress:
+        try:
+            written = backups.backup(engine, path, force=force, progress=progress)
+        except backups.BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Wrote {written.summary()}.")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the database without asking.")
+def restore_database(path: Path, yes: bool) -> None:
+    """Replace the database with the backup at PATH, after showing both and asking; then migrate
+    the schema to this release's. The file is checked first: a wrong one changes nothing."""
+    engine = get_engine()
+    try:
+        found = backups.inspect_backup(engine, path)
+        current = backups.current_contents(engine)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"This replaces everything in {backups.describe(engine)}.\n"
+        f"  now:         {current.summary()}\n"
+        f"  the backup:  {found.summary()}"
+    )
+    if not yes:
+        click.confirm("Replace the database with the backup?", abort=True)
+    try:
+        restored = backups.restore(engine, found)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored {path}: the database now holds {restored.summary()}.")
+
+
+@contextmanager
+def _page_progress(label: str) -> Iterator[backups.Progress]:
+    """A progress bar on stderr, drawn only for a copy of more than one step (a big database)."""
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            if total <= backups.PAGES_PER_STEP:
+                return
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)

@@ -1,0 +1,1 @@
+"""Running the workbench: backups and restores of its database."""
