@@ -1,11 +1,11 @@
-# The two commands of the README: `make run` and `make test`. Everything they need is installed here.
+# The commands of the README: `make run`, `make dev` and `make test`. Everything they need is here.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test check lint format bench install install-test browser-deps vendor-axe clean
+.PHONY: run dev test check lint format bench install install-test browser-deps vendor-axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,16 +23,22 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-# The worker (webhook deliveries and feed polling) runs in the background for as long as the
-# server does: the trap stops it when the server exits, fails to start, or Ctrl-C / TERM arrives.
-# Nothing is lost if it dies anyway: deliveries and feed entries wait in the database for the next
-# `flask --app app worker`.
+# The production server: gunicorn (processes and threads sized from the cores) and the worker
+# (webhook deliveries, feed polling), restarted if it dies. Ctrl-C or TERM let the requests in
+# flight finish, then stop both (workbench/serving.py).
 run: install
 	$(BIN)/flask --app app setup
-	@echo "Serving on http://$(HOST):$(PORT)/ with the worker (Ctrl-C stops both)."
+	$(BIN)/flask --app app serve --host $(HOST) --port $(PORT)
+
+# For development: Flask's server, reloading on every change, with its debugger, and the worker
+# beside it. The trap stops the worker when the server exits, fails to start, or Ctrl-C / TERM
+# arrives; nothing is lost if it dies anyway: deliveries and feed entries wait in the database.
+dev: install
+	$(BIN)/flask --app app setup
+	@echo "Serving on http://$(HOST):$(PORT)/ with the reloader and the worker (Ctrl-C stops both)."
 	@$(BIN)/flask --app app worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+	$(BIN)/flask --app app run --debug --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 browser-deps:

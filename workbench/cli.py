@@ -16,7 +16,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from workbench import export
+from workbench import export, serving
 from workbench.accounts import tokens, users
 from workbench.alerts.delivery import DeliveryConfig, deliver_once
 from workbench.alerts.delivery import run as run_deliveries
@@ -52,7 +52,7 @@ feeds_cli = AppGroup("feeds", help="Monitored RSS and Atom feeds.")
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db, setup, ingest, load_demo, export_claims, worker):
+    for command in (init_db, setup, ingest, load_demo, export_claims, worker, serve):
         app.cli.add_command(command)
     for command in (backup_database, restore_database):
         app.cli.add_command(command)
@@ -679,3 +679,30 @@ def _page_progress(label: str) -> Iterator[backups.Progress]:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+
+
+@click.command("serve")
+@with_appcontext
+@click.option("--host", help="Address to listen on (default: HOST, else 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: PORT, else 5000).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="gunicorn processes (default: WORKBENCH_SERVER_WORKERS, else sized from the cores).",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    help="Threads per process (default: WORKBENCH_SERVER_THREADS, else 4).",
+)
+def serve(host: str | None, port: int | None, workers: int | None, threads: int | None) -> None:
+    """Serve the workbench for real: gunicorn, and the worker next to it, restarted if it dies.
+    Ctrl-C or TERM finish the requests in flight, then stop both."""
+    config = serving.ServeConfig.from_settings(
+        _settings(), host=host, port=port, workers=workers, threads=threads
+    )
+    try:
+        code = serving.serve(config, say=_err)
+    except serving.ServeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)

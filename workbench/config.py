@@ -50,6 +50,12 @@ class Settings:
     the `author` of every exported ClaimReview.
     `public_url`: where the published fact checks live; a ClaimReview's `url` is this with
     `{id}` replaced by the claim id, or with `/claims/<id>` appended when it has no `{id}`.
+    `server_host`, `server_port`: where `flask serve` (`make run`) listens, from `HOST` and
+    `PORT` as hosting platforms set them; loopback only unless HOST says otherwise (0.0.0.0 for
+    every interface, behind a proxy or a firewall).
+    `server_workers`: gunicorn processes; 0 sizes them from the cores (two a core plus one, at
+    most 8: workbench/serving.py says why). `server_threads`: threads per process, for requests
+    that wait on the database or on a page being fetched.
     """
 
     instance_dir: Path = PROJECT_DIR / "instance"
@@ -78,6 +84,10 @@ class Settings:
     publisher_name: str = "Claim workbench"
     publisher_url: str = "http://127.0.0.1:5000/"
     public_url: str = "http://127.0.0.1:5000"
+    server_host: str = "127.0.0.1"
+    server_port: int = 5000
+    server_workers: int = 0
+    server_threads: int = 4
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -131,6 +141,10 @@ class Settings:
             publisher_name=env.get("WORKBENCH_PUBLISHER_NAME", defaults.publisher_name),
             publisher_url=env.get("WORKBENCH_PUBLISHER_URL", defaults.publisher_url),
             public_url=env.get("WORKBENCH_PUBLIC_URL", defaults.public_url),
+            server_host=env.get("HOST") or defaults.server_host,
+            server_port=int(env.get("PORT") or defaults.server_port),
+            server_workers=int(env.get("WORKBENCH_SERVER_WORKERS") or defaults.server_workers),
+            server_threads=int(env.get("WORKBENCH_SERVER_THREADS") or defaults.server_threads),
         )
 
     @property
