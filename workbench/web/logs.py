@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from flask import Flask
@@ -24,6 +25,8 @@ from workbench.web.security import REQUEST_LOGGERS, redact
 # process) starts again from it rather than from ours.
 _ORIGINAL = "_workbench_original_formatter"
 PLAIN = "%(message)s"
+# werkzeug colours its lines for a terminal; a log collector wants the words.
+_TERMINAL_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class RequestIdFilter(logging.Filter):
@@ -58,7 +61,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _TERMINAL_COLOURS.sub("", record.getMessage()),
             "request_id": getattr(record, "request_id", None) or current_id(),
         }
         info = current()
