@@ -36,6 +36,7 @@ from workbench.matching.similar import find_similar
 from workbench.models import ClaimStatus, Role, Verdict
 from workbench.net.egress import Allowance, judge, printable
 from workbench.ops import backup as backups
+from workbench.ops.heartbeat import keep_beating
 from workbench.review.filter_args import FilterError, filters_from_args
 from workbench.review.newsroom import sign_off_required
 from workbench.review.queue import count_claims
@@ -606,12 +607,25 @@ def worker() -> None:
             name="feeds",
         ),
     ]
+    # Written to the database for /readyz: alive only while both loops run.
+    heartbeat = threading.Thread(
+        target=keep_beating,
+        args=(engine, stop),
+        kwargs={
+            "every_s": settings.heartbeat_s,
+            "alive": lambda: all(loop.is_alive() for loop in loops),
+            "on_error": _err,
+        },
+        name="heartbeat",
+    )
     click.echo("Worker: delivering alerts to webhooks and polling feeds (Ctrl-C stops).", err=True)
     for loop in loops:
         loop.start()
+    heartbeat.start()
     while any(loop.is_alive() for loop in loops):
         stop.wait(0.5)
-    for loop in loops:
+    stop.set()  # the loops ended by themselves: stop the heartbeat too
+    for loop in [*loops, heartbeat]:
         loop.join()
 
 

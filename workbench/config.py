@@ -56,6 +56,19 @@ class Settings:
     `server_workers`: gunicorn processes; 0 sizes them from the cores (two a core plus one, at
     most 8: workbench/serving.py says why). `server_threads`: threads per process, for requests
     that wait on the database or on a page being fetched.
+    `proxy_hops`: how many reverse proxies in front of the app add X-Forwarded-For, -Proto,
+    -Host and -Port; the app believes that many hops of them, and no more (0: none, the headers
+    are ignored, since anyone can send them). The client address the log-in throttle counts, the
+    Secure flag of the session cookie and the links the app makes come from what they say.
+    `trusted_hosts`: the host names the app answers to (a leading dot takes every subdomain);
+    any other Host header is refused with 400, so a forged one cannot steer the links the app
+    makes. Empty: any host.
+    `log_format`: `text` (the servers' own formats, with the request id) or `json` (one JSON
+    object a line: time, level, logger, message, request_id, and method, path and status in
+    a request).
+    `heartbeat_s`: how often `flask worker` records that it is alive.
+    `worker_stale_s`: how old the worker's last heartbeat may be before /readyz says the worker
+    is stale; 0 leaves the worker out of /readyz (for a web server that runs without one).
     """
 
     instance_dir: Path = PROJECT_DIR / "instance"
@@ -88,6 +101,11 @@ class Settings:
     server_port: int = 5000
     server_workers: int = 0
     server_threads: int = 4
+    proxy_hops: int = 0
+    trusted_hosts: tuple[str, ...] = ()
+    log_format: str = "text"
+    heartbeat_s: float = 5.0
+    worker_stale_s: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -145,6 +163,11 @@ class Settings:
             server_port=int(env.get("PORT") or defaults.server_port),
             server_workers=int(env.get("WORKBENCH_SERVER_WORKERS") or defaults.server_workers),
             server_threads=int(env.get("WORKBENCH_SERVER_THREADS") or defaults.server_threads),
+            proxy_hops=int(env.get("WORKBENCH_PROXY_HOPS", defaults.proxy_hops)),
+            trusted_hosts=_names(env.get("WORKBENCH_TRUSTED_HOSTS", "")),
+            log_format=_log_format(env.get("WORKBENCH_LOG_FORMAT", defaults.log_format)),
+            heartbeat_s=float(env.get("WORKBENCH_HEARTBEAT_S", defaults.heartbeat_s)),
+            worker_stale_s=float(env.get("WORKBENCH_WORKER_STALE_S", defaults.worker_stale_s)),
         )
 
     @property
@@ -160,3 +183,19 @@ def _allow_list(env: dict[str, str]) -> tuple[str, ...]:
             if entry.strip() and entry.strip() not in entries:
                 entries.append(entry.strip())
     return tuple(entries)
+
+
+def _names(value: str) -> tuple[str, ...]:
+    """A comma-separated list, without blanks."""
+    return tuple(name.strip() for name in value.split(",") if name.strip())
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(value: str) -> str:
+    """`text` or `json`; a typo stops the start rather than leaving logs in a format no one
+    reads."""
+    if value.strip().lower() not in LOG_FORMATS:
+        raise ValueError(f"WORKBENCH_LOG_FORMAT is {value!r}; use one of {', '.join(LOG_FORMATS)}.")
+    return value.strip().lower()

@@ -511,6 +511,16 @@ class LoginThrottle(SQLModel, table=True):
     last_failure_at: datetime = Field(default_factory=utcnow)
 
 
+class WorkerHeartbeat(SQLModel, table=True):
+    """When each `flask worker` process last said it was alive; in the database, so /readyz in
+    any server process can tell whether the background work (alerts, feeds) is running."""
+
+    __tablename__ = "worker_heartbeat"
+
+    name: str = Field(primary_key=True, max_length=200)  # "host:pid"
+    beat_at: datetime = Field(default_factory=utcnow)
+
+
 class ApiToken(SQLModel, table=True):
     """A personal access token: for the JSON API, acting with its user's role, or (kind `feed`)
     for reading the alert feed only.

@@ -113,6 +113,16 @@ def test_every_view_says_who_may_use_it(app: Flask) -> None:
     assert set(required_roles(app)) - endpoints == set(), "marked views without a route"
 
 
+def test_the_health_probes_are_open_to_anyone(app: Flask) -> None:
+    """Load balancers and orchestrators have no session; the probes say nothing private."""
+    roles = required_roles(app)
+    assert roles["health.healthz"] is None and roles["health.readyz"] is None
+    client = app.test_client()
+    for path in ("/healthz", "/readyz"):
+        answer = client.get(path)
+        assert answer.status_code in (200, 503) and "Location" not in answer.headers, path
+
+
 def test_a_view_says_it_once() -> None:
     @allow(Role.EDITOR)
     def view() -> str:

@@ -20,7 +20,11 @@ from workbench.web import (
     export,
     favicon,
     feeds,
+    health,
+    logs,
     permissions,
+    proxy,
+    request_id,
     search,
     security,
     signoff,
@@ -37,6 +41,9 @@ from workbench.web.api import triage as api_triage  # noqa: F401  (its routes ar
 
 def init_app(app: Flask) -> None:
     security.init_app(app)
+    logs.init_app(app)  # after security: the request id joins its token redaction
+    proxy.init_app(app)  # believe the proxies' X-Forwarded-* before anything reads the request
+    request_id.init_app(app)  # outermost: the servers' request log lines carry the id too
     # Before any blueprint adds its rules, so every `<int:...>` id is bounded (see converters.py).
     app.url_map.converters["int"] = converters.RecordIdConverter
     blueprints = (auth.bp, articles.bp, claims.bp, admin.bp, api.bp, alerts.bp)
@@ -47,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(corrections.bp)
     app.register_blueprint(dashboard.bp)  # the home page's figures, also at /dashboard/
     app.register_blueprint(search.bp)  # the search box's page: keywords or similar claims
+    app.register_blueprint(health.bp)  # /healthz and /readyz, for load balancers and monitoring
     permissions.init_app(app)
     errors.init_app(app)
     favicon.init_app(app)
