@@ -1,5 +1,7 @@
 # The commands of the README: `make run`, `make dev` and `make test`. Everything they need is here.
-PYTHON ?= python3
+# The interpreter the virtual environment is made with: the newest supported CPython without the
+# AST bug gh-106905 (scripts/pick_python.py says why); `make run PYTHON=python3.12` chooses.
+PYTHON ?= $(shell python3 scripts/pick_python.py)
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
