@@ -23,15 +23,18 @@ more than they write, every write guarded by the claim's version. Three targets 
    the benchmark stops without it), as ``benchmarks/ingest.py`` does; on PostgreSQL then
    ``ANALYZE``. One editor account per client, each with an API token.
 2. **Server.** gunicorn on loopback, started directly with ``app:create_app()``: ``--workers``
-   (4) processes of the **gthread** worker with ``--threads`` (4) threads each, its default 30 s
-   worker timeout. Why gthread rather than sync: a sync worker holds one request at a time, so
-   four slow ones (a similar-claims search, a queue page with a text filter) or four writers
-   queued on SQLite's write lock stall every editor behind them, and it closes the connection
-   after every answer; threads of one worker share its GIL, so they add no CPU on 2 cores, but
-   they overlap every wait (the write lock, PostgreSQL round trips, sockets) and keep
-   connections alive. ``--worker-class sync`` measures the other choice. Then the same load
-   against Flask's development server (``flask run --with-threads``: werkzeug, one thread per
-   connection, one process), which is what ``flask run`` gives.
+   (4) **sync** workers, its default 30 s worker timeout, as in production; the benchmark waits
+   until every worker has loaded the app (a ``post_worker_init`` hook). Why sync rather than
+   gthread: the app is CPU-bound on 2 cores (templates, JSON, scoring), and threads of one
+   worker share its GIL, so they add no capacity; measured here (10 clients, same warm-up),
+   4 gthread workers x 4 threads spent 26.5 ms of server CPU a request where 4 sync workers
+   spent 20.6 and the development server 21.6, for no better p95. With sync, waiting requests
+   queue in the kernel's accept queue and go to whichever worker is free, where gthread pins a
+   kept-alive connection to one worker's queue. A slow request holds a sync worker, which is why
+   the p95 of every route is printed. ``--worker-class gthread --threads N`` measures the other
+   choice. Then the same load against Flask's development server (``flask run
+   --with-threads``: werkzeug, one thread per connection, one process), which is what ``flask
+   run`` gives.
 3. **Load.** ``--clients`` threads in this process, each an editor with a browser session (the
    log-in form) and an API token, send requests without pause (a closed loop: the server is
    saturated, so requests/s is its capacity for this mix and p95 includes the wait for a free
@@ -51,9 +54,12 @@ more than they write, every write guarded by the claim's version. Three targets 
      editors working the same list collide and 409s happen; the rest to any claim. Every
      evidence quote and verdict summary carries a marker unique to the write.
 
-   ``--warmup`` seconds are sent but not timed (workers load templates and warm their
-   connections), then ``--seconds`` are timed; requests/s is the route's requests begun in that
-   window over its length. Writes of the warm-up are checked like the others.
+   ``--warmup`` seconds are sent but not timed (each process compiles its templates and SQL,
+   fills its caches and opens its connections: four gunicorn workers pay that four times, and
+   a 3 s warm-up doubled their CPU a request), then ``--seconds`` are timed; requests/s is the
+   route's requests begun in that window over its length. The server's CPU time in the window
+   (``/proc``, the server and its workers) over its requests is the figure another machine's
+   load changes least. Writes of the warm-up are checked like the others.
 4. **Check**, with the server stopped, against the database: every acknowledged evidence link is
    there with its marker; every acknowledged verdict has its audit event with its summary; every
    acknowledged take its ``claim.take`` event. Acknowledged writes that are not there are
@@ -343,7 +349,9 @@ class Result:
     locked_in_log: int
     locked_answers: int
     client_cpu: float
+    server_cpu: float  # seconds, in the timed window
     load_average: float
+    log_excerpt: str  # the first traceback in the server's log, if any
 
 
 # --- Checking the writes against the database ---------------------------------------------------
@@ -511,7 +519,10 @@ def run_server(
         started = time.monotonic()
         cpu = time.process_time()
         print(f"  load: {args.warmup:.0f} s warm-up, then {args.seconds:.0f} s timed", flush=True)
-        time.sleep(args.warmup + args.seconds)
+        time.sleep(args.warmup)
+        server_cpu = server.cpu_seconds()
+        time.sleep(args.seconds)
+        server_cpu = server.cpu_seconds() - server_cpu
         load.stop.set()
         for thread in threads:
             thread.join(timeout=REQUEST_TIMEOUT_S)
@@ -539,8 +550,15 @@ def run_server(
         locked_in_log=text.count(LOCKED),
         locked_answers=load.locked_answers,
         client_cpu=client_cpu,
+        server_cpu=server_cpu,
         load_average=load_average,
+        log_excerpt=first_traceback(text),
     )
+
+
+def first_traceback(log: str, lines: int = 25) -> str:
+    start = log.find("Traceback")
+    return "\n".join(log[start:].splitlines()[:lines]) if start >= 0 else ""
 
 
 # --- Report -------------------------------------------------------------------------------------
@@ -576,11 +594,15 @@ def report(result: Result, backend: str, args: argparse.Namespace) -> None:
         f'"{LOCKED}": {result.locked_in_log} in the server\'s log, '
         f"{result.locked_answers} in answers"
     )
-    span = args.warmup + args.seconds
+    cores = os.cpu_count() or 1
     print(
-        f"load generator CPU: {result.client_cpu:.0f} s of {2 * span:.0f} core-seconds; "
-        f"load average at the end {result.load_average:.1f}"
+        f"server CPU in the timed {args.seconds:.0f} s: {result.server_cpu:.1f} s of "
+        f"{cores * args.seconds:.0f} core-seconds, {ms(cpu_per_request(result))} ms a request; "
+        f"load generator CPU {result.client_cpu:.1f} s (warm-up included); load average at "
+        f"the end {result.load_average:.1f} on {cores} cores"
     )
+    if result.log_excerpt:
+        print(f"\nThe server's log, from its first traceback:\n{result.log_excerpt}")
 
 
 def compare(gunicorn: Result, dev: Result) -> None:
@@ -596,9 +618,16 @@ def compare(gunicorn: Result, dev: Result) -> None:
             f"{ratio(ours.per_second, theirs.per_second):>6} "
             f"  {ms(ours.p95):>7} {ms(theirs.p95):>7} {ratio(ours.p95, theirs.p95):>6}"
         )
+    ours, theirs = cpu_per_request(gunicorn), cpu_per_request(dev)
     print(
-        "\n(req/s ratio above 1: gunicorn serves more; p95 ratio below 1: gunicorn answers sooner)"
+        f"{'CPU ms a request':<29} {ms(ours):>7} {ms(theirs):>7} {ratio(ours, theirs):>6}"
+        "\n\n(req/s ratio above 1: gunicorn serves more; p95 ratio below 1: gunicorn answers "
+        "sooner)"
     )
+
+
+def cpu_per_request(result: Result) -> float:
+    return result.server_cpu / max(result.total.count, 1)
 
 
 def ratio(ours: float, theirs: float) -> str:
@@ -628,9 +657,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--claims", type=int, default=20_000, help="claims in the archive")
     parser.add_argument("--clients", type=int, default=50, help="editors sending requests")
     parser.add_argument("--seconds", type=float, default=60.0, help="timed load per server")
-    parser.add_argument("--warmup", type=float, default=5.0, help="load before the timing")
+    parser.add_argument("--warmup", type=float, default=15.0, help="load before the timing")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread")
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")

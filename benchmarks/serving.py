@@ -40,7 +40,7 @@ from workbench.db import make_engine, migrate, write_session  # noqa: E402
 from workbench.models import Role  # noqa: E402
 
 PASSWORD = "load test password"
-SERVER_START_S = 60
+SERVER_START_S = 120
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -123,6 +123,33 @@ class Server:
     base: str  # http://127.0.0.1:PORT
     log: Path  # the server's stdout and stderr together
     description: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server and its workers have used so far (user and system, from /proc):
+        what a request costs, which a machine shared with other work changes far less than the
+        time it takes."""
+        return tree_cpu_seconds(self.pid)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    children: dict[int, list[int]] = {}
+    used: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        child = int(stat.parent.name)
+        children.setdefault(int(fields[1]), []).append(child)
+        used[child] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    total, todo = 0.0, [pid]
+    while todo:
+        process = todo.pop()
+        total += used.get(process, 0.0)
+        todo.extend(children.get(process, []))
+    return total
 
 
 @contextmanager
@@ -147,9 +174,20 @@ def running_server(
         "WORKBENCH_SECRET_KEY": "load-benchmark",
     }
     bin_dir = Path(sys.executable).parent
+    ready = instance / "workers-ready"
     if kind == "gunicorn":
+        # Every worker loads the app itself, after the first already answers: on a busy machine
+        # that takes seconds each. A hook marks each worker ready, so timing starts when all are.
+        ready.mkdir()
+        hooks = instance / "gunicorn_hooks.py"
+        hooks.write_text(
+            "from pathlib import Path\n\n\n"
+            "def post_worker_init(worker):\n"
+            f"    (Path({str(ready)!r}) / str(worker.pid)).touch()\n"
+        )
         command = [
             str(bin_dir / "gunicorn"),
+            *("--config", str(hooks)),
             *("--workers", str(workers), "--worker-class", worker_class),
             *(("--threads", str(threads)) if worker_class == "gthread" else ()),
             *("--bind", f"127.0.0.1:{port}", "--log-level", "warning"),
@@ -168,17 +206,11 @@ def running_server(
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + SERVER_START_S
-        while True:
-            try:
-                # Workers load the app after the socket is bound: on a busy machine the first
-                # answer can take longer than a refused connection would say.
-                requests.get(f"{base}/auth/login", timeout=SERVER_START_S)
-                break
-            except requests.RequestException:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"The server did not start; see {log_path}.") from None
-                time.sleep(0.2)
-        yield Server(base=base, log=log_path, description=description)
+        while not answers(base) or (kind == "gunicorn" and len(list(ready.iterdir())) < workers):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"The server did not start; see {log_path}.")
+            time.sleep(0.2)
+        yield Server(base=base, log=log_path, description=description, pid=process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -187,6 +219,16 @@ def running_server(
             process.kill()
             process.wait()
         log.close()
+
+
+def answers(base: str) -> bool:
+    try:
+        # Workers load the app after the socket is bound: on a busy machine the first answer
+        # can take longer than a refused connection would say.
+        requests.get(f"{base}/auth/login", timeout=SERVER_START_S)
+    except requests.RequestException:
+        return False
+    return True
 
 
 def log_in(base: str, username: str, http: requests.Session | None = None) -> requests.Session:
