@@ -77,10 +77,10 @@ The load generator shares the 2 cores with the server; its CPU time and the load
 printed with the figures. The development server runs second, on the archive as gunicorn's run
 left it (a few thousand more writes on about a tenth of a percent of the claims).
 
-Run from the repository root: ``python benchmarks/load.py`` (SQLite; about 3 minutes), and
+Run from the repository root: ``python benchmarks/load.py`` (SQLite; about 5 minutes), and
 ``python benchmarks/load.py --database postgresql+psycopg://user@host:port/postgres``;
-``--clients 10 --seconds 10 --claims 2000`` for a quick run; ``--strict`` exits 1 when a target
-is missed (on either server: the app is the same).
+``--clients 10 --seconds 10 --claims 2000`` for a quick run; ``--strict`` exits 1 when gunicorn
+misses a target (the development server's misses are printed, as what it would cost).
 """
 
 from __future__ import annotations
@@ -720,14 +720,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     compare(results["gunicorn"], results["flask"])
     missed = {kind: missed_targets(result) for kind, result in results.items()}
     print(
-        "\nTargets: 0 server errors; every write lands or gets a 409, none missing or vanished; "
-        f'0 "{LOCKED}".'
+        "\nTargets (gunicorn): 0 server errors and worker timeouts; every write lands or gets a "
+        f'409, none missing or vanished; 0 "{LOCKED}".'
     )
     for kind, result in results.items():
         verdict = "PASS" if not missed[kind] else "FAIL: " + "; ".join(missed[kind])
+        if kind == "flask":
+            verdict = "as well" if not missed[kind] else "misses: " + "; ".join(missed[kind])
+            verdict += " (the baseline: not a target)"
         print(f"  {result.server}: {verdict}")
-    failed = any(missed.values())
-    return 1 if failed and args.strict else 0
+    return 1 if missed["gunicorn"] and args.strict else 0
 
 
 if __name__ == "__main__":
