@@ -39,10 +39,10 @@ more than they write, every write guarded by the claim's version. Three targets 
    ``flask run`` gives.
 3. **Load.** ``--clients`` threads in this process, each an editor with a browser session (the
    log-in form, once, one editor at a time: a log-in hashes the password while it holds
-   SQLite's write lock) and an API token, send requests without pause (a closed loop: the server is
-   saturated, so requests/s is its capacity for this mix and p95 includes the wait for a free
-   worker; a GET whose kept-alive connection the server had just closed is sent once more, as a
-   browser does, a write never). Each step is a read (80%) or a write (20%):
+   SQLite's write lock) and an API token, send requests without pause (a closed loop: the
+   server is saturated, so requests/s is its capacity for this mix and p95 includes the wait
+   for a free worker; a GET whose kept-alive connection the server had just closed is sent once
+   more, as a browser does, a write never). Each step is a read (80%) or a write (20%):
 
    - reads, in equal shares: the queue page ``/claims/`` and ``GET /api/claims`` with a filter
      (none, each status, ``open``, ``all``, unassigned, a verdict, the editor's own claims, a
@@ -75,7 +75,7 @@ more than they write, every write guarded by the claim's version. Three targets 
 
 The load generator shares the 2 cores with the server; its CPU time and the load average are
 printed with the figures. The development server runs second, on the archive as gunicorn's run
-left it (a few thousand more writes on about a tenth of a percent of the claims).
+left it (about 400 more writes, half of them on the 50 claims at the top of the queue).
 
 Run from the repository root: ``python benchmarks/load.py`` (SQLite; about 5 minutes), and
 ``python benchmarks/load.py --database postgresql+psycopg://user@host:port/postgres``;
