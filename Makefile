@@ -73,6 +73,7 @@ bench: install-test
 	$(BIN)/python benchmarks/review_queue.py
 	$(BIN)/python benchmarks/dashboard.py
 	$(BIN)/python benchmarks/export.py
+	$(BIN)/python benchmarks/load.py
 
 # axe-core, the accessibility checker the browser tests inject into every page
 # (tests/browser/test_browser_screens.py). It is vendored, never fetched at run or test time and

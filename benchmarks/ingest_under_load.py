@@ -37,21 +37,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import re
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,110 +52,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-import ingest as ingest_benchmark  # noqa: E402  (benchmarks/ingest.py: articles and pre-fill)
 import requests  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-from datasets import article_sentences  # noqa: E402
+import serving  # noqa: E402  (benchmarks/serving.py: database, accounts, server, log-in)
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from workbench.accounts import tokens  # noqa: E402
-from workbench.accounts import users as accounts  # noqa: E402
 from workbench.config import Settings  # noqa: E402
-from workbench.db import make_engine, migrate, write_session  # noqa: E402
 from workbench.intake.splitting import split_sentences  # noqa: E402
-from workbench.models import Role  # noqa: E402
 
 P95_TARGET_S = 1.0
-PASSWORD = "load test password"
 REQUEST_TIMEOUT_S = 120
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-# --- Database and server ------------------------------------------------------------------------
-
-
-@contextmanager
-def fresh_database(url: str | None) -> Iterator[str]:
-    """A URL of an empty database: a temporary SQLite file, or a new database on the server."""
-    if url is None:
-        folder = Path(tempfile.mkdtemp(prefix="bench-load-"))
-        try:
-            yield f"sqlite:///{folder / 'load.db'}"
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    server = make_url(url)
-    name = f"wb_load_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def running_server(url: str, kind: str, workers: int, instance: Path) -> Iterator[str]:
-    port = free_port()
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("WORKBENCH_", "FLASK_"))},
-        "DATABASE_URL": url,
-        "WORKBENCH_INSTANCE": str(instance),
-        "WORKBENCH_SECRET_KEY": "load-benchmark",
-    }
-    bin_dir = Path(sys.executable).parent
-    if kind == "gunicorn":
-        command = [
-            str(bin_dir / "gunicorn"),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "app:create_app()",
-        ]
-    else:
-        command = [
-            str(bin_dir / "flask"),
-            "--app",
-            "app",
-            "run",
-            "--port",
-            str(port),
-            "--with-threads",
-        ]
-    log = open(instance / "server.log", "w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(f"{base}/auth/login", timeout=5)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log_path = instance / "server.log"
-                    raise SystemExit(f"The server did not start; see {log_path}.") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 # --- The archive and the accounts ----------------------------------------------------------------
@@ -177,22 +76,15 @@ class Setup:
 
 
 def prepare(url: str, claims: int, editors: int, seed: int) -> Setup:
-    engine = make_engine(Settings(database_url=url))
-    try:
-        migrate(engine)
-        sentences = article_sentences().sentences
-        factory = ingest_benchmark.ArticleFactory(sentences, seed)
-        _, stored = ingest_benchmark.prefill(engine, factory, claims)
-        made: list[str] = []
-        with write_session(engine) as db:
-            for n in range(editors):
-                user = accounts.create_user(db, f"editor{n}", PASSWORD, Role.EDITOR)
-                made.append(tokens.create_token(db, user.id, "load")[1])
-            accounts.create_user(db, "importer", PASSWORD, Role.EDITOR)
-            db.commit()
-    finally:
-        engine.dispose()
-    return Setup(tokens=made, importer="importer", claims=stored, sentences=sentences)
+    archive = serving.prefill_archive(url, claims, seed)
+    made = serving.add_editors(url, [f"editor{n}" for n in range(editors)])
+    serving.add_editors(url, ["importer"])  # logs in through the form; its token goes unused
+    return Setup(
+        tokens=list(made.values()),
+        importer="importer",
+        claims=archive.claims,
+        sentences=archive.sentences,
+    )
 
 
 # --- Load ---------------------------------------------------------------------------------------
@@ -299,20 +191,6 @@ class Import:
     message: str
 
 
-def log_in(base: str, username: str) -> requests.Session:
-    http = requests.Session()
-    token = _CSRF.search(http.get(f"{base}/auth/login").text)
-    assert token, "no CSRF token on the log-in page"
-    answer = http.post(
-        f"{base}/auth/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
-        allow_redirects=False,
-    )
-    if answer.status_code != 302:
-        raise SystemExit(f"Log-in as {username} failed: HTTP {answer.status_code}.")
-    return http
-
-
 def post_article(http: requests.Session, base: str, what: str, **parts: object) -> Import:
     token = _CSRF.search(http.get(f"{base}/articles/new").text)
     assert token, "no CSRF token on the article form"
@@ -372,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "gunicorn is not installed here: pip install -e '.[test]' or --server flask"
         )
     rng = random.Random(args.seed)
-    with fresh_database(args.database) as url, tempfile.TemporaryDirectory() as instance:
+    with serving.fresh_database(args.database) as url, tempfile.TemporaryDirectory() as instance:
         backend = make_url(url).get_backend_name()
         print(f"Database: {backend}; pre-filling {args.claims:,} claims ...", flush=True)
         setup = prepare(url, args.claims, args.editors, args.seed)
@@ -394,7 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.server == "gunicorn"
             else "flask"
         )
-        with running_server(url, args.server, args.server_workers, Path(instance)) as base:
+        with serving.running_server(
+            url, args.server, Path(instance), workers=args.server_workers
+        ) as running:
+            base = running.base
             load = Load(base, setup.tokens, setup.claims)
             threads = [
                 threading.Thread(target=load.run, args=(n,), daemon=True)
@@ -406,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             quiet_from = time.monotonic()
             time.sleep(args.seconds)
             quiet_until = time.monotonic()
-            importer = log_in(base, setup.importer)
+            importer = serving.log_in(base, setup.importer)
             imports = [
                 post_article(importer, base, "biggest article", data={"text": article}),
                 post_article(
