@@ -22,13 +22,14 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from click.testing import Result
 from conftest import ON_POSTGRES, REPO, _admin_engine, cli_environment, committed
 from flask import Flask
 from sqlalchemy.engine import make_url
 
 from workbench.config import Settings
-from workbench.db import alembic_config, make_engine, migrate
+from workbench.db import MIGRATIONS_DIR, alembic_config, make_engine, migrate
 from workbench.intake.claim_spotting import find_claims
 from workbench.intake.reading import ArticleInput
 from workbench.intake.storing import ingest_article
@@ -38,7 +39,7 @@ ARTICLES = 600  # more than are stored by the time the test stops the import
 SENTENCES = 8
 START_TIMEOUT_S = 120  # from start-up to the articles the test waits for, on a loaded machine
 ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-HEAD = "0014"
+HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()  # the newest migration
 
 needs_pg_tools = pytest.mark.skipif(
     ON_POSTGRES and not (backups.find_tool("pg_dump") and backups.find_tool("pg_restore")),
