@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from workbench.db import read_session
-from workbench.models import Article, User
+from workbench.models import Article, LoginThrottle, User
 
 FAILED = "That user name and password do not match an active account."
 
@@ -273,10 +273,8 @@ def test_repeated_failed_logins_are_slowed_down_for_that_name_and_address(
     assert response.status_code == 302
     # Once the wait has passed, the right password works here too and clears what it matches.
     with committed(engine) as db:
-        db.execute(
-            sa.text("UPDATE login_throttle SET last_failure_at = :then"),
-            {"then": throttle.utcnow() - timedelta(seconds=60)},
-        )
+        then = throttle.utcnow() - timedelta(seconds=60)
+        db.execute(sa.update(LoginThrottle).values(last_failure_at=then))
         db.commit()
     assert _post_login(client, "editor", PASSWORD).status_code == 302
     with read_session(engine) as db:

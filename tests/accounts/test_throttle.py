@@ -20,7 +20,7 @@ from sqlmodel import Session
 from workbench.accounts import throttle
 from workbench.accounts import users as accounts
 from workbench.db import read_session
-from workbench.models import Role
+from workbench.models import LoginThrottle, Role
 
 ATTACKER = "203.0.113.66"
 VICTIM = "198.51.100.10"
@@ -52,10 +52,8 @@ class Browser:
 def _let_waits_pass(engine: sa.Engine) -> None:
     """Move every failure back past the longest wait, but not past the time they are forgotten."""
     with committed(engine) as db:
-        db.execute(
-            sa.text("UPDATE login_throttle SET last_failure_at = :then"),
-            {"then": throttle.utcnow() - timedelta(seconds=throttle.MAX_WAIT_SECONDS + 1)},
-        )
+        then = throttle.utcnow() - timedelta(seconds=throttle.MAX_WAIT_SECONDS + 1)
+        db.execute(sa.update(LoginThrottle).values(last_failure_at=then))
         db.commit()
 
 
