@@ -15,7 +15,8 @@ A finished archive carries its build record as the database's comment; an archiv
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -188,4 +189,36 @@ def explain_analyze(engine: Engine, statement: str, parameters: Any) -> list[str
     with engine.connect() as conn:
         rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).all()
         conn.rollback()
-    return [row[0] for row in rows]
+    return [clip(row[0]) for row in rows]
+
+
+def slowest_plans(engine: Engine, run: Callable[[], object], top: int = 2) -> list[str]:
+    """Report lines: the `top` slowest SQL statements `run()` sends through `engine`, each with
+    its time, text and EXPLAIN (ANALYZE, BUFFERS) plan."""
+    found: list[tuple[float, str, Any]] = []
+    started: list[float] = []
+
+    def before(_conn, _cursor, _statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        started.append(time.perf_counter())
+
+    def after(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        found.append((1000 * (time.perf_counter() - started.pop()), statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    sa.event.listen(engine, "after_cursor_execute", after)
+    try:
+        run()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+        sa.event.remove(engine, "after_cursor_execute", after)
+    lines = [f"{len(found)} statements, {sum(f[0] for f in found):.1f} ms in all"]
+    for ms, statement, parameters in sorted(found, key=lambda f: -f[0])[:top]:
+        lines.append(f"--- {ms:.1f} ms, parameters {clip(repr(parameters))}")
+        lines.append("    " + clip(" ".join(statement.split())))
+        lines += ["    PLAN " + line for line in explain_analyze(engine, statement, parameters)]
+    return lines
+
+
+def clip(text: str, width: int = 400) -> str:
+    """A long statement or list of ids, cut to what a reader of the report needs."""
+    return text if len(text) <= width else f"{text[:width]} ... ({len(text):,} characters)"
