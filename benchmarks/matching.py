@@ -337,7 +337,8 @@ BUILD_VERSION = 1
 class PgArchive:
     """The size's archive as a database of its own on a PostgreSQL server (see postgres.py):
     the real migrations, COPY with the GIN index on, then VACUUM ANALYZE. The index-less copy
-    (for the overhead ratio) is the same with the migrations' ix_claim_search dropped."""
+    (for the overhead ratio) is the same with the migrations' text index dropped (and the stored
+    vector it indexes, from migration 0016 on)."""
 
     server: str
     size: int
@@ -368,8 +369,10 @@ class PgArchive:
         name = self.name if index else f"{self.name}_plain"
         engine = postgres.fresh_database(self.server, name)
         if not index:
+            # The migrations' text index (and the stored vector it indexes, from 0016 on).
             with engine.begin() as conn:
-                conn.exec_driver_sql("DROP INDEX ix_claim_search")
+                conn.exec_driver_sql("DROP INDEX IF EXISTS ix_claim_search")
+                conn.exec_driver_sql("ALTER TABLE claim DROP COLUMN IF EXISTS search_vector")
         return engine
 
     def drop(self, *, index: bool = True) -> None:
@@ -785,7 +788,7 @@ def build_postgres(
         postgres.finish_build(engine, ["article", "claim"])
         r.settle_s = time.perf_counter() - started
         r.db_bytes = postgres.database_bytes(engine)
-        r.fts_bytes = postgres.relation_bytes(engine, "ix_claim_search")
+        r.fts_bytes = postgres.search_index_bytes(engine)
         r.rss_build_mb = rss_peak_mb()
         engine.dispose()
         del norm, norm_titles

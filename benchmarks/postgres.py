@@ -146,10 +146,14 @@ def database_bytes(engine: Engine) -> int:
         return conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one()
 
 
-def relation_bytes(engine: Engine, relation: str) -> int:
+def search_index_bytes(engine: Engine) -> int:
+    """The migrations' GIN text index on claim (ix_claim_search, or ix_claim_search_vector on
+    the stored vector from migration 0016 on)."""
     with engine.connect() as conn:
-        return conn.execute(
-            sa.text("SELECT pg_total_relation_size(CAST(:name AS regclass))"), {"name": relation}
+        return conn.exec_driver_sql(
+            "SELECT coalesce(sum(pg_relation_size(indexrelid)), 0) FROM pg_index "
+            "JOIN pg_class ON pg_class.oid = indexrelid "
+            "WHERE indrelid = 'claim'::regclass AND relname LIKE 'ix_claim_search%%'"
         ).scalar_one()
 
 
