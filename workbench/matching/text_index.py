@@ -13,7 +13,9 @@ from sqlmodel import Session
 # Words shared by more claims than this count the same for weighting; counting them exactly on a
 # large archive would cost more than the difference is worth.
 DOC_COUNT_CAP = 5_000
-PG_VECTOR = "to_tsvector('simple', normalized_text || ' ' || coalesce(normalized_title, ''))"
+# PostgreSQL's tsvector of a claim ('simple' parse of its normalised text and title), stored with
+# the row (migration 0016) so ranking a match reads it instead of parsing the text again.
+PG_VECTOR = "search_vector"
 
 
 def is_sqlite(session: Session) -> bool:
