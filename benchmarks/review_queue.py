@@ -49,6 +49,20 @@ editor and ``time.perf_counter`` around each request; no network, no browser.
 Run from the repository root: ``python benchmarks/queue.py`` (all three sizes: about 15 minutes
 on 2 cores, plus about 4 minutes the first time to build the 1M archive), ``--sizes 10000
 100000`` for a quick run, ``--strict`` exits 1 when the target is missed.
+
+PostgreSQL
+==========
+
+``--database postgresql+psycopg://user@host:port/db`` measures the same cases on that server too,
+with the same target: each size's archive is a database of its own there
+(``wb_bench_queue_<size>``, created through the server's URL), made by the real migrations and
+filled by ``COPY`` with the GIN text index on, then vacuumed and analysed (see ``postgres.py``);
+it is kept, with its build record as the database's comment, and reused like the SQLite archives
+(``--rebuild`` rebuilds both). Before the pages, ``pg_prewarm`` reads the archive into shared
+buffers. The baseline is SQLite at the same size, in the same run: a last table gives each
+case's PostgreSQL p50 and p95 over SQLite's (``--skip-sqlite`` leaves SQLite out; the SQL
+baselines above are then the run's own). Slow statements (all with ``--explain``) are shown with
+``EXPLAIN (ANALYZE, BUFFERS)``, which runs them again, in a transaction rolled back.
 """
 
 from __future__ import annotations
