@@ -151,6 +151,14 @@ def all_words_query(session: Session, words: list[str]) -> sa.Select[tuple[int]]
     )
 
 
+def holds_all_words(words: list[str]) -> sa.ColumnElement[bool]:
+    """PostgreSQL: the claim row being filtered holds every one of these (normalised) words, read
+    from its stored vector through the GIN index, with no second pass over `claim`."""
+    query = sa.bindparam(None, " & ".join(_pg_lexeme(w) for w in words))
+    tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), query)
+    return sa.literal_column(PG_VECTOR).op("@@")(tsquery)
+
+
 def match_text(session: Session, words: list[str], *, every: bool) -> str:
     """The index's own query for claims holding every one (or any one) of these normalised
     words: an FTS5 MATCH expression on SQLite, `to_tsquery('simple', ...)` text on PostgreSQL."""
