@@ -36,6 +36,22 @@ to build and store. Per archive size (``--sizes``), in a fresh process (its peak
 The 1-minute load average is sampled throughout (this benchmark keeps about one core busy).
 Run from the repository root: ``python benchmarks/matching.py`` (about 6 minutes on 2 cores);
 ``--sizes 10000,100000`` for a quick run; ``--strict`` exits 1 when the target is missed.
+
+PostgreSQL
+==========
+
+``--database postgresql+psycopg://user@host:port/db`` runs every size on that server too, after
+SQLite, with the same claims, queries and target: the archive is a database of its own there
+(``wb_bench_matching_<size>``), made by the real migrations (so the text index is the GIN index
+they make) and filled by ``COPY`` with the index on, then vacuumed and analysed; the index-less
+copy for the overhead ratio has the migrations' index dropped. ``pg_prewarm`` reads it into shared
+buffers before the queries. The baseline is SQLite at the same size in the same run (a table of
+PostgreSQL's p50 and p95 over SQLite's), besides the naive scans of each; ``--skip-sqlite`` leaves
+SQLite out. The slowest query's slowest statements are shown with ``EXPLAIN (ANALYZE, BUFFERS)``.
+The database is dropped afterwards, unless ``--pg-cache``: then it is kept (its build record as
+the database's comment) and reused by the next run of the same seed and title share, migrated
+to head first, so a second run does not build a million claims again. CPU ms are the benchmark
+process's only; the server's work shows in wall time.
 """
 
 from __future__ import annotations
@@ -56,7 +72,7 @@ import tempfile
 import threading
 import time
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +82,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 import numpy as np  # noqa: E402
+import postgres  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from datasets import MatchingCorpus, matching_corpus  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
@@ -303,8 +320,7 @@ def insert_archive(
             values = (a // per_article + 1, " ".join(texts[a].split()[:8]), body, digest)
             row = (*values, "Benchmark Wire", "benchmark", now)
             rows.append(dict(zip(ARTICLE_COLUMNS, row, strict=True)))
-        with engine.begin() as conn:
-            conn.execute(sa.insert(Article), rows)
+        store_rows(engine, Article, rows)
     articles_s = time.perf_counter() - started
     started = time.perf_counter()
     for first in range(0, n, per_tx):
@@ -316,9 +332,67 @@ def insert_archive(
             row = (*place, *text, 0.5, "new", 1, now, now)
             rows.append(dict(zip(CLAIM_COLUMNS, row, strict=True)))
             offset += len(texts[i]) + 1
-        with engine.begin() as conn:
-            conn.execute(sa.insert(Claim), rows)
+        store_rows(engine, Claim, rows)
     return articles_s, time.perf_counter() - started
+
+
+def store_rows(engine: Engine, model: type[Article] | type[Claim], rows: list[dict]) -> None:
+    """One transaction of rows: executemany on SQLite, COPY on PostgreSQL."""
+    if engine.dialect.name == "postgresql":
+        postgres.copy_rows(engine, model.__table__, rows)  # type: ignore[attr-defined]
+        return
+    with engine.begin() as conn:
+        conn.execute(sa.insert(model), rows)
+
+
+# The build's recipe: a PostgreSQL archive kept by --pg-cache is reused only when it matches.
+BUILD_VERSION = 1
+
+
+@dataclass
+class PgArchive:
+    """The size's archive as a database of its own on a PostgreSQL server (see postgres.py):
+    the real migrations, COPY with the GIN index on, then VACUUM ANALYZE. The index-less copy
+    (for the overhead ratio) is the same with the migrations' text index dropped (and the stored
+    vector it indexes, from migration 0016 on)."""
+
+    server: str
+    size: int
+
+    @property
+    def name(self) -> str:
+        return f"wb_bench_matching_{self.size}"
+
+    def recipe(self, args: argparse.Namespace) -> dict[str, object]:
+        return {
+            "version": BUILD_VERSION,
+            "size": self.size,
+            "seed": args.seed,
+            "title_share": args.title_share,
+        }
+
+    def cached(self, args: argparse.Namespace) -> dict[str, float] | None:
+        """The build figures of a kept archive of the same recipe, or None."""
+        record = postgres.build_record(self.server, self.name)
+        if record is None or record.get("recipe") != self.recipe(args):
+            return None
+        return record["figures"]
+
+    def engine(self) -> Engine:
+        return make_engine(Settings(database_url=postgres.database_url(self.server, self.name)))
+
+    def new(self, *, index: bool = True) -> Engine:
+        name = self.name if index else f"{self.name}_plain"
+        engine = postgres.fresh_database(self.server, name)
+        if not index:
+            # The migrations' text index (and the stored vector it indexes, from 0016 on).
+            with engine.begin() as conn:
+                conn.exec_driver_sql("DROP INDEX IF EXISTS ix_claim_search")
+                conn.exec_driver_sql("ALTER TABLE claim DROP COLUMN IF EXISTS search_vector")
+        return engine
+
+    def drop(self, *, index: bool = True) -> None:
+        postgres.drop_database(self.server, self.name if index else f"{self.name}_plain")
 
 
 def new_database(path: Path, *, index: bool = True) -> Engine:
@@ -414,8 +488,14 @@ def timed_steps(engine: Engine, text: str) -> tuple[Steps, str, Idf]:
         statement = select(Claim, Article).join(Article, Claim.article_id == Article.id)
         session.exec(statement.where(Claim.id.in_([r[0] for r in ranked]))).all()
         lap()
-        match = " OR ".join(f'"{w}"' for w in query.words)
-        count = "SELECT count(*) FROM claim_fts WHERE claim_fts MATCH :m"
+        match = search_index.match_text(session, query.words, every=False)
+        if search_index.is_sqlite(session):
+            count = "SELECT count(*) FROM claim_fts WHERE claim_fts MATCH :m"
+        else:
+            count = (
+                f"SELECT count(*) FROM claim WHERE {search_index.PG_VECTOR} "
+                "@@ to_tsquery('simple', :m)"
+            )
         matched = session.execute(sa.text(count), {"m": match}).scalar_one() if match else 0
     steps = Steps(ms, ranked, len(query.words), matched, len(rows))
     return steps, query.normalized, query.idf
@@ -585,6 +665,13 @@ def pruned_scan(index: ScanIndex, normalized: str, idf: Idf) -> Scan:
 @dataclass
 class SizeResult:
     size: int
+    backend: str = "SQLite"
+    cached: bool = False  # a PostgreSQL archive kept by --pg-cache: build figures from its build
+    settle_s: float = 0.0  # PostgreSQL: sequences and VACUUM ANALYZE after the COPY
+    warmed: str = ""
+    server: str = ""
+    slowest_query: str = ""  # PostgreSQL: the measured query that took longest...
+    plans: list[str] = field(default_factory=list)  # ...and its slowest statements' plans
     titled: int = 0
     normalize_s: float = 0.0
     articles_s: float = 0.0
@@ -633,17 +720,27 @@ def log(message: str) -> None:
 
 
 def run_size(
-    args: argparse.Namespace, size: int, corpus: MatchingCorpus, queries: list[str], tmp: Path
+    args: argparse.Namespace,
+    size: int,
+    corpus: MatchingCorpus,
+    queries: list[str],
+    tmp: Path,
+    server: str | None = None,
 ) -> SizeResult:
-    r = SizeResult(size=size)
+    r = SizeResult(size=size, backend="PostgreSQL" if server else "SQLite")
     clock = [time.perf_counter()]
 
     def lap(name: str) -> None:
         now = time.perf_counter()
-        log(f"[{size:,}] {name}: {now - clock[0]:.1f} s")
+        log(f"[{size:,} {r.backend}] {name}: {now - clock[0]:.1f} s")
         clock[0] = now
 
     texts, titles = make_archive(corpus, size, args.seed, args.title_share)
+    if server:
+        engine = build_postgres(args, PgArchive(server, size), texts, titles, r, lap)
+        usable = usable_queries(args, r, texts, queries)
+        del texts, titles
+        return measure(args, r, engine, usable, lap)
     started = time.perf_counter()
     norm = normalize_all(texts, args.workers)
     norm_titles = [normalize(t) if t else None for t in titles]
@@ -662,13 +759,91 @@ def run_size(
     r.articles_s, r.claims_fts_s = insert_archive(engine, texts, titles, norm, norm_titles)
     r.db_bytes, r.fts_bytes = db_bytes(engine, path)
     r.rss_build_mb = rss_peak_mb()
-    archived = set(texts)
+    usable = usable_queries(args, r, texts, queries)
     del texts, titles, norm, norm_titles
     lap("insert with FTS")
+    measure(args, r, engine, usable, lap)
+    if not args.keep:
+        remove_database(path)
+    return r
 
-    usable = [q for q in queries if q not in archived]
+
+def build_postgres(
+    args: argparse.Namespace,
+    archive: PgArchive,
+    texts: list[str],
+    titles: list[str | None],
+    r: SizeResult,
+    lap: Callable[[str], None],
+) -> Engine:
+    """The size's PostgreSQL archive, built as the SQLite one is (and its index-less copy for
+    the overhead ratio), or the one --pg-cache kept from an earlier run of the same recipe."""
+    figures = archive.cached(args) if args.pg_cache else None
+    if figures is not None:
+        for name, value in figures.items():
+            setattr(r, name, value)
+        r.cached = True
+        lap(f"reusing database {archive.name} (--pg-cache)")
+    else:
+        started = time.perf_counter()
+        norm = normalize_all(texts, args.workers)
+        norm_titles = [normalize(t) if t else None for t in titles]
+        r.normalize_s = time.perf_counter() - started
+        r.titled = sum(1 for t in norm_titles if t)
+        lap("generate + normalise")
+        plain = archive.new(index=False)
+        _, r.claims_plain_s = insert_archive(plain, texts, titles, norm, norm_titles)
+        postgres.finish_build(plain, ["article", "claim"])
+        r.plain_db_bytes = postgres.database_bytes(plain)
+        plain.dispose()
+        archive.drop(index=False)
+        lap("COPY, no index")
+        engine = archive.new()
+        r.articles_s, r.claims_fts_s = insert_archive(engine, texts, titles, norm, norm_titles)
+        started = time.perf_counter()
+        postgres.finish_build(engine, ["article", "claim"])
+        r.settle_s = time.perf_counter() - started
+        r.db_bytes = postgres.database_bytes(engine)
+        r.fts_bytes = postgres.search_index_bytes(engine)
+        r.rss_build_mb = rss_peak_mb()
+        engine.dispose()
+        del norm, norm_titles
+        lap("COPY with the GIN index, VACUUM ANALYZE")
+        if args.pg_cache:
+            kept = [*BUILD_FIGURES]
+            record = {"recipe": archive.recipe(args), "figures": {k: getattr(r, k) for k in kept}}
+            postgres.save_record(archive.server, archive.name, record)
+    engine = archive.engine()
+    migrate(engine)  # a newer migration (an index, say) applies to a kept archive too
+    r.warmed = postgres.prewarm(engine)
+    r.server = postgres.server_description(engine)
+    return engine
+
+
+# What a kept PostgreSQL archive remembers of its build.
+BUILD_FIGURES = (
+    "titled normalize_s articles_s claims_fts_s claims_plain_s settle_s db_bytes plain_db_bytes "
+    "fts_bytes rss_build_mb"
+).split()
+
+
+def usable_queries(
+    args: argparse.Namespace, r: SizeResult, texts: list[str], queries: list[str]
+) -> list[str]:
+    """The queries that are not archive rows (counting the measured ones replaced)."""
+    archived = set(texts)
     r.replaced = sum(1 for q in queries[: WARMUP_QUERIES + args.queries] if q in archived)
-    del archived
+    return [q for q in queries if q not in archived]
+
+
+def measure(
+    args: argparse.Namespace,
+    r: SizeResult,
+    engine: Engine,
+    usable: list[str],
+    lap: Callable[[str], None],
+) -> SizeResult:
+    """Latency, step breakdown and recall of find_similar on the archive `engine` holds."""
     measured = usable[WARMUP_QUERIES : WARMUP_QUERIES + args.queries]
     for text in usable[:WARMUP_QUERIES]:
         timed_find_similar(engine, text)
@@ -680,6 +855,15 @@ def run_size(
         found.append(ranked)
     r.rss_search_mb = rss_peak_mb()
     lap(f"latency (p95 {pct(r.wall_ms, 95):.1f} ms)")
+    if r.backend == "PostgreSQL":
+        slowest = measured[int(np.argmax(r.wall_ms))]
+        r.slowest_query = slowest
+
+        def search() -> None:
+            with read_session(engine) as session:
+                similar.find_similar(session, slowest, limit=TOP)
+
+        r.plans = postgres.slowest_plans(engine, search, args.explain_top)
     prepared: list[tuple[str, Idf]] = []
     for text in measured:
         steps, normalized, idf = timed_steps(engine, text)
@@ -713,8 +897,8 @@ def run_size(
         r.naive_mismatches += r.naive[-1].top != pruned.top
     lap(f"{len(r.naive)} naive full scans")
     r.rss_end_mb = rss_peak_mb()
-    if not args.keep:
-        remove_database(path)
+    if r.backend == "PostgreSQL" and not (args.keep or args.pg_cache):
+        PgArchive(args.database, r.size).drop()
     return r
 
 
@@ -772,20 +956,38 @@ def mean_p95(values: Sequence[float], digits: int = 1) -> str:
     return f"{np.mean(values):,.{digits}f} [{pct(values, 95):,.{digits}f}]"
 
 
-def describe(r: SizeResult) -> list[tuple[str, str]]:
-    """(label, value) rows of the detailed report; the same labels for every size."""
+def describe(r: SizeResult, both: bool = False) -> list[tuple[str, str]]:
+    """(label, value) rows of the detailed report; the same labels for every size (and, when
+    PostgreSQL ran too, for both databases: `both`)."""
     steps, pruned, naive = r.steps, r.pruned, r.naive
     likely = f"{r.likely_found / max(r.likely_total, 1):.3f} ({r.likely_found}/{r.likely_total})"
+    if both:
+        build = [
+            ("archive", "kept (--pg-cache)" if r.cached else "built"),
+            ("claims with a title", f"{r.titled:,}"),
+            ("normalise s (claims and titles)", f"{r.normalize_s:.1f}"),
+            ("article inserts (SQLite) / COPY (PostgreSQL) s", f"{r.articles_s:.1f}"),
+            ("claims with the index on (FTS5 triggers / GIN) s", f"{r.claims_fts_s:.1f}"),
+            ("claims, no index s", f"{r.claims_plain_s:.1f}"),
+            ("index overhead ratio", f"{r.claims_fts_s / r.claims_plain_s:.2f}x"),
+            ("VACUUM ANALYZE s (PostgreSQL)", f"{r.settle_s:.1f}"),
+            ("DB MB / no-index DB MB", f"{mb(r.db_bytes)} / {mb(r.plain_db_bytes)}"),
+            ("text index MB (FTS5 tables / GIN index)", mb(r.fts_bytes)),
+        ]
+    else:
+        build = [
+            ("claims with a title", f"{r.titled:,}"),
+            ("normalise s (claims and titles)", f"{r.normalize_s:.1f}"),
+            ("article inserts s", f"{r.articles_s:.1f}"),
+            ("claim inserts with the FTS triggers s", f"{r.claims_fts_s:.1f}"),
+            ("claim inserts, no index s", f"{r.claims_plain_s:.1f}"),
+            ("index overhead ratio", f"{r.claims_fts_s / r.claims_plain_s:.2f}x"),
+            ("DB MB / no-index DB MB", f"{mb(r.db_bytes)} / {mb(r.plain_db_bytes)}"),
+            ("FTS tables MB", mb(r.fts_bytes)),
+        ]
     return [
         ("BUILD", ""),
-        ("claims with a title", f"{r.titled:,}"),
-        ("normalise s (claims and titles)", f"{r.normalize_s:.1f}"),
-        ("article inserts s", f"{r.articles_s:.1f}"),
-        ("claim inserts with the FTS triggers s", f"{r.claims_fts_s:.1f}"),
-        ("claim inserts, no index s", f"{r.claims_plain_s:.1f}"),
-        ("index overhead ratio", f"{r.claims_fts_s / r.claims_plain_s:.2f}x"),
-        ("DB MB / no-index DB MB", f"{mb(r.db_bytes)} / {mb(r.plain_db_bytes)}"),
-        ("FTS tables MB", mb(r.fts_bytes)),
+        *build,
         ("peak RSS MB: build / + queries", f"{r.rss_build_mb:,.0f} / {r.rss_search_mb:,.0f}"),
         ("peak RSS MB with the exact-scan copy", f"{r.rss_end_mb:,.0f}"),
         ("LATENCY, find_similar(limit=10)", ""),
@@ -826,10 +1028,13 @@ def print_report(
         f"{sqlite3.sqlite_version}; CANDIDATES={similar.CANDIDATES}, "
         f"TITLE_WEIGHT={similar.TITLE_WEIGHT}, SEARCH_COMMON_SHARE={similar.SEARCH_COMMON_SHARE}."
     )
+    both = any(r.backend == "PostgreSQL" for r in results)
+    for server in dict.fromkeys(r.server for r in results if r.server):
+        print(f"{server}; CPU ms are this process's only (the server's work is not in them).")
     print()
-    described = [describe(r) for r in results]
+    described = [describe(r, both) for r in results]
     rows = [[label, *(d[i][1] for d in described)] for i, (label, _) in enumerate(described[0])]
-    print(table(["claims", *(f"{r.size:,}" for r in results)], rows))
+    print(table(["claims", *(name(r, both) for r in results)], rows))
 
     print(
         f"\nSummary; target at {TARGET_SIZE:,} claims: p95 <= {TARGET_P95_MS:.0f} ms and "
@@ -840,7 +1045,7 @@ def print_report(
     headers += ["load avg", "target"]
     summary = [
         [
-            f"{r.size:,}",
+            name(r, both),
             f"{r.normalize_s + r.articles_s + r.claims_fts_s:.1f}",
             f"{r.claims_fts_s / r.claims_plain_s:.2f}x",
             f"{mb(r.db_bytes)} / {mb(r.fts_bytes)}",
@@ -862,6 +1067,44 @@ def print_report(
         "build and queries (with the benchmark's own lists of the claims); load avg = 1-min mean "
         f"/ max during the size, {os.cpu_count()} cores."
     )
+    if both:
+        print_comparison(results)
+        for r in results:
+            if r.plans:
+                print(
+                    f"\nSLOWEST STATEMENTS of the slowest find_similar at {name(r, both)} "
+                    f"(EXPLAIN (ANALYZE, BUFFERS); {r.warmed}); query: {r.slowest_query!r}"
+                )
+                print("\n".join(r.plans))
+
+
+def name(r: SizeResult, both: bool) -> str:
+    """A result's column: its size, and its database when PostgreSQL ran too."""
+    return f"{r.size:,} {r.backend}" if both else f"{r.size:,}"
+
+
+def print_comparison(results: list[SizeResult]) -> None:
+    """PostgreSQL's latency over SQLite's at the same size, the same queries, the same run."""
+    rows = []
+    for size in dict.fromkeys(r.size for r in results):
+        lite = next((r for r in results if r.size == size and r.backend == "SQLite"), None)
+        pg = next((r for r in results if r.size == size and r.backend == "PostgreSQL"), None)
+        if lite is None or pg is None:
+            continue
+        rows.append(
+            [
+                f"{size:,}",
+                f"{pct(lite.wall_ms, 50):.1f} / {pct(lite.wall_ms, 95):.1f}",
+                f"{pct(pg.wall_ms, 50):.1f} / {pct(pg.wall_ms, 95):.1f}",
+                f"{pct(pg.wall_ms, 50) / pct(lite.wall_ms, 50):.2f}x",
+                f"{pct(pg.wall_ms, 95) / pct(lite.wall_ms, 95):.2f}x",
+                f"{lite.recall:.3f} / {pg.recall:.3f}",
+            ]
+        )
+    if rows:
+        print("\nPOSTGRESQL / SQLITE, find_similar wall ms, same queries, same run")
+        headers = ["claims", "SQLite p50 / p95", "PG p50 / p95", "x p50", "x p95"]
+        print(table([*headers, "recall@10 SQLite / PG"], rows))
 
 
 # --- Main ---------------------------------------------------------------------------------------
@@ -879,7 +1122,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--workers", type=int, default=os.cpu_count() or 1, help="processes for normalisation")
     add("--keep", action="store_true", help="keep the databases (path printed)")
     add("--strict", action="store_true", help="exit status 1 when the target is missed")
+    add(
+        "--database",
+        metavar="URL",
+        help="also measure on this PostgreSQL server (postgresql+psycopg://user@host:port/db): "
+        "each size gets a database of its own there, wb_bench_matching_<size>, dropped afterwards",
+    )
+    add("--skip-sqlite", action="store_true", help="with --database, PostgreSQL only")
+    add("--explain-top", type=int, default=2, help="PostgreSQL plans shown, slowest first")
+    add(
+        "--pg-cache",
+        action="store_true",
+        help="keep the PostgreSQL databases, and reuse kept ones of the same seed and title share "
+        "instead of building them again",
+    )
     args = parser.parse_args(argv)
+    if args.database and not postgres.is_postgres(args.database):
+        parser.error("--database: a postgresql+psycopg:// URL")
+    if (args.skip_sqlite or args.pg_cache) and not args.database:
+        parser.error("--skip-sqlite and --pg-cache: only with --database")
     try:
         args.size_list = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
@@ -900,15 +1161,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     results: list[SizeResult] = []
     try:
+        servers = ([] if args.skip_sqlite else [None]) + ([args.database] if args.database else [])
         for size in args.size_list:
-            sampler.mark()
-            begin = time.monotonic()
-            # A fresh process per size: its peak RSS is that size's alone.
-            with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
-                result = pool.submit(run_size, args, size, corpus, queries, tmp).result()
-            sampler.mark()
-            result.load = sampler.between(begin, time.monotonic())
-            results.append(result)
+            for server in servers:
+                sampler.mark()
+                begin = time.monotonic()
+                # A fresh process per size: its peak RSS is that size's alone.
+                with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as pool:
+                    job = pool.submit(run_size, args, size, corpus, queries, tmp, server)
+                    result = job.result()
+                sampler.mark()
+                result.load = sampler.between(begin, time.monotonic())
+                results.append(result)
     finally:
         sampler.stopped.set()
         if args.keep:

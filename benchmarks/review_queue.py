@@ -49,6 +49,20 @@ editor and ``time.perf_counter`` around each request; no network, no browser.
 Run from the repository root: ``python benchmarks/queue.py`` (all three sizes: about 15 minutes
 on 2 cores, plus about 4 minutes the first time to build the 1M archive), ``--sizes 10000
 100000`` for a quick run, ``--strict`` exits 1 when the target is missed.
+
+PostgreSQL
+==========
+
+``--database postgresql+psycopg://user@host:port/db`` measures the same cases on that server too,
+with the same target: each size's archive is a database of its own there
+(``wb_bench_queue_<size>``, created through the server's URL), made by the real migrations and
+filled by ``COPY`` with the GIN text index on, then vacuumed and analysed (see ``postgres.py``);
+it is kept, with its build record as the database's comment, and reused like the SQLite archives
+(``--rebuild`` rebuilds both). Before the pages, ``pg_prewarm`` reads the archive into shared
+buffers. The baseline is SQLite at the same size, in the same run: a last table gives each
+case's PostgreSQL p50 and p95 over SQLite's (``--skip-sqlite`` leaves SQLite out; the SQL
+baselines above are then the run's own). Slow statements (all with ``--explain``) are shown with
+``EXPLAIN (ANALYZE, BUFFERS)``, which runs them again, in a transaction rolled back.
 """
 
 from __future__ import annotations
@@ -77,6 +91,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+import postgres  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from datasets import queue_sentences  # noqa: E402
 from flask import Flask  # noqa: E402
@@ -87,6 +102,7 @@ from app import create_app  # noqa: E402
 from workbench.accounts import users as accounts  # noqa: E402
 from workbench.config import Settings  # noqa: E402
 from workbench.db import make_engine, migrate, read_session, write_session  # noqa: E402
+from workbench.matching import text_index  # noqa: E402
 from workbench.matching.normalize import STOPWORDS, normalize  # noqa: E402
 from workbench.models import (  # noqa: E402
     Article,
@@ -114,6 +130,13 @@ WARMUP = 3
 MIN_REQUESTS = 10
 DEFAULT_CASE_BUDGET_S = 30.0
 CURSOR_PAGES = 8  # later pages followed from the first one
+
+# Build steps whose name says what the backend does (the SQLite names are those of its records).
+CLAIM_INSERT = {
+    "SQLite": "insert claims (FTS triggers on)",
+    "PostgreSQL": "COPY claims (GIN index on)",
+}
+SETTLE = {"SQLite": "suggestions + checkpoint", "PostgreSQL": "suggestions + VACUUM ANALYZE"}
 
 CLAIMS_PER_ARTICLE = 40
 CLAIMS_PER_TRANSACTION = 20_000
@@ -236,6 +259,106 @@ def database_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+@dataclass
+class Store:
+    """Where the archive of n claims lives: a SQLite file in the cache folder, or (with a
+    server) a database of its own on PostgreSQL, filled by COPY (see postgres.py)."""
+
+    n: int
+    cache: Path
+    server: str | None = None
+
+    @property
+    def backend(self) -> str:
+        return "PostgreSQL" if self.server else "SQLite"
+
+    @property
+    def path(self) -> Path:
+        return self.cache / f"claims-{self.n}.db"
+
+    @property
+    def pg_name(self) -> str:
+        return f"wb_bench_queue_{self.n}"
+
+    @property
+    def url(self) -> str:
+        if self.server:
+            return postgres.database_url(self.server, self.pg_name)
+        return database_url(self.path)
+
+    @property
+    def where(self) -> str:
+        return f"database {self.pg_name}" if self.server else str(self.path)
+
+    def record(self) -> dict[str, Any] | None:
+        if self.server:
+            return postgres.build_record(self.server, self.pg_name)
+        record_path = self.cache / f"claims-{self.n}.json"
+        record = json.loads(record_path.read_text()) if record_path.is_file() else None
+        return record if record is not None and self.path.is_file() else None
+
+    def forget(self) -> None:
+        """A build that dies half-way is never reused."""
+        if not self.server:
+            (self.cache / f"claims-{self.n}.json").unlink(missing_ok=True)
+
+    def save(self, record: dict[str, Any]) -> None:
+        if self.server:
+            postgres.save_record(self.server, self.pg_name, record)
+        else:
+            (self.cache / f"claims-{self.n}.json").write_text(json.dumps(record, indent=2))
+
+    def fresh_engine(self) -> Engine:
+        """An empty archive migrated to head."""
+        if self.server:
+            return postgres.fresh_database(self.server, self.pg_name)
+        remove_database(self.path)
+        engine = make_engine(Settings(database_url=self.url))
+        migrate(engine)
+        return engine
+
+    def insert(self, engine: Engine, model: Any, rows: list[dict[str, Any]]) -> None:
+        """One transaction of rows, with the search index on (FTS5 triggers or the GIN index)."""
+        if self.server:
+            postgres.copy_rows(engine, model.__table__, rows)
+        else:
+            with engine.begin() as conn:
+                conn.execute(sa.insert(model), rows)
+
+    def settle(self, engine: Engine) -> None:
+        """The archive as a server that has been up would have it: SQLite's WAL checkpointed
+        into the file; PostgreSQL's sequences past the copied ids, vacuumed and analysed."""
+        if self.server:
+            postgres.finish_build(engine, ["article", "claim", "cluster", "duplicatesuggestion"])
+        else:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def size_bytes(self) -> int:
+        if self.server:
+            engine = make_engine(Settings(database_url=self.url))
+            try:
+                return postgres.database_bytes(engine)
+            finally:
+                engine.dispose()
+        return file_bytes(self.path)
+
+    def warm(self) -> str:
+        if self.server:
+            engine = make_engine(Settings(database_url=self.url))
+            try:
+                return postgres.prewarm(engine)
+            finally:
+                engine.dispose()
+        warm_page_cache(self.path)
+        return "file read into the OS page cache"
+
+    def explain(self, engine: Engine, statement: str, parameters: Any) -> list[str]:
+        if self.server:
+            return postgres.explain_analyze(engine, statement, parameters)
+        return explain(engine, statement, parameters)
+
+
 def create_users(engine: Engine) -> tuple[int, list[int]]:
     """(editor id, reviewer ids): the benchmark's editor, and the editors claims are assigned to."""
     with write_session(engine) as session:
@@ -249,13 +372,12 @@ def create_users(engine: Engine) -> tuple[int, list[int]]:
     return editor, reviewers  # type: ignore[return-value]
 
 
-def build_archive(path: Path, n: int, sentences: list[str], seed: int) -> dict[str, Any]:
+def build_archive(store: Store, sentences: list[str], seed: int) -> dict[str, Any]:
     """A migrated database with n claims; returns the build's timings for the cache's record."""
-    remove_database(path)
+    n = store.n
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    engine = make_engine(Settings(database_url=database_url(path)))
-    migrate(engine)
+    engine = store.fresh_engine()
     _, reviewers = create_users(engine)
     timings["migrate + users"] = time.perf_counter() - started
 
@@ -291,20 +413,19 @@ def build_archive(path: Path, n: int, sentences: list[str], seed: int) -> dict[s
                     "ingested_at": created[lo],
                 }
             )
-        with engine.begin() as conn:
-            conn.execute(sa.insert(Article), rows)
+        store.insert(engine, Article, rows)
     timings["insert articles"] = time.perf_counter() - lap
 
     lap = time.perf_counter()
     if plan.clusters:
-        with engine.begin() as conn:
-            conn.execute(
-                sa.insert(Cluster),
-                [
-                    {"id": c, "canonical_claim_id": canonical + 1, "created_at": now}
-                    for c, canonical in plan.clusters
-                ],
-            )
+        store.insert(
+            engine,
+            Cluster,
+            [
+                {"id": c, "canonical_claim_id": canonical + 1, "created_at": now}
+                for c, canonical in plan.clusters
+            ],
+        )
     verdicts = list(Verdict)
     for first in range(0, n, CLAIMS_PER_TRANSACTION):
         rows = []
@@ -342,32 +463,30 @@ def build_archive(path: Path, n: int, sentences: list[str], seed: int) -> dict[s
                 }
             )
             offset += len(text) + 1
-        with engine.begin() as conn:
-            conn.execute(sa.insert(Claim), rows)
-    timings["insert claims (FTS triggers on)"] = time.perf_counter() - lap
+        store.insert(engine, Claim, rows)
+    timings[CLAIM_INSERT[store.backend]] = time.perf_counter() - lap
 
     lap = time.perf_counter()
     if plan.suggestions:
-        with engine.begin() as conn:
-            conn.execute(
-                sa.insert(DuplicateSuggestion),
-                [
-                    {
-                        "claim_id": copy + 1,
-                        "candidate_id": canonical + 1,
-                        "score": score,
-                        "method": "benchmark",
-                        "state": state,
-                        "created_at": created[copy],
-                        "decided_at": None if state == "pending" else created[copy],
-                    }
-                    for copy, canonical, score, state in plan.suggestions
-                ],
-            )
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.insert(
+            engine,
+            DuplicateSuggestion,
+            [
+                {
+                    "claim_id": copy + 1,
+                    "candidate_id": canonical + 1,
+                    "score": score,
+                    "method": "benchmark",
+                    "state": state,
+                    "created_at": created[copy],
+                    "decided_at": None if state == "pending" else created[copy],
+                }
+                for copy, canonical, score, state in plan.suggestions
+            ],
+        )
+    store.settle(engine)
     engine.dispose()
-    timings["suggestions + checkpoint"] = time.perf_counter() - lap
+    timings[SETTLE[store.backend]] = time.perf_counter() - lap
     timings["total"] = time.perf_counter() - started
     return {
         "version": BUILD_VERSION,
@@ -381,36 +500,36 @@ def build_archive(path: Path, n: int, sentences: list[str], seed: int) -> dict[s
 
 
 def archive(
-    cache: Path, n: int, seed: int, rebuild: bool, sentences: Callable[[], list[str]]
-) -> tuple[Path, dict[str, Any]]:
-    """(database path, build record): the cached archive, built first when missing or stale."""
-    cache.mkdir(parents=True, exist_ok=True)
-    path = cache / f"claims-{n}.db"
-    record_path = cache / f"claims-{n}.json"
-    record = json.loads(record_path.read_text()) if record_path.is_file() else None
+    store: Store, seed: int, rebuild: bool, sentences: Callable[[], list[str]]
+) -> dict[str, Any]:
+    """The build record of the cached archive, built first when missing or stale."""
+    store.cache.mkdir(parents=True, exist_ok=True)
+    n = store.n
+    record = store.record()
     fresh = (
-        record is not None
-        and path.is_file()
-        and record.get("version") == BUILD_VERSION
-        and record.get("seed") == seed
+        record is not None and record.get("version") == BUILD_VERSION and record.get("seed") == seed
     )
     if rebuild or not fresh:
-        record_path.unlink(missing_ok=True)  # a build that dies half-way is never reused
-        log(f"building {n:,} claims into {path} ...")
-        record = build_archive(path, n, sentences(), seed)
-        record_path.write_text(json.dumps(record, indent=2))
+        store.forget()
+        log(f"building {n:,} claims into {store.where} ...")
+        record = build_archive(store, sentences(), seed)
+        store.save(record)
         record["reused"] = False
     else:
-        log(f"reusing {path} (built in {record['timings']['total']:.0f} s; --rebuild rebuilds)")
+        assert record is not None
+        log(
+            f"reusing {store.where} (built in {record['timings']['total']:.0f} s; "
+            "--rebuild rebuilds)"
+        )
         record["reused"] = True
     lap = time.perf_counter()
-    engine = make_engine(Settings(database_url=database_url(path)))
+    engine = make_engine(Settings(database_url=store.url))
     migrate(engine)  # a newer migration (an index, say) applies to the cached archive too
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    if not store.server:
+        store.settle(engine)
     engine.dispose()
     record["migrate_s"] = time.perf_counter() - lap
-    return path, record
+    return record
 
 
 def file_bytes(path: Path) -> int:
@@ -511,12 +630,23 @@ class Facts:
     outlet_claims: list[tuple[int, str]]
 
 
+# PostgreSQL's document counts of the words its text index holds (ts_stat reads every claim).
+PG_VOCABULARY = (
+    f"SELECT word, ndoc FROM ts_stat($$SELECT {text_index.PG_VECTOR} FROM claim$$) "
+    "WHERE length(word) >= 5 ORDER BY abs(ndoc - %(doc)s), word"
+)
+
+
 def words_near(conn: sa.Connection, share: float, n: int, count: int) -> list[str]:
     """Content words in about `share` of the claims: the search index's own document counts."""
-    rows = conn.exec_driver_sql(
-        "SELECT term, doc FROM claim_fts_vocab WHERE length(term) >= 5 ORDER BY abs(doc - ?), term",
-        (max(2.0, share * n),),
-    )
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(PG_VOCABULARY, {"doc": max(2.0, share * n)})
+    else:
+        rows = conn.exec_driver_sql(
+            "SELECT term, doc FROM claim_fts_vocab WHERE length(term) >= 5 "
+            "ORDER BY abs(doc - ?), term",
+            (max(2.0, share * n),),
+        )
     words = []
     for term, _doc in rows:
         if term.isalpha() and term not in STOPWORDS:
@@ -706,26 +836,32 @@ def baselines(engine: Engine, n: int, requests: int) -> list[tuple[str, list[flo
 @dataclass
 class SizeResult:
     n: int
+    store: Store
     record: dict[str, Any]
     db_bytes: int
     cases: list[Case]
     baselines: list[tuple[str, list[float]]]
     load: tuple[float, float]  # 1-minute load average before and after the requests
+    warmed: str = ""
+    server: str = ""  # PostgreSQL's version and settings
 
 
 def log(message: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
 
 
-def run_size(args: argparse.Namespace, n: int, sentences: Callable[[], list[str]]) -> SizeResult:
-    path, record = archive(args.cache, n, args.seed, args.rebuild, sentences)
-    warm_page_cache(path)
+def run_size(
+    args: argparse.Namespace, store: Store, sentences: Callable[[], list[str]]
+) -> SizeResult:
+    n = store.n
+    record = archive(store, args.seed, args.rebuild, sentences)
+    warmed = store.warm()
     app: Flask = create_app(
         {
             "TESTING": True,
             "WORKBENCH_SETTINGS": Settings(
                 instance_dir=args.cache / "instance",
-                database_url=database_url(path),
+                database_url=store.url,
                 secret_key="x",
             ),
         }
@@ -740,11 +876,17 @@ def run_size(args: argparse.Namespace, n: int, sentences: Callable[[], list[str]
     cases = make_cases(facts, client, engine)
     load_before = os.getloadavg()[0]
     for case in cases:
-        log(f"{n:,}: {case.name} ({len(case.urls)} URLs)")
+        log(f"{n:,} {store.backend}: {case.name} ({len(case.urls)} URLs)")
         run_case(client, engine, case, args.requests, args.case_seconds)
     base = baselines(engine, n, min(args.requests, BASELINE_REQUESTS))
     engine.dispose()
-    return SizeResult(n, record, file_bytes(path), cases, base, (load_before, os.getloadavg()[0]))
+    load = (load_before, os.getloadavg()[0])
+    server = ""
+    if store.server:
+        engine = make_engine(Settings(database_url=store.url))
+        server = postgres.server_description(engine)
+        engine.dispose()
+    return SizeResult(n, store, record, store.size_bytes(), cases, base, load, warmed, server)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -779,6 +921,12 @@ def explain(engine: Engine, statement: str, parameters: Any) -> list[str]:
 
 
 def print_report(args: argparse.Namespace, results: list[SizeResult]) -> bool:
+    mixed = len({r.store.backend for r in results}) > 1
+
+    def label(r: SizeResult) -> str:
+        """Results are named by size; by size and database when both databases ran."""
+        return f"{r.n:,} {r.store.backend}" if mixed else f"{r.n:,}"
+
     print("\nQUEUE AND CLAIM PAGE SERVER TIME (Flask test client, in process, editor logged in)")
     print(
         f"target: p95 < {TARGET_P95_MS:.0f} ms at {TARGET_SIZE:,} claims; up to {args.requests} "
@@ -786,16 +934,18 @@ def print_report(args: argparse.Namespace, results: list[SizeResult]) -> bool:
         f"after {WARMUP} warm-up ones; Python {sys.version.split()[0]}, "
         f"SQLite {sqlite3.sqlite_version}"
     )
+    for server in dict.fromkeys(r.server for r in results if r.server):
+        print(server)
     print("\nARCHIVES")
     rows = []
     for r in results:
         t = r.record["timings"]
         rows.append(
             [
-                f"{r.n:,}",
+                label(r),
                 f"{t['total']:.1f}" + (" (cached)" if r.record["reused"] else ""),
                 f"{t['normalize']:.1f}",
-                f"{t['insert claims (FTS triggers on)']:.1f}",
+                f"{t[CLAIM_INSERT[r.store.backend]]:.1f}",
                 f"{r.db_bytes / 1e6:,.1f}",
                 f"{r.record['suggestions']:,} / {r.record['clusters']:,}",
                 f"{r.record['migrate_s']:.1f}",
@@ -804,17 +954,24 @@ def print_report(args: argparse.Namespace, results: list[SizeResult]) -> bool:
     headers = ["claims", "build s", "normalize s", "claim insert s", "DB MB"]
     headers += ["suggestions / clusters", "migrate on open s"]
     print(table(headers, rows))
+    if mixed:
+        print(
+            "claim insert: SQLite executemany with the FTS5 triggers on; PostgreSQL COPY with "
+            "the GIN index on, then VACUUM ANALYZE (in build s)"
+        )
 
-    ok = True
+    ok: dict[str, bool] = {}
     for r in results:
         print(
-            f"\nPAGES at {r.n:,} claims (ms; 1-minute load average {r.load[0]:.1f} -> "
+            f"\nPAGES at {label(r)} claims (ms; 1-minute load average {r.load[0]:.1f} -> "
             f"{r.load[1]:.1f} on {os.cpu_count()} CPUs: anything above 1 is other processes)"
         )
+        if r.store.server:
+            print(r.warmed)
         rows = []
         for case in r.cases:
             mark = verdict(r, case)
-            ok = ok and mark in ("", "PASS")
+            ok[r.store.backend] = ok.get(r.store.backend, True) and mark in ("", "PASS")
             rows.append(
                 [
                     case.name,
@@ -842,7 +999,7 @@ def print_report(args: argparse.Namespace, results: list[SizeResult]) -> bool:
             ]
             for name, s in r.baselines
         ]
-        print(f"\nBASELINES at {r.n:,} claims: SQL only, same run (ms; ratio of p50 to keyset)")
+        print(f"\nBASELINES at {label(r)} claims: SQL only, same run (ms; ratio of p50 to keyset)")
         print(table(["query", "p50", "p95", "x keyset"], rows))
         first = next((c for c in r.cases if c.name == "queue: first page"), None)
         if first is not None:
@@ -850,25 +1007,62 @@ def print_report(args: argparse.Namespace, results: list[SizeResult]) -> bool:
                 f"whole first page p50 / its keyset SQL p50: {first.p(50) / keyset:,.1f}x "
                 "(the rest is Flask, the log-in check, the other queries and the template)"
             )
+    if mixed:
+        print_comparison(results)
 
     for r in results:
         slow = [
             c for c in r.cases if args.explain or (r.n >= TARGET_SIZE and verdict(r, c) == "FAIL")
         ]
-        engine = make_engine(Settings(database_url=database_url(args.cache / f"claims-{r.n}.db")))
+        engine = make_engine(Settings(database_url=r.store.url))
+        how = "EXPLAIN (ANALYZE, BUFFERS)" if r.store.server else "EXPLAIN QUERY PLAN"
         for case in slow:
-            print(f"\nSLOWEST STATEMENTS of '{case.name}' at {r.n:,} ({case.urls[0]})")
+            print(f"\nSLOWEST STATEMENTS of '{case.name}' at {label(r)} ({case.urls[0]}; {how})")
             for ms, statement, parameters in case.statements[: args.explain_top]:
                 print(f"--- {ms:.1f} ms, parameters {parameters!r}")
                 print("    " + " ".join(statement.split()))
-                for line in explain(engine, statement, parameters):
+                for line in r.store.explain(engine, statement, parameters):
                     print("    PLAN " + line)
         engine.dispose()
-    target = [r for r in results if r.n >= TARGET_SIZE]
-    if target:
-        outcome = "PASS" if ok else "FAIL"
-        print(f"\nOVERALL at {TARGET_SIZE:,}: {outcome} (p95 < {TARGET_P95_MS:.0f} ms, every case)")
-    return ok
+    if any(r.n >= TARGET_SIZE for r in results):
+        for backend, passed in ok.items():
+            outcome = "PASS" if passed else "FAIL"
+            on = f" on {backend}" if mixed else ""
+            print(
+                f"\nOVERALL at {TARGET_SIZE:,}{on}: {outcome} (p95 < {TARGET_P95_MS:.0f} ms, "
+                "every case)"
+            )
+    return all(ok.values())
+
+
+def print_comparison(results: list[SizeResult]) -> None:
+    """PostgreSQL's p50 and p95 per case over SQLite's at the same size, measured in the same run
+    (the same archive recipe and seed, the same URLs)."""
+    for n in dict.fromkeys(r.n for r in results):
+        lite = next((r for r in results if r.n == n and not r.store.server), None)
+        pg = next((r for r in results if r.n == n and r.store.server), None)
+        if lite is None or pg is None:
+            continue
+        print(f"\nPOSTGRESQL / SQLITE at {n:,} claims (same run; ms, and PostgreSQL over SQLite)")
+        baseline = {case.name: case for case in lite.cases}
+        rows = []
+        for case in pg.cases:
+            base = baseline.get(case.name)
+            if base is None:
+                continue
+            rows.append(
+                [
+                    case.name,
+                    f"{base.p(50):.1f}",
+                    f"{base.p(95):.1f}",
+                    f"{case.p(50):.1f}",
+                    f"{case.p(95):.1f}",
+                    f"{case.p(50) / base.p(50):.2f}x",
+                    f"{case.p(95) / base.p(95):.2f}x",
+                ]
+            )
+        headers = ["case", "SQLite p50", "SQLite p95", "PG p50", "PG p95", "x p50", "x p95"]
+        print(table(headers, rows))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -887,7 +1081,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--explain", action="store_true", help="query plans for every case")
     parser.add_argument("--explain-top", type=int, default=2, help="statements shown per case")
     parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="also measure on this PostgreSQL server (postgresql+psycopg://user@host:port/db): "
+        "each size gets a database of its own there, wb_bench_queue_<size>, kept and reused "
+        "like the SQLite archives",
+    )
+    parser.add_argument(
+        "--skip-sqlite",
+        action="store_true",
+        help="with --database, PostgreSQL only (no SQLite figures to compare with)",
+    )
+    args = parser.parse_args(argv)
+    if args.database and not postgres.is_postgres(args.database):
+        parser.error("--database: a postgresql+psycopg:// URL")
+    if args.skip_sqlite and not args.database:
+        parser.error("--skip-sqlite: only with --database")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -899,7 +1110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             loaded.append(queue_sentences())
         return loaded[0]
 
-    results = [run_size(args, n, sentences) for n in sorted(args.sizes)]
+    stores = []
+    for n in sorted(args.sizes):
+        if not args.skip_sqlite:
+            stores.append(Store(n, args.cache))
+        if args.database:
+            stores.append(Store(n, args.cache, args.database))
+    results = [run_size(args, store, sentences) for store in stores]
     ok = print_report(args, results)
     return 1 if args.strict and not ok else 0
 

@@ -200,8 +200,8 @@ def writing(engine: Engine) -> Iterator[Session]:
 
 
 # Objects the migrations make by hand and the models do not describe: SQLite's FTS5 index and its
-# shadow tables, and PostgreSQL's expression index for text search.
-UNMODELLED_PREFIXES = ("claim_fts", "ix_claim_search")
+# shadow tables, and PostgreSQL's stored text-search vector and its index.
+UNMODELLED_PREFIXES = ("claim_fts", "ix_claim_search", "search_vector")
 
 
 def is_modelled(name: str | None, _type: str, _parent: object) -> bool:

@@ -29,10 +29,12 @@ from workbench.config import Settings
 from workbench.db import make_engine, read_session, write_session
 from workbench.intake.reading import ArticleInput
 from workbench.intake.storing import ingest_article
+from workbench.matching import text_index
 from workbench.matching.facts import compare_texts
 from workbench.matching.normalize import (
     DUPLICATE_THRESHOLD,
     AliasTable,
+    content_words,
     normalize,
     strip_attribution,
 )
@@ -680,6 +682,25 @@ def test_find_similar_ranks_and_flags(session: Session) -> None:
     assert fragment.claim.id == seed[SEED_LINES[9]].id
     assert fragment.duplicate_score < DUPLICATE_THRESHOLD
     assert not fragment.duplicate
+
+
+def test_the_text_index_follows_a_corrected_claim(session: Session) -> None:
+    """The index is kept by the database (FTS5 triggers; PostgreSQL's stored vector is generated
+    from the row), so a claim whose text is corrected is found by its new words at once."""
+    seed = _ingest(session, SEED_FILE.read_text(encoding="utf-8"), "Wire service")
+    claim = seed[SEED_LINES[8]]
+
+    def found(text: str) -> list[int]:
+        return text_index.candidate_ids(session, content_words(normalize(text)), 10)
+
+    assert claim.id in found("Shoigu Carter")
+    claim.normalized_text = normalize("Ministers of the Zanzibar archipelago met in Quelimane.")
+    claim.normalized_title = normalize("Xylophone diplomacy")
+    session.add(claim)
+    session.flush()
+    assert claim.id not in found("Shoigu Carter")
+    assert found("Zanzibar Quelimane") == [claim.id]
+    assert found("xylophone") == [claim.id]
 
 
 @pytest.mark.parametrize("query", ["", "   ", "!!! ...", "The of and it was to be."])

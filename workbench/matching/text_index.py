@@ -13,7 +13,9 @@ from sqlmodel import Session
 # Words shared by more claims than this count the same for weighting; counting them exactly on a
 # large archive would cost more than the difference is worth.
 DOC_COUNT_CAP = 5_000
-PG_VECTOR = "to_tsvector('simple', normalized_text || ' ' || coalesce(normalized_title, ''))"
+# PostgreSQL's tsvector of a claim ('simple' parse of its normalised text and title), stored with
+# the row (migration 0016) so ranking a match reads it instead of parsing the text again.
+PG_VECTOR = "search_vector"
 
 
 def is_sqlite(session: Session) -> bool:
@@ -147,6 +149,14 @@ def all_words_query(session: Session, words: list[str]) -> sa.Select[tuple[int]]
         .where(sa.text(f"{PG_VECTOR} @@ to_tsquery('simple', :all_words)"))
         .params(all_words=query)
     )
+
+
+def holds_all_words(words: list[str]) -> sa.ColumnElement[bool]:
+    """PostgreSQL: the claim row being filtered holds every one of these (normalised) words, read
+    from its stored vector through the GIN index, with no second pass over `claim`."""
+    query = sa.bindparam(None, " & ".join(_pg_lexeme(w) for w in words))
+    tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), query)
+    return sa.literal_column(PG_VECTOR).op("@@")(tsquery)
 
 
 def match_text(session: Session, words: list[str], *, every: bool) -> str:

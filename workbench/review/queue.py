@@ -171,6 +171,11 @@ def _text_condition(session: Session, text: str, *, in_order: bool) -> sa.Column
     )
     if not words:
         return sa.true()
+    if not text_index.is_sqlite(session):
+        # The claim's own stored vector, not `id IN (claims matching)`: PostgreSQL merge-joined
+        # that second pass over claim along the whole primary key for a common word (0.8 s for a
+        # capped count at 1,000,000 claims, benchmarks/review_queue.py --database).
+        return text_index.holds_all_words(words)
     matches = text_index.all_words_query(session, words)
     if in_order and text_index.is_sqlite(session):
         rarest = min(text_index.document_counts(session, words).values(), default=0)

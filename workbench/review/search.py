@@ -273,7 +273,7 @@ def _group(session: Session, filters: ClaimFilters, match: str, number: int) -> 
             sa.literal_column("bm25(claim_fts)"),
             fts.c.rowid,
         )
-    # The very expression the GIN index is built on, so the index answers.
+    # The stored vector the GIN index is built on, so the index answers.
     vector = sa.literal_column(text_index.PG_VECTOR)
     tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), query)
     return _Group(
