@@ -18,7 +18,7 @@ index instead (56 ms). SQLite has its own hint in review/queue.py.
 Adding the column rewrites the claim table (about a minute per million claims).
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 from collections.abc import Sequence
@@ -26,8 +26,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016"
-# Branch ops adds 0015; whoever merges the two sets this to "0015".
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
