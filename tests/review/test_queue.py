@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from workbench.intake.reading import ArticleInput
 from workbench.intake.storing import ingest_article
-from workbench.models import Claim, ClaimStatus, Verdict
+from workbench.models import Claim, ClaimStatus, DuplicateSuggestion, SuggestionState, Verdict
 from workbench.review import verdicts as review
 from workbench.review.filter_args import FilterError, filters_from_args
 from workbench.review.priority import REPEAT_CAP, REPEAT_WEIGHT, priority, recount_repeats
@@ -64,14 +64,16 @@ def test_claims_come_by_priority_then_newest_and_repeats_lift_a_claim(session: S
 
     # The oldest claim is repeated by two others elsewhere: it moves to the top.
     other = _ingest(session, ["An unrelated sentence about the weather in May was printed."], "W")
-    session.execute(
-        sa.text(
-            "INSERT INTO duplicatesuggestion (claim_id, candidate_id, score, method, state, "
-            "created_at) VALUES (:a, :b, 80, 'test', 'pending', :now), "
-            "(:c, :b, 80, 'test', 'rejected', :now)"
-        ),
-        {"a": other[0], "b": ids[0], "c": ids[1], "now": datetime.now(UTC)},
+    pairs = ((other[0], SuggestionState.PENDING), (ids[1], SuggestionState.REJECTED))
+    session.add_all(
+        [
+            DuplicateSuggestion(
+                claim_id=claim, candidate_id=ids[0], score=80, method="test", state=state
+            )
+            for claim, state in pairs
+        ]
     )
+    session.flush()
     recount_repeats(session, [ids[0], ids[1], other[0]])
     session.commit()
     top = session.get(Claim, ids[0])
