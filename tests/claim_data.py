@@ -14,6 +14,18 @@ from sqlmodel import Session
 from workbench.matching.normalize import normalize
 from workbench.models import Article, Claim, DuplicateSuggestion, VerdictState, utcnow
 
+# One report, from the seed, in two outlets' words ("US"/"United States", "Shoygu"/"Shoigu"): a
+# true repeat, confirmed as a duplicate wherever a test needs a checked claim to come back.
+TALKS = (
+    "Military talks between the US and Russia on the Syrian crisis began Friday with a telephone "
+    "call between Defense Secretary Ash Carter and Russian Minister of Defense Sergei Shoygu."
+)
+TALKS_AGAIN = (
+    "Military talks between the United States and Russia on the Syrian crisis began on Friday "
+    "with a phone call between Defense Secretary Ash Carter and Russia's defense minister, "
+    "Sergei Shoigu."
+)
+
 
 def add_article(
     session: Session,

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from claim_data import TALKS, TALKS_AGAIN
 from conftest import REPO, AuthActions, cli_environment, committed, csrf_token
 from flask import Flask
 from sqlmodel import select
@@ -48,15 +49,6 @@ from workbench.review import verdicts as review
 from workbench.web.access import allow_anyone
 
 PASSWORD = "correct horse battery"
-TALKS = (
-    "Military talks between the US and Russia on the Syrian crisis began Friday with a telephone "
-    "call between Defense Secretary Ash Carter and Russian Minister of Defense Sergei Shoygu."
-)
-TALKS_AGAIN = (
-    "Military talks between the United States and Russia on the Syrian crisis began on Friday "
-    "with a phone call between Defense Secretary Ash Carter and Russia's defense minister, "
-    "Sergei Shoigu."
-)
 # What no answer during an outage may show: a traceback, SQL, the driver, the server's address.
 LEAKS = ("Traceback", "SELECT", "sqlalchemy", "psycopg", "sqlite3", "OperationalError", "127.0.0.1")
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from claim_data import TALKS, TALKS_AGAIN
 from conftest import REPO, cli_environment, committed
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -56,15 +57,6 @@ from workbench.review import duplicates
 from workbench.review import verdicts as review
 
 # The same talks reported three times, each in other words; and a sentence that matches nothing.
-TALKS = (
-    "Military talks between the US and Russia on the Syrian crisis began Friday with a telephone "
-    "call between Defense Secretary Ash Carter and Russian Minister of Defense Sergei Shoygu."
-)
-TALKS_AGAIN = (
-    "Military talks between the United States and Russia on the Syrian crisis began on Friday "
-    "with a phone call between Defense Secretary Ash Carter and Russia's defense minister, "
-    "Sergei Shoigu."
-)
 TALKS_THIRD = (
     "Military talks between the US and Russia on the Syrian crisis began on Friday with a phone "
     "call between US Defense Secretary Ash Carter and Russian defense minister Sergei Shoigu."

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from claim_data import TALKS, TALKS_AGAIN
 from conftest import CHROMIUM, PASSWORD, committed
 from sqlmodel import select
 
@@ -22,16 +23,6 @@ from workbench.review import verdicts as review
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
     reason=f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)",
-)
-
-TALKS = (
-    "Military talks between the US and Russia on the Syrian crisis began Friday with a telephone "
-    "call between Defense Secretary Ash Carter and Russian Minister of Defense Sergei Shoygu."
-)
-TALKS_AGAIN = (
-    "Military talks between the United States and Russia on the Syrian crisis began on Friday "
-    "with a phone call between Defense Secretary Ash Carter and Russia's defense minister, "
-    "Sergei Shoigu."
 )
 
 

@@ -4,6 +4,7 @@ as it was."""
 
 from __future__ import annotations
 
+from claim_data import TALKS, TALKS_AGAIN
 from sqlmodel import Session, select
 
 from workbench.accounts import users as accounts
@@ -23,16 +24,6 @@ from workbench.models import (
 from workbench.review import duplicates
 from workbench.review import verdicts as review
 from workbench.review.queue import ClaimFilters, list_claims
-
-TALKS = (
-    "Military talks between the US and Russia on the Syrian crisis began Friday with a telephone "
-    "call between Defense Secretary Ash Carter and Russian Minister of Defense Sergei Shoygu."
-)
-TALKS_AGAIN = (
-    "Military talks between the United States and Russia on the Syrian crisis began on Friday "
-    "with a phone call between Defense Secretary Ash Carter and Russia's defense minister, "
-    "Sergei Shoigu."
-)
 
 
 def _ingest(db: Session, text: str, title: str) -> int:

@@ -4,6 +4,7 @@ approves it. The worst bug would be a false "previously checked" alert from a dr
 from __future__ import annotations
 
 import pytest
+from claim_data import TALKS, TALKS_AGAIN
 from sqlmodel import Session, select
 
 from workbench.accounts import users as accounts
@@ -25,15 +26,6 @@ from workbench.models import (
 from workbench.review import duplicates, newsroom
 from workbench.review import verdicts as review
 
-TALKS = (
-    "Military talks between the US and Russia on the Syrian crisis began Friday with a telephone "
-    "call between Defense Secretary Ash Carter and Russian Minister of Defense Sergei Shoygu."
-)
-TALKS_AGAIN = (
-    "Military talks between the United States and Russia on the Syrian crisis began on Friday "
-    "with a phone call between Defense Secretary Ash Carter and Russia's defense minister, "
-    "Sergei Shoigu."
-)
 TALKS_THIRD = (
     "Military talks between the US and Russia on the Syrian crisis began on Friday with a phone "
     "call between US Defense Secretary Ash Carter and Russian defense minister Sergei Shoigu."

@@ -4,6 +4,7 @@ back, take-over, and a resolved repeat's page."""
 from __future__ import annotations
 
 import pytest
+from claim_data import TALKS, TALKS_AGAIN
 from conftest import PASSWORD, csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,16 +15,6 @@ from workbench.intake.reading import ArticleInput
 from workbench.intake.storing import ingest_article
 from workbench.models import AuditEvent, Claim, ClaimStatus, DuplicateSuggestion, VerdictState
 from workbench.review import verdicts as review
-
-TALKS = (
-    "Military talks between the US and Russia on the Syrian crisis began Friday with a telephone "
-    "call between Defense Secretary Ash Carter and Russian Minister of Defense Sergei Shoygu."
-)
-TALKS_AGAIN = (
-    "Military talks between the United States and Russia on the Syrian crisis began on Friday "
-    "with a phone call between Defense Secretary Ash Carter and Russia's defense minister, "
-    "Sergei Shoigu."
-)
 
 
 def _ingest(db: Session, text: str, title: str) -> int:
