@@ -47,6 +47,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+import postgres  # noqa: E402
 import review_queue as queue_bench  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from datasets import queue_sentences  # noqa: E402
@@ -164,7 +165,7 @@ def time_statements(engine: Engine, runs: int) -> tuple[list[float], list[Statem
     totals: list[float] = []
     found: dict[int, Statement] = {}
     for i in range(WARMUP + runs):
-        with read_session(engine) as session, queue_bench.statements_timed(engine) as timed:
+        with read_session(engine) as session, postgres.statements_timed(engine) as timed:
             started = time.perf_counter()
             dashboard(session)
             elapsed = 1000 * (time.perf_counter() - started)
@@ -209,7 +210,9 @@ def log_in(client: Any, engine: Engine) -> None:
 
 
 def run_size(args: argparse.Namespace, n: int) -> bool:
-    path, record = queue_bench.archive(args.cache, n, args.seed, args.rebuild, queue_sentences)
+    store = queue_bench.Store(n, args.cache)
+    record = queue_bench.archive(store, args.seed, args.rebuild, queue_sentences)
+    path = store.path
     app = create_app(
         {
             "TESTING": True,

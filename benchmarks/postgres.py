@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -196,9 +197,9 @@ def explain_analyze(engine: Engine, statement: str, parameters: Any) -> list[str
     return [clip(row[0]) for row in rows]
 
 
-def slowest_plans(engine: Engine, run: Callable[[], object], top: int = 2) -> list[str]:
-    """Report lines: the `top` slowest SQL statements `run()` sends through `engine`, each with
-    its time, text and EXPLAIN (ANALYZE, BUFFERS) plan."""
+@contextmanager
+def statements_timed(engine: Engine) -> Iterator[list[tuple[float, str, Any]]]:
+    """Every SQL statement run through `engine` inside the block, as (ms, SQL, parameters)."""
     found: list[tuple[float, str, Any]] = []
     started: list[float] = []
 
@@ -211,10 +212,17 @@ def slowest_plans(engine: Engine, run: Callable[[], object], top: int = 2) -> li
     sa.event.listen(engine, "before_cursor_execute", before)
     sa.event.listen(engine, "after_cursor_execute", after)
     try:
-        run()
+        yield found
     finally:
         sa.event.remove(engine, "before_cursor_execute", before)
         sa.event.remove(engine, "after_cursor_execute", after)
+
+
+def slowest_plans(engine: Engine, run: Callable[[], object], top: int = 2) -> list[str]:
+    """Report lines: the `top` slowest SQL statements `run()` sends through `engine`, each with
+    its time, text and EXPLAIN (ANALYZE, BUFFERS) plan."""
+    with statements_timed(engine) as found:
+        run()
     lines = [f"{len(found)} statements, {sum(f[0] for f in found):.1f} ms in all"]
     for ms, statement, parameters in sorted(found, key=lambda f: -f[0])[:top]:
         lines.append(f"--- {ms:.1f} ms, parameters {clip(repr(parameters))}")

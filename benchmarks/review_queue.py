@@ -79,8 +79,7 @@ import sqlite3
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -748,27 +747,6 @@ def log_in(client: FlaskClient, facts: Facts) -> None:
         session["epoch"] = facts.editor_epoch
 
 
-@contextmanager
-def statements_timed(engine: Engine) -> Iterator[list[tuple[float, str, Any]]]:
-    """Every SQL statement run inside the block, as (ms, SQL, parameters)."""
-    found: list[tuple[float, str, Any]] = []
-    started: list[float] = []
-
-    def before(_conn, _cursor, _statement, _parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        started.append(time.perf_counter())
-
-    def after(_conn, _cursor, statement, parameters, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        found.append((1000 * (time.perf_counter() - started.pop()), statement, parameters))
-
-    sa.event.listen(engine, "before_cursor_execute", before)
-    sa.event.listen(engine, "after_cursor_execute", after)
-    try:
-        yield found
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", before)
-        sa.event.remove(engine, "after_cursor_execute", after)
-
-
 def run_case(
     client: FlaskClient, engine: Engine, case: Case, requests: int, budget_s: float
 ) -> None:
@@ -786,7 +764,7 @@ def run_case(
         response.get_data()
         case.samples.append(1000 * (time.perf_counter() - started))
         case.statuses.add(response.status_code)
-    with statements_timed(engine) as found:
+    with postgres.statements_timed(engine) as found:
         client.get(case.urls[0])
     case.statements = sorted(found, key=lambda s: -s[0])
 
