@@ -110,11 +110,17 @@ def newsroom(engine: sa.Engine, users: dict[str, int]) -> dict[str, int]:
 
 
 def _pages(app: Flask, ids: dict[str, int]) -> list[str]:
-    """The path of every GET route but the API and static files, with real ids filled in (an
-    id the fixture does not make is 1: a "not found" page is a page too)."""
+    """The path of every GET route but the API, static files and the health probes (JSON for
+    machines; /readyz is 503 here, with no worker running), with real ids filled in (an id the
+    fixture does not make is 1: a "not found" page is a page too)."""
     paths = set()
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint == "static" or rule.rule.startswith("/api/"):
+        if (
+            "GET" not in rule.methods
+            or rule.endpoint == "static"
+            or rule.rule.startswith("/api/")
+            or rule.endpoint.startswith("health.")
+        ):
             continue
         path = re.sub(r"<any\(([a-z_]+)[^)]*\):\w+>", r"\1", rule.rule)
         paths.add(re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids.get(m.group(1), 1)), path))
