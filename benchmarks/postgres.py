@@ -78,7 +78,8 @@ def save_record(server: str, name: str, record: dict[str, Any]) -> None:
     engine = _server_engine(server)
     try:
         with engine.connect() as conn:
-            literal = json.dumps(record).replace("'", "''")
+            # Sizes read from the server come back as Decimal.
+            literal = json.dumps(record, default=float).replace("'", "''")
             conn.exec_driver_sql(f"COMMENT ON DATABASE {_identifier(name)} IS '{literal}'")
     finally:
         engine.dispose()
