@@ -956,3 +956,26 @@ def test_a_claim_repeated_in_many_articles_gets_only_its_best_suggestions(
     assert len(suggested) == SUGGESTIONS_PER_CLAIM
     assert result.suggestions == SUGGESTIONS_PER_CLAIM
     assert all(s.score >= DUPLICATE_THRESHOLD for s in suggested)
+
+
+def test_a_word_past_the_count_cap_is_never_searched_as_a_telling_word(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL counts a word only up to the cap; at a million claims the bar for a common word
+    was the cap itself, so every capped word ("said", "percent") went into the index query and
+    a search ranked most of the archive (3.5 s p95 in benchmarks/matching.py --database)."""
+    from claim_data import add_article, add_claim
+
+    from workbench.matching import similar
+
+    monkeypatch.setattr(text_index, "DOC_COUNT_CAP", 3)
+    monkeypatch.setattr(similar, "SEARCH_POSTINGS", 2)  # the budget must not take it back either
+    article = add_article(session, "Ceasefire reports")
+    for n in range(8):
+        add_claim(session, article, f"The ceasefire held in district number {n} overnight.")
+    counts = text_index.document_counts(session, ["ceasefir"])
+    assert counts["ceasefir"] > text_index.DOC_COUNT_CAP  # exact, or "more than the cap"
+
+    query = similar._prepare(session, normalize("ceasefire alpha bravo charlie delta echo"))
+    assert "ceasefir" not in query.words
+    assert len(query.words) >= similar.SEARCH_MIN_WORDS

@@ -156,7 +156,12 @@ def _prepare(session: Session, normalized: str) -> _Query:
     rarest = sorted(words, key=lambda w: (counts[w], w))
     # A word in many claims matches a large share of the archive, and ranking every match is
     # what a search costs; such words still weigh in the scores, just not in the index query...
-    common = max(SEARCH_COMMON_MIN_DOCS, int(total * SEARCH_COMMON_SHARE))
+    # A count past the index's cap says only "more than the cap" (PostgreSQL): a word past it is
+    # common whatever the archive's size. Without this bound, a million claims put the bar at
+    # the cap itself and every capped word, "said" and "percent" too, searched as a telling one.
+    common = min(
+        max(SEARCH_COMMON_MIN_DOCS, int(total * SEARCH_COMMON_SHARE)), text_index.DOC_COUNT_CAP
+    )
     telling = [w for w in rarest if counts[w] <= common]
     chosen = telling if len(telling) >= SEARCH_MIN_WORDS else rarest[:SEARCH_MIN_WORDS]
     # ...unless the index can afford them: on a small archive a "common" word ("Hillary",

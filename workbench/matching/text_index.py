@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 # Words shared by more claims than this count the same for weighting; counting them exactly on a
-# large archive would cost more than the difference is worth.
+# large archive would cost more than the difference is worth. PostgreSQL counts such a word as
+# DOC_COUNT_CAP + 1, so "more than the cap" is never read as "exactly the cap".
 DOC_COUNT_CAP = 5_000
 # PostgreSQL's tsvector of a claim ('simple' parse of its normalised text and title), stored with
 # the row (migration 0016) so ranking a match reads it instead of parsing the text again.
@@ -172,7 +173,8 @@ def _pg_lexeme(word: str) -> str:
 
 
 def document_counts(session: Session, words: list[str]) -> dict[str, int]:
-    """How many claims contain each word (capped at DOC_COUNT_CAP on PostgreSQL)."""
+    """How many claims contain each word; on PostgreSQL a word in more than DOC_COUNT_CAP claims
+    is counted as DOC_COUNT_CAP + 1."""
     unique = sorted(set(words))
     if not unique:
         return {}
@@ -189,7 +191,7 @@ def document_counts(session: Session, words: list[str]) -> dict[str, int]:
     )
     rows = session.execute(
         statement,
-        {"words": unique, "lexemes": [_pg_lexeme(w) for w in unique], "cap": DOC_COUNT_CAP},
+        {"words": unique, "lexemes": [_pg_lexeme(w) for w in unique], "cap": DOC_COUNT_CAP + 1},
     )
     return {word: count for word, count in rows}
 
