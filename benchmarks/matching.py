@@ -741,12 +741,7 @@ def run_size(
         usable = usable_queries(args, r, texts, queries)
         del texts, titles
         return measure(args, r, engine, usable, lap)
-    started = time.perf_counter()
-    norm = normalize_all(texts, args.workers)
-    norm_titles = [normalize(t) if t else None for t in titles]
-    r.normalize_s = time.perf_counter() - started
-    r.titled = sum(1 for t in norm_titles if t)
-    lap("generate + normalise")
+    norm, norm_titles = normalise_archive(args, texts, titles, r, lap)
 
     plain_path, path = tmp / f"plain-{size}.db", tmp / f"matching-{size}.db"
     plain = new_database(plain_path, index=False)
@@ -768,6 +763,23 @@ def run_size(
     return r
 
 
+def normalise_archive(
+    args: argparse.Namespace,
+    texts: list[str],
+    titles: list[str | None],
+    r: SizeResult,
+    lap: Callable[[str], None],
+) -> tuple[list[str], list[str | None]]:
+    """The claims' and titles' matching keys, timed into `r`, for either database's build."""
+    started = time.perf_counter()
+    norm = normalize_all(texts, args.workers)
+    norm_titles = [normalize(t) if t else None for t in titles]
+    r.normalize_s = time.perf_counter() - started
+    r.titled = sum(1 for t in norm_titles if t)
+    lap("generate + normalise")
+    return norm, norm_titles
+
+
 def build_postgres(
     args: argparse.Namespace,
     archive: PgArchive,
@@ -785,12 +797,7 @@ def build_postgres(
         r.cached = True
         lap(f"reusing database {archive.name} (--pg-cache)")
     else:
-        started = time.perf_counter()
-        norm = normalize_all(texts, args.workers)
-        norm_titles = [normalize(t) if t else None for t in titles]
-        r.normalize_s = time.perf_counter() - started
-        r.titled = sum(1 for t in norm_titles if t)
-        lap("generate + normalise")
+        norm, norm_titles = normalise_archive(args, texts, titles, r, lap)
         plain = archive.new(index=False)
         _, r.claims_plain_s = insert_archive(plain, texts, titles, norm, norm_titles)
         postgres.finish_build(plain, ["article", "claim"])
