@@ -340,6 +340,13 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a server a test starts in a subprocess."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def cli_environment(database_url: str, tmp_path: Path) -> dict[str, str]:
     """The environment of a `flask --app app` subprocess run against the test's database."""
     environment = {

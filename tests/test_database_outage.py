@@ -16,7 +16,6 @@ import logging
 import os
 import pwd
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from claim_data import TALKS, TALKS_AGAIN
-from conftest import REPO, AuthActions, cli_environment, committed, csrf_token
+from conftest import REPO, AuthActions, cli_environment, committed, csrf_token, free_port
 from flask import Flask
 from sqlmodel import select
 from werkzeug.test import TestResponse
@@ -79,12 +78,6 @@ def _postgres_bin() -> Path | None:
 def _version(path: str) -> tuple[int, ...]:
     number = Path(path).parts[-3]
     return tuple(int(part) for part in number.split(".") if part.isdigit())
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 PG_BIN = _postgres_bin()
@@ -140,7 +133,7 @@ def postgres() -> Iterator[Postgres]:
     folder = Path(tempfile.mkdtemp(prefix="workbench-outage-", dir="/tmp"))
     if AS_ROOT:
         shutil.chown(folder, "postgres")
-    server = Postgres(folder, _free_port())
+    server = Postgres(folder, free_port())
     try:
         server.init()
         server.start()

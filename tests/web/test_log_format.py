@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import REPO, cli_environment, committed
+from conftest import REPO, cli_environment, committed, free_port
 
 from workbench.accounts import tokens
 from workbench.models import TokenKind
@@ -41,14 +41,6 @@ def make():
 """
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as response:
         return response.headers["X-Request-Id"]
@@ -57,7 +49,7 @@ def _get(url: str) -> str:
 def _serve(tmp_path: Path, database_url: str, log_format: str, paths: list[str]) -> list[str]:
     """Start gunicorn, fetch `paths` in order, stop it; returns the request ids."""
     (tmp_path / "noisy_app.py").write_text(NOISY_APP)
-    port = _free_port()
+    port = free_port()
     env = cli_environment(database_url, tmp_path) | {"WORKBENCH_LOG_FORMAT": log_format}
     server = subprocess.Popen(
         [

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import REPO, cli_environment, committed
+from conftest import REPO, cli_environment, committed, free_port
 
 from workbench.accounts import tokens
 from workbench.models import TokenKind
@@ -44,17 +43,11 @@ def test_the_werkzeug_request_log_shows_the_path_without_the_token(
     assert not any(raw in line or raw[4:] in line for line in lines)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_the_gunicorn_access_log_shows_the_path_without_the_token(
     engine: sa.Engine, users: dict[str, int], database_url: str, tmp_path: Path
 ) -> None:
     raw = _feed_token(engine, users["viewer"])
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "access.log"
     server = subprocess.Popen(
         [
