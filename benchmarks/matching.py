@@ -21,9 +21,10 @@ to build and store. Per archive size (``--sizes``), in a fresh process (its peak
    database in the page cache, wall and CPU time (this thread's, SQLite included: other processes
    do not inflate it). Queries are never archive rows: MSRP second sentences and fresh
    perturbations. A second pass calls the public pieces find_similar is made of one by one
-   (``load_aliases``, ``normalize``, ``similar._prepare``, ``search_index.candidate_ids``, the
-   candidate fetch, ``matching.scores``, loading the results) to show where the time goes, and
-   checks that they give find_similar's top 10.
+   (``load_aliases``, ``normalize``, ``similar._prepare``, ``similar._candidates``: the index's
+   ranked matches joined to their rows, ``similar.best_ranked``: a bound on every candidate, then
+   the full score of those that can still place, loading the results) to show where the time
+   goes, and checks that they give find_similar's top 10.
 4. **Recall** on the first ``--brute-queries`` queries: the exact top 10 over every claim with
    ``matching.scores``, the same normalised query and idf (``similar._prepare``), ordered as
    find_similar orders, by (-score, -duplicate score, id). Scoring 1M claims in Python takes a
@@ -440,8 +441,8 @@ def timed_find_similar(engine: Engine, text: str) -> tuple[float, float, Ranked]
 
 
 STEPS = (
-    "load_aliases|clean_post + normalize query|_prepare (fts5vocab counts, idf)"
-    "|candidate_ids (FTS MATCH, bm25)|candidate fetch (4 columns)|ranking scores + sort"
+    "load_aliases|clean_post + normalize query|_prepare (word counts, idf)"
+    "|candidates (index match, ranked, joined to their rows)|best_ranked (bound, then scores)"
     "|load top 10 (Claim+Article)"
 ).split("|")
 
@@ -451,7 +452,7 @@ class Steps:
     ms: list[float]  # per STEPS
     ranked: Ranked
     words: int  # sent to MATCH
-    matched: int  # claims the MATCH hits: bm25 ranks all of them
+    matched: int  # claims the index query hits: it ranks all of them
     candidates: int
 
 
@@ -473,22 +474,16 @@ def timed_steps(engine: Engine, text: str) -> tuple[Steps, str, Idf]:
         lap()
         query = similar._prepare(session, normalized)
         lap()
-        limit = max(similar.CANDIDATES, TOP)
-        ids = search_index.candidate_ids(
-            session, query.words, limit, title_weight=similar.TITLE_WEIGHT
-        )
+        rows = similar._candidates(session, query, max(similar.CANDIDATES, TOP))
         lap()
-        columns = (Claim.id, Claim.external_id, Claim.normalized_text, Claim.normalized_title)
-        rows = session.execute(sa.select(*columns).where(Claim.id.in_(ids))).all() if ids else []
-        lap()
-        ranked = sorted(
-            ((c[0], score_of(query.normalized, c[2], c[3], query.idf)) for c in rows), key=rank_key
-        )[:TOP]
+        ranked = [(claim_id, score) for score, claim_id in similar.best_ranked(query, rows, TOP)]
         lap()
         statement = select(Claim, Article).join(Article, Claim.article_id == Article.id)
         session.exec(statement.where(Claim.id.in_([r[0] for r in ranked]))).all()
         lap()
-        match = search_index.match_text(session, query.words, every=False)
+        match = search_index.candidate_match(
+            session, query.words, pairs=False, matches=query.matches
+        )
         if search_index.is_sqlite(session):
             count = "SELECT count(*) FROM claim_fts WHERE claim_fts MATCH :m"
         else:

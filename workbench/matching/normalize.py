@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -507,32 +508,62 @@ def idf_from_counts(doc_counts: dict[str, int], total_docs: int) -> Idf:
 
 
 def features(query: str, candidate: str, idf: Idf) -> list[float]:
-    """Comparable numbers about two normalised texts; the models weigh them."""
+    """Comparable numbers about two normalised texts, each between 0 and 1; the models weigh
+    them."""
     if not query or not candidate:
         return [0.0] * FEATURE_COUNT
-    query_words, candidate_words = query.split(), candidate.split()
-    q, c = set(content_words(query)), set(content_words(candidate))
-    shared = q & c
-    shared_weight = sum(idf(w) for w in shared)
-    q_weight = sum(idf(w) for w in q) or 1e-9
-    c_weight = sum(idf(w) for w in c) or 1e-9
-    q_numbers = {w for w in query_words if w[0].isdigit()}
-    c_numbers = {w for w in candidate_words if w[0].isdigit()}
-    q_pairs = set(zip(query_words, query_words[1:], strict=False))
-    c_pairs = set(zip(candidate_words, candidate_words[1:], strict=False))
+    q, c = _side(query, idf), _side(candidate, idf)
+    shared = q.content & c.content
+    shared_weight = sum(map(idf, shared))
     return [
         fuzz.token_sort_ratio(query, candidate) / 100,
         fuzz.token_set_ratio(query, candidate) / 100,
         fuzz.ratio(query, candidate) / 100,
         fuzz.partial_ratio(query, candidate) / 100,
-        shared_weight / q_weight,  # how much of the query the candidate covers
-        shared_weight / c_weight,  # how much of the candidate the query covers
-        min(shared_weight / q_weight, shared_weight / c_weight),
-        1.0 if q_numbers ^ c_numbers else 0.0,  # different numbers: rarely the same claim
-        len(q_pairs & c_pairs) / max(1, min(len(q_pairs), len(c_pairs))),
-        min(len(query_words), len(candidate_words)) / max(len(query_words), len(candidate_words)),
-        len(shared) / max(1, len(q | c)),
+        shared_weight / q.weight,  # how much of the query the candidate covers
+        shared_weight / c.weight,  # how much of the candidate the query covers
+        min(shared_weight / q.weight, shared_weight / c.weight),
+        1.0 if q.numbers ^ c.numbers else 0.0,  # different numbers: rarely the same claim
+        len(q.pairs & c.pairs) / max(1, min(len(q.pairs), len(c.pairs))),
+        min(q.length, c.length) / max(q.length, c.length),
+        len(shared) / max(1, len(q.content | c.content)),
     ]
+
+
+# The features that say how much of each text the other covers (4-6 above): cheap, and what
+# decides most of a score (see similarity_bound).
+COVERAGE = slice(4, 7)
+
+
+class _Side(NamedTuple):
+    """What `features` reads of one text besides the text: a search compares its query with
+    hundreds of candidates."""
+
+    length: int  # words
+    content: frozenset[str]
+    weight: float  # of the content words, by rarity
+    numbers: frozenset[str]
+    pairs: frozenset[tuple[str, str]]  # neighbouring words
+
+
+@functools.lru_cache(maxsize=1024)
+def _side(text: str, idf: Idf) -> _Side:
+    words = text.split()
+    content, weight = _content(text, idf)
+    return _Side(
+        length=len(words),
+        content=content,
+        weight=weight,
+        numbers=frozenset(w for w in words if w[0].isdigit()),
+        pairs=frozenset(zip(words, words[1:], strict=False)),
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _content(text: str, idf: Idf) -> tuple[frozenset[str], float]:
+    """The text's content words (see content_words) and their weight by rarity."""
+    content = frozenset(text.split()) - STOPWORDS
+    return content, sum(map(idf, content)) or 1e-9
 
 
 FEATURE_COUNT = 11
@@ -655,6 +686,55 @@ def similarity_features(
 ) -> list[float]:
     title_features = features(query, title, idf) if title else [0.0] * FEATURE_COUNT
     return features(query, candidate, idf) + title_features + date_features(query_date, claim_date)
+
+
+def similarity_bound(
+    query: str,
+    candidate: str,
+    title: str | None,
+    idf: Idf,
+    query_date: date | None = None,
+    claim_date: date | None = None,
+) -> float:
+    """At least `similarity_score` of the same pair, for a fraction of its cost.
+
+    Only the coverage features are computed; every other feature of the text and the title
+    (each between 0 and 1) is taken at whichever end the model prefers: 1 where it weighs the
+    feature up, 0 where down. A candidate whose bound is below a score already found cannot
+    beat it, so a search need not score it (similar.best_ranked)."""
+    if query == candidate:
+        return IDENTICAL_SCORE
+    weights = SIMILARITY_MODEL.weights
+    dates = date_features(query_date, claim_date)
+    z = SIMILARITY_MODEL.bias + sum(
+        w * v for w, v in zip(weights[2 * FEATURE_COUNT :], dates, strict=True)
+    )
+    for start, text in ((0, candidate), (FEATURE_COUNT, title)):
+        if query and text:
+            own = weights[start : start + FEATURE_COUNT]
+            z += _BEST_OTHERS[start] + sum(
+                w * v for w, v in zip(own[COVERAGE], _coverage(query, text, idf), strict=True)
+            )
+    return 100 / (1 + math.exp(-z))
+
+
+def _coverage(query: str, text: str, idf: Idf) -> tuple[float, float, float]:
+    """The coverage features of `features`, alone."""
+    (q, q_weight), (c, c_weight) = _content(query, idf), _content(text, idf)
+    shared = sum(map(idf, q & c))
+    return shared / q_weight, shared / c_weight, min(shared / q_weight, shared / c_weight)
+
+
+# The most the features besides the coverage can add, for the text (weights from 0) and the title
+# (from FEATURE_COUNT): a weight's own value where it is positive (the feature at 1), else 0.
+_BEST_OTHERS = {
+    start: sum(
+        max(w, 0.0)
+        for i, w in enumerate(SIMILARITY_MODEL.weights[start : start + FEATURE_COUNT])
+        if i not in range(FEATURE_COUNT)[COVERAGE]
+    )
+    for start in (0, FEATURE_COUNT)
+}
 
 
 def similarity_score(

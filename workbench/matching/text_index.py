@@ -19,6 +19,14 @@ DOC_COUNT_CAP = 5_000
 PG_VECTOR = "search_vector"
 
 
+# PostgreSQL ranks a match (ts_rank) from its stored vector, read from the table: at 1,000,000
+# claims a search whose words were in 10,000 claims spent 46 ms there (p95 120 ms, 33,000 matches;
+# benchmarks/matching.py --database). Past this many, it ranks only the claims sharing two of the
+# words: 500 matches at the median, the same top 10 in 997 of 1,000 results. SQLite's BM25 reads
+# only its index and ranks every match.
+PG_RANKED_MATCHES = 5_000
+
+
 def is_sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
@@ -30,36 +38,59 @@ def candidate_ids(
     *,
     title_weight: float = 0.6,
     pairs: bool = False,
+    matches: int = 0,
 ) -> list[int]:
-    """Ids of the claims sharing the most (and rarest) of these words, best first; a word in a
-    claim's title counts `title_weight` times a word in its text.
+    """Ids of the claims sharing the most (and rarest) of these words, best first (see
+    `ranked_matches`)."""
+    if not words:
+        return []
+    ranked = ranked_matches(
+        session, words, limit, title_weight=title_weight, pairs=pairs, matches=matches
+    )
+    return list(session.scalars(sa.select(ranked.c.id).order_by(ranked.c.rank, ranked.c.id)))
+
+
+def ranked_matches(
+    session: Session,
+    words: list[str],
+    limit: int,
+    *,
+    title_weight: float = 0.6,
+    pairs: bool = False,
+    matches: int = 0,
+) -> sa.Subquery:
+    """The `limit` claims sharing the most (and rarest) of these words, as a subquery of (id,
+    rank), the lower rank the better; a word in a claim's title counts `title_weight` times a
+    word in its text. A caller joins it to what it reads of each claim, in one statement.
 
     With `pairs`, a candidate must share at least two of the words: the index then intersects
     short lists instead of ranking every claim that shares any one word, which is what a
-    duplicate (sharing most of its rare words) needs at a fraction of the cost.
+    duplicate (sharing most of its rare words) needs at a fraction of the cost. PostgreSQL also
+    asks for pairs when the words' claims (`matches`, the sum of their counts) are more than it
+    ranks quickly (see PG_RANKED_MATCHES).
     """
-    if not words:
-        return []
+    match = candidate_match(session, words, pairs=pairs, matches=matches)
     if is_sqlite(session):
-        match = _sqlite_two_of(words) if pairs else _sqlite_any_of(words)
-        rows = session.execute(
-            sa.text(
-                "SELECT rowid FROM claim_fts WHERE claim_fts MATCH :match "
-                "ORDER BY bm25(claim_fts, 1.0, :title_weight) LIMIT :limit"
-            ),
-            {"match": match, "limit": limit, "title_weight": title_weight},
-        )
+        statement = sa.text(
+            "SELECT rowid AS id, bm25(claim_fts, 1.0, :title_weight) AS rank FROM claim_fts "
+            "WHERE claim_fts MATCH :match ORDER BY rank LIMIT :limit"
+        ).bindparams(match=match, limit=limit, title_weight=title_weight)
     else:
-        query = _pg_two_of(words) if pairs else _pg_any_of(words)
-        rows = session.execute(
-            sa.text(
-                f"SELECT id FROM claim WHERE {PG_VECTOR} @@ to_tsquery('simple', :query) "
-                f"ORDER BY ts_rank({PG_VECTOR}, to_tsquery('simple', :query)) DESC, id "
-                "LIMIT :limit"
-            ),
-            {"query": query, "limit": limit},
-        )
-    return [row[0] for row in rows]
+        statement = sa.text(
+            f"SELECT id, -ts_rank({PG_VECTOR}, to_tsquery('simple', :match)) AS rank "
+            f"FROM claim WHERE {PG_VECTOR} @@ to_tsquery('simple', :match) "
+            "ORDER BY rank, id LIMIT :limit"
+        ).bindparams(match=match, limit=limit)
+    return statement.columns(sa.column("id", sa.Integer), sa.column("rank", sa.Float)).subquery()
+
+
+def candidate_match(session: Session, words: list[str], *, pairs: bool, matches: int) -> str:
+    """The index's query `candidate_ids` ranks the matches of (see there for `pairs`)."""
+    if is_sqlite(session):
+        return _sqlite_two_of(words) if pairs else _sqlite_any_of(words)
+    if pairs or (matches > PG_RANKED_MATCHES and len(words) > 2):
+        return _pg_two_of(words)
+    return _pg_any_of(words)
 
 
 # SQLite allows 500 terms in one compound SELECT.
@@ -172,9 +203,10 @@ def _pg_lexeme(word: str) -> str:
     return "'" + word.replace("'", "''") + "'"
 
 
-def document_counts(session: Session, words: list[str]) -> dict[str, int]:
+def document_counts(session: Session, words: list[str], total: int | None = None) -> dict[str, int]:
     """How many claims contain each word; on PostgreSQL a word in more than DOC_COUNT_CAP claims
-    is counted as DOC_COUNT_CAP + 1."""
+    is counted as DOC_COUNT_CAP + 1, and a common word is counted from ANALYZE's sample (its
+    share of `total` claims, the archive's size when the caller has it already)."""
     unique = sorted(set(words))
     if not unique:
         return {}
@@ -182,8 +214,12 @@ def document_counts(session: Session, words: list[str]) -> dict[str, int]:
         statement = sa.text("SELECT term, doc FROM claim_fts_vocab WHERE term IN :terms")
         statement = statement.bindparams(sa.bindparam("terms", expanding=True))
         return {term: doc for term, doc in session.execute(statement, {"terms": unique})}
-    # One round trip for all the words (an article has hundreds): each is still counted by its
-    # own index scan, capped.
+    counts = _counts_from_sample(session, unique, total)
+    rest = [w for w in unique if w not in counts]
+    if not rest:
+        return counts
+    # One round trip for all the other words (an article has hundreds): each is still counted by
+    # its own index scan, capped; they are the rare ones, so each reads a short list.
     statement = sa.text(
         "SELECT words.word, (SELECT count(*) FROM (SELECT 1 FROM claim WHERE "
         f"{PG_VECTOR} @@ to_tsquery('simple', words.lexeme) LIMIT :cap) AS found) "
@@ -191,9 +227,62 @@ def document_counts(session: Session, words: list[str]) -> dict[str, int]:
     )
     rows = session.execute(
         statement,
-        {"words": unique, "lexemes": [_pg_lexeme(w) for w in unique], "cap": DOC_COUNT_CAP + 1},
+        {"words": rest, "lexemes": [_pg_lexeme(w) for w in rest], "cap": DOC_COUNT_CAP + 1},
     )
-    return {word: count for word, count in rows}
+    return counts | {word: count for word, count in rows}
+
+
+# A word ANALYZE found in at least this many claims (its sampled share of the archive) is counted
+# from that share: at this size a sample of 300,000 claims is off by a few percent, which moves
+# an idf weight by less than its rounding, and counting it by the index would read every claim
+# that holds it (at a million claims, 21 words of a search took 442 ms that way).
+SAMPLED_COUNT_MIN = 500
+# (database, table oid, when ANALYZE last ran) -> the sampled share of each common word.
+_sampled_shares: dict[tuple[str, int, object], dict[str, float]] = {}
+
+
+def _counts_from_sample(session: Session, words: list[str], total: int | None) -> dict[str, int]:
+    """PostgreSQL: the counts of the common ones of these words, from the stored vector's most
+    common elements and their shares (pg_stats, kept by ANALYZE and autovacuum, migration 0017);
+    {} until the table has been analysed."""
+    shares = _sampled_word_shares(session)
+    if not shares:
+        return {}
+    total = archive_size(session) if total is None else total
+    counts = {}
+    for word in words:
+        estimate = round(shares.get(word, 0.0) * total)
+        if estimate >= SAMPLED_COUNT_MIN:
+            counts[word] = min(estimate, DOC_COUNT_CAP + 1)
+    return counts
+
+
+def _sampled_word_shares(session: Session) -> dict[str, float]:
+    """The shares ANALYZE last sampled, read once per ANALYZE: the check for a newer one is a
+    row of the statistics views, the shares themselves are thousands of words."""
+    analysed = session.execute(
+        sa.text(
+            "SELECT oid, greatest(pg_stat_get_last_analyze_time(oid), "
+            "pg_stat_get_last_autoanalyze_time(oid)) FROM (SELECT CAST('claim' AS regclass) "
+            "AS oid) AS claim_table"
+        )
+    ).one()
+    if analysed[1] is None:
+        return {}
+    key = (str(session.get_bind().engine.url), analysed[0], analysed[1])
+    if key not in _sampled_shares:
+        row = session.execute(
+            sa.text(
+                "SELECT CAST(CAST(most_common_elems AS text) AS text[]), most_common_elem_freqs "
+                "FROM pg_stats WHERE tablename = 'claim' AND attname = :column "
+                "AND schemaname = current_schema()"
+            ),
+            {"column": PG_VECTOR},
+        ).one_or_none()
+        words, shares = (row[0] or [], row[1] or []) if row else ([], [])
+        _sampled_shares.clear()  # one database a process, or a test's: the newest only
+        _sampled_shares[key] = dict(zip(words, shares, strict=False))
+    return _sampled_shares[key]
 
 
 def archive_size(session: Session) -> int:
