@@ -206,19 +206,23 @@ def _candidates(session: Session, query: _Query, limit: int) -> list[Candidate]:
     if not query.words:
         return []
     ranked = text_index.ranked_matches(
-        session, query.words, limit, title_weight=TITLE_WEIGHT, matches=query.matches
+        session,
+        query.words,
+        limit,
+        title_weight=TITLE_WEIGHT,
+        matches=query.matches,
+        columns=("article_id", "external_id", "normalized_text", "normalized_title"),
     )
     rows = session.execute(
         sa.select(
-            Claim.id,
-            Claim.external_id,
-            Claim.normalized_text,
-            Claim.normalized_title,
+            ranked.c.id,
+            ranked.c.external_id,
+            ranked.c.normalized_text,
+            ranked.c.normalized_title,
             Article.published_at,
         )
-        .join(ranked, ranked.c.id == Claim.id)
-        .join(Article, Claim.article_id == Article.id)
-        .order_by(ranked.c.rank, Claim.id)
+        .join(Article, ranked.c.article_id == Article.id)
+        .order_by(ranked.c.rank, ranked.c.id)
     )
     return [Candidate(*row) for row in rows]
 

@@ -7,6 +7,8 @@ others at once; there is no per-process copy of the archive to go stale. SQLite 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlmodel import Session
 
@@ -58,10 +60,11 @@ def ranked_matches(
     title_weight: float = 0.6,
     pairs: bool = False,
     matches: int = 0,
+    columns: Sequence[str] = (),
 ) -> sa.Subquery:
     """The `limit` claims sharing the most (and rarest) of these words, as a subquery of (id,
-    rank), the lower rank the better; a word in a claim's title counts `title_weight` times a
-    word in its text. A caller joins it to what it reads of each claim, in one statement.
+    rank, and the claim's `columns`, named in code), the lower rank the better; a word in a
+    claim's title counts `title_weight` times a word in its text.
 
     With `pairs`, a candidate must share at least two of the words: the index then intersects
     short lists instead of ranking every claim that shares any one word, which is what a
@@ -71,17 +74,29 @@ def ranked_matches(
     """
     match = candidate_match(session, words, pairs=pairs, matches=matches)
     if is_sqlite(session):
-        statement = sa.text(
+        # FTS5 ranks from its own index; the claims' rows are read for the best only.
+        best = (
             "SELECT rowid AS id, bm25(claim_fts, 1.0, :title_weight) AS rank FROM claim_fts "
             "WHERE claim_fts MATCH :match ORDER BY rank LIMIT :limit"
+        )
+        statement = sa.text(
+            f"SELECT best.id, best.rank{''.join(f', claim.{n}' for n in columns)} "
+            f"FROM ({best}) AS best JOIN claim ON claim.id = best.id"
+            if columns
+            else best
         ).bindparams(match=match, limit=limit, title_weight=title_weight)
     else:
+        # Ranking reads each match's row already: the columns come with it, not from a second
+        # look-up of each of the best (400 index look-ups, 6 ms at a million claims).
         statement = sa.text(
-            f"SELECT id, -ts_rank({PG_VECTOR}, to_tsquery('simple', :match)) AS rank "
+            f"SELECT id, -ts_rank({PG_VECTOR}, to_tsquery('simple', :match)) AS rank"
+            f"{''.join(f', {n}' for n in columns)} "
             f"FROM claim WHERE {PG_VECTOR} @@ to_tsquery('simple', :match) "
             "ORDER BY rank, id LIMIT :limit"
         ).bindparams(match=match, limit=limit)
-    return statement.columns(sa.column("id", sa.Integer), sa.column("rank", sa.Float)).subquery()
+    return statement.columns(
+        sa.column("id", sa.Integer), sa.column("rank", sa.Float), *map(sa.column, columns)
+    ).subquery()
 
 
 def candidate_match(session: Session, words: list[str], *, pairs: bool, matches: int) -> str:
