@@ -22,6 +22,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from conftest import ON_POSTGRES, REPO, committed
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
@@ -68,6 +69,20 @@ def _new_article(engine: sa.Engine, body: str = BODY) -> Article:
 
 
 # --- SQLite connection set-up ---------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL connection set-up")
+def test_postgresql_connections_leave_jit_off_and_keep_the_urls_options(settings: Settings) -> None:
+    url = make_url(settings.resolved_database_url).update_query_dict(
+        {"options": "-c statement_timeout=12345"}
+    )
+    engine = make_engine(replace(settings, database_url=url.render_as_string(hide_password=False)))
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
+            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "12345ms"
+    finally:
+        engine.dispose()
 
 
 @sqlite_only

@@ -32,13 +32,27 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SQLITE_CACHE_KIB = 16_384
 
 
+# PostgreSQL compiles a statement whose estimated cost passes jit_above_cost: worth it for a report
+# over millions of rows, never for a page's few milliseconds. A similar-claims search's word
+# counts are estimated at 17,000 a word, so six words went past it and spent 8 ms compiling a
+# statement that then ran in 2 (benchmarks/matching.py --database, at a million claims).
+PG_SESSION_OPTIONS = "-c jit=off"
+
+
+def _pg_options(url: sa.URL) -> str:
+    """The connection's server options: ours after any the database URL gives (`?options=`)."""
+    given = url.query.get("options", "")
+    given = " ".join(given) if isinstance(given, tuple) else given
+    return f"{given} {PG_SESSION_OPTIONS}".strip()
+
+
 def make_engine(settings: Settings) -> Engine:
     url = make_url(settings.resolved_database_url)
     if url.get_backend_name() != "sqlite":
         # The ping at checkout finds connections a server restart has cut; a failed one also
         # discards every older connection in the pool (they were cut too), so the first request
         # after a restart gets a fresh connection instead of an error.
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(url, pool_pre_ping=True, connect_args={"options": _pg_options(url)})
 
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
