@@ -442,6 +442,11 @@ def test_skip_reasons(sentence: str, reason: str) -> None:
     assert skip_reason(sentence) == reason
 
 
+def test_a_run_of_stage_directions_ending_in_a_word_is_judged_at_once() -> None:
+    # Two optional space runs between the notes once made this backtrack exponentially (2^90).
+    assert skip_reason("(applause) " * 90 + "x") is None
+
+
 # ---------------------------------------------------------------------------------------------
 # Check-worthiness
 # ---------------------------------------------------------------------------------------------

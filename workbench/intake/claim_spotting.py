@@ -88,7 +88,10 @@ _STAGE_WORDS = (
     r"|audio\s+clip|off[\s-]mic(?:rophone)?|bell\s+rings|gavel|technical\s+difficulties"
 )
 _STAGE_DIRECTION = re.compile(
-    rf"(?:\s*[(\[]\s*(?:[\w'’-]+\s+){{0,3}}?(?i:{_STAGE_WORDS})\b[^()\[\]]{{0,40}}[)\]][\s.,;:]*)+"
+    # One way only to cut a run of them: each starts at its bracket, after the run of spaces and
+    # punctuation that ended the one before (a second optional space run here would make a
+    # hostile "(applause) (applause) ... x" backtrack exponentially).
+    rf"(?:[(\[]\s*(?:[\w'’-]+\s+){{0,3}}?(?i:{_STAGE_WORDS})\b[^()\[\]]{{0,40}}[)\]][\s.,;:]*)+"
 )
 _WORD = re.compile(r"(?<!\S)\S*?[^\W_]\S*")
 _ALPHA_WORD = re.compile(r"[^\W\d_]{2,}")
