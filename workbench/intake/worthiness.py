@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import repeat
 from typing import Any
 
 __all__ = [
@@ -31,9 +32,11 @@ __all__ = [
 ]
 
 MODEL_FILE = "worthiness_model.json"
+_ZEROS = repeat(0.0)  # the weight of a feature the model has none for
 
 # Words, and numbers as one token each: "700,000", "3.5", "1975".
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?|\d+(?:[.,]\d+)*")
+_DIGIT = re.compile(r"\d")
 _YEAR = re.compile(r"(?:1[89]|20)\d\d")
 _QUANTITY = re.compile(
     r"\b(?:million|billion|trillion|thousand|hundred|dozens?|percent|percentage|half|twice"
@@ -94,7 +97,7 @@ def sentence_features(text: str) -> set[str]:
     if words:
         found.add(f"f:{words[0]}")
     signals = {
-        "digit": any(ch.isdigit() for ch in text),
+        "digit": _DIGIT.search(text) is not None,
         "year": "<year>" in words,
         "number": "<num>" in words,
         "quantity": _QUANTITY.search(lowered) is not None,
@@ -140,7 +143,7 @@ class WorthinessModel:
         """The model's probability that a fact-checker would check this sentence, in [0, 1]."""
         weights = self.weights
         found = sentence_features(text)
-        total = self.intercept + feature_value(found) * sum(weights.get(f, 0.0) for f in found)
+        total = self.intercept + feature_value(found) * sum(map(weights.get, found, _ZEROS))
         if total < -30:  # exp overflows long before the probability differs from 0
             return 0.0
         return 1.0 / (1.0 + math.exp(-total))
