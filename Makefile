@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run dev test check lint format bench install install-test browser-deps vendor-axe clean
+.PHONY: run dev test check lint format bench fit-worthiness install install-test browser-deps vendor-axe clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,13 @@ bench: install-test
 	$(BIN)/python benchmarks/dashboard.py
 	$(BIN)/python benchmarks/export.py
 	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/worthiness.py
+
+# Refit the check-worthiness model on ../shared/data/checkworthiness and write the file the package
+# ships (workbench/intake/worthiness_model.json); deterministic (benchmarks/fit_worthiness.py).
+fit-worthiness: install-test
+	$(BIN)/python -m pip install --quiet -e '.[postgres,test,bench]'
+	$(BIN)/python benchmarks/fit_worthiness.py
 
 # axe-core, the accessibility checker the browser tests inject into every page
 # (tests/browser/test_browser_screens.py). It is vendored, never fetched at run or test time and

@@ -25,11 +25,13 @@ from workbench.db import get_engine, migrate, read_session, write_session
 from workbench.intake import feeds
 from workbench.intake.archive import import_archive, parse_archive
 from workbench.intake.batch import BatchReport, ingest_batch
+from workbench.intake.claim_spotting import judge_sentence
 from workbench.intake.demo import DemoReport, read_demo
 from workbench.intake.demo import load_demo as load_demo_newsroom
 from workbench.intake.errors import DuplicateArticle, IngestError
 from workbench.intake.links import Reach, is_link, read_link
 from workbench.intake.reading import ARTICLE_SUFFIXES, ArticleInput, parse_date, read_article_file
+from workbench.intake.splitting import Sentence
 from workbench.intake.storing import find_by_address
 from workbench.matching.aliases import claim_count, load_aliases, renormalize
 from workbench.matching.similar import find_similar
@@ -357,15 +359,8 @@ def similar_claims(input_file: IO[str], limit: int) -> None:
         for number, line in enumerate(input_file, start=1):
             if not line.strip():
                 continue
-            try:
-                query = json.loads(line)
-                query_id, text = query["id"], query["text"]
-                if not isinstance(text, str):
-                    raise TypeError
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise click.ClickException(
-                    f'line {number}: expected a JSON object with "id" and "text".'
-                ) from None
+            query = _text_line(number, line)
+            query_id, text = query["id"], query["text"]
             published = query.get("date")
             when = parse_date(published) if isinstance(published, str) else None
             if published is not None and when is None:
@@ -384,6 +379,53 @@ def similar_claims(input_file: IO[str], limit: int) -> None:
             ]
             click.echo(json.dumps({"query_id": query_id, "results": results}))
             session.rollback()  # end the read transaction so long runs do not pin old snapshots
+
+
+@claims_cli.command("worthiness")
+@click.option("--input", "input_file", type=click.File("r", encoding="utf-8-sig"), default="-")
+def worthiness_of_sentences(input_file: IO[str]) -> None:
+    """For each {"id", "text"} line, print {"id", "score", "claim", "reason"}: the check-worthiness
+    ingest gives the sentence (0-1), whether ingest makes it an open claim, and if not why (it
+    would start dismissed). A bad line is reported on stderr with its number and the rest go on;
+    the exit status is then 1."""
+    bad = 0
+    for number, line in enumerate(input_file, start=1):
+        if not line.strip():
+            continue
+        try:
+            query = _text_line(number, line)
+        except click.ClickException as exc:
+            _err(f"Error: {exc.message}")
+            bad += 1
+            continue
+        text = query["text"].strip()
+        judged = judge_sentence(Sentence(text, 0, len(text)))
+        reason = judged.skip_reason
+        click.echo(
+            json.dumps(
+                {
+                    "id": query["id"],
+                    "score": judged.check_worthiness,
+                    "claim": reason is None,
+                    "reason": reason,
+                }
+            )
+        )
+    if bad:
+        raise click.ClickException(f"{bad} line(s) could not be read (see above).")
+
+
+def _text_line(number: int, line: str) -> dict[str, Any]:
+    """One JSON Lines record with an "id" and a string "text", or a message naming the line."""
+    try:
+        query = json.loads(line)
+        if not isinstance(query, dict) or "id" not in query or not isinstance(query["text"], str):
+            raise TypeError
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise click.ClickException(
+            f'line {number}: expected a JSON object with "id" and "text".'
+        ) from None
+    return query
 
 
 @claims_cli.command("renormalize")

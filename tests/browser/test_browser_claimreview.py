@@ -22,7 +22,7 @@ from workbench.db import read_session
 from workbench.intake.archive import ArchivedClaim, import_archive
 from workbench.intake.reading import ArticleInput
 from workbench.intake.storing import ingest_article
-from workbench.models import Claim, Verdict
+from workbench.models import Claim, ClaimStatus, Verdict
 from workbench.review import verdicts as review
 from workbench.review.queue import ClaimFilters
 
@@ -77,7 +77,13 @@ def records(engine: sa.Engine, users: dict[str, int]) -> list[dict[str, Any]]:
                     outlet="<b>Daily</b> </script><script>window.__ran.push('outlet')</script>",
                 ),
             )
-            claims = db.exec(sa.select(Claim).where(Claim.article_id == made.article.id))
+            # The article's claims; a sentence the splitter set aside starts dismissed, and a
+            # dismissed claim takes no verdict until it is restored.
+            claims = db.exec(
+                sa.select(Claim).where(
+                    Claim.article_id == made.article.id, Claim.status != ClaimStatus.DISMISSED
+                )
+            )
             for claim in claims.scalars().all():
                 review.set_verdict(
                     db,

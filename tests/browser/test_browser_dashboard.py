@@ -29,6 +29,7 @@ from workbench.models import (
     VerdictState,
     utcnow,
 )
+from workbench.review.dashboard import BANDS
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(),
@@ -92,7 +93,12 @@ def _expected(engine: sa.Engine) -> dict[str, str]:
     statuses = Counter(c.status.value for c in claims)
     open_claims = [c for c in claims if c.status in OPEN_STATUSES]
     bands = Counter(
-        "high" if c.priority >= 0.6 else "medium" if c.priority >= 0.3 else "low"
+        next(
+            band.name
+            for band in BANDS
+            if (band.low is None or c.priority >= band.low)
+            and (band.high is None or c.priority < band.high)
+        )
         for c in open_claims
     )
     found = {f"status-{s.value}": str(statuses[s.value]) for s in ClaimStatus}

@@ -18,7 +18,7 @@ from workbench.intake.preparing import content_hash, prepare_article
 from workbench.intake.reading import ArticleInput
 from workbench.intake.storing import ingest_article, match_article, store_article
 from workbench.matching.aliases import load_aliases
-from workbench.models import Article, Claim, DuplicateSuggestion
+from workbench.models import Article, Claim, ClaimStatus, DuplicateSuggestion
 
 NEWS = (
     "Kerry: U.S. plans military talks with Russian Federation over Syria\n"
@@ -39,16 +39,20 @@ NEWS_CLAIMS = [
     "Pentagon said.",
 ]
 NEWS_SKIPPED = Counter({"byline": 2, "question": 1, "fragment": 1})
+# Every sentence is stored: the claims open, the others dismissed with the splitter's reason.
+NEWS_SENTENCES = len(NEWS_CLAIMS) + sum(NEWS_SKIPPED.values())
 
 
 def count(session: Session, model: type) -> int:
     return session.exec(select(func.count()).select_from(model)).one()
 
 
-def claims_of(session: Session, article_id: int) -> list[Claim]:
-    return list(
-        session.exec(select(Claim).where(Claim.article_id == article_id).order_by(Claim.position))
-    )
+def claims_of(session: Session, article_id: int, *, every: bool = False) -> list[Claim]:
+    """The article's open claims in order; with `every`, the dismissed sentences too."""
+    query = select(Claim).where(Claim.article_id == article_id).order_by(Claim.position)
+    if not every:
+        query = query.where(Claim.status != ClaimStatus.DISMISSED)
+    return list(session.exec(query))
 
 
 # --- ingest_article ------------------------------------------------------------------------------
@@ -67,12 +71,29 @@ def test_article_and_claims_are_stored_with_positions_and_offsets(session: Sessi
     assert article.content_hash == content_hash(NEWS)
     claims = claims_of(session, article.id)
     assert [c.text for c in claims] == NEWS_CLAIMS
-    assert [c.position for c in claims] == list(range(len(NEWS_CLAIMS)))
     for claim in claims:
         assert article.body[claim.start_offset : claim.end_offset] == claim.text
-        assert claim.status == "new" and claim.version == 1
+        assert claim.status == "new" and claim.version == 1 and claim.dismiss_reason is None
         assert 0 < claim.check_worthiness <= 1
-    assert count(session, Claim) == len(NEWS_CLAIMS)
+    every = claims_of(session, article.id, every=True)
+    assert [c.position for c in every] == list(range(NEWS_SENTENCES))
+    assert count(session, Claim) == NEWS_SENTENCES
+
+
+def test_sentences_that_are_not_claims_are_kept_dismissed_with_their_reason(
+    session: Session,
+) -> None:
+    result = ingest_article(session, ArticleInput(body=NEWS, title="Talks", origin="text"))
+    every = claims_of(session, result.article.id, every=True)
+    set_aside = [(c.text, c.status, c.dismiss_reason) for c in every if c.text not in NEWS_CLAIMS]
+    assert set_aside == [
+        ("By Jane Smith", "dismissed", "byline"),
+        ("Will the talks succeed?", "dismissed", "question"),
+        ("Nobody knows.", "dismissed", "fragment"),
+        ("Reporting by John Doe; Editing by Sam Roe", "dismissed", "byline"),
+    ]
+    # Nothing to undo to: restoring one makes it new (review.triage.restore).
+    assert all(c.status_before is None for c in every)
 
 
 def test_offsets_point_into_the_cleaned_body(session: Session) -> None:
@@ -106,7 +127,8 @@ def test_only_skipped_sentences_store_an_article_without_claims(session: Session
     result = ingest_article(session, ArticleInput(body="Will it work? By Jane Smith\nYes."))
     assert result.claims == 0
     assert result.skipped == Counter({"question": 1, "byline": 1, "fragment": 1})
-    assert count(session, Article) == 1 and count(session, Claim) == 0
+    assert count(session, Article) == 1 and count(session, Claim) == 3
+    assert not claims_of(session, result.article.id)
 
 
 @pytest.mark.parametrize("body", ["", " ", "\n\n\t  \r\n", "\u00a0\x00\x07"])
@@ -136,7 +158,7 @@ def test_the_same_text_again_is_a_duplicate(session: Session, again: str) -> Non
     assert f"#{first.article.id}" in message and "Talks" in message
     assert "already in the archive" in message
     assert count(session, Article) == 1
-    assert count(session, Claim) == len(NEWS_CLAIMS)
+    assert count(session, Claim) == NEWS_SENTENCES
 
 
 def test_different_words_are_not_duplicates(session: Session) -> None:
@@ -168,7 +190,7 @@ def test_failure_mid_transaction_leaves_nothing_behind(
     monkeypatch.setattr(workbench.intake.preparing, "normalize", real_normalize)
     result = ingest_article(session, ArticleInput(body=NEWS))
     assert result.claims == len(NEWS_CLAIMS)
-    assert count(session, Article) == 1 and count(session, Claim) == len(NEWS_CLAIMS)
+    assert count(session, Article) == 1 and count(session, Claim) == NEWS_SENTENCES
 
 
 def test_failure_while_inserting_claims_leaves_nothing_behind(
@@ -244,11 +266,11 @@ def test_hostile_text_is_stored_verbatim(session: Session) -> None:
 
 def test_stored_claims_match_the_splitter(session: Session) -> None:
     result = ingest_article(session, ArticleInput(body=NEWS + "\n\n" + HOSTILE))
-    expected = [c for c in find_claims(result.article.body) if c.skip_reason is None]
-    stored = claims_of(session, result.article.id)
-    assert [(c.start_offset, c.end_offset, c.check_worthiness) for c in stored] == [
-        (c.sentence.start, c.sentence.end, c.check_worthiness) for c in expected
-    ]
+    expected = find_claims(result.article.body)
+    stored = claims_of(session, result.article.id, every=True)
+    assert [
+        (c.start_offset, c.end_offset, c.check_worthiness, c.dismiss_reason) for c in stored
+    ] == [(c.sentence.start, c.sentence.end, c.check_worthiness, c.skip_reason) for c in expected]
 
 
 @pytest.mark.parametrize(
@@ -287,7 +309,7 @@ def test_a_duplicate_stored_by_another_writer_meanwhile_is_reported(
         ingest_article(session, ArticleInput(body=NEWS + "\n", title="Again"))
     assert len(calls) == 2
     assert duplicate.value.existing.id == first.article.id
-    assert count(session, Article) == 1 and count(session, Claim) == len(NEWS_CLAIMS)
+    assert count(session, Article) == 1 and count(session, Claim) == NEWS_SENTENCES
 
 
 # --- Matching before the write transaction ------------------------------------------------------

@@ -20,7 +20,7 @@ import workbench.intake.splitting
 import workbench.matching.similar
 from workbench.accounts import tokens
 from workbench.db import read_session, write_session
-from workbench.intake.claim_spotting import find_claims
+from workbench.intake.claim_spotting import TOO_LONG, find_claims
 from workbench.intake.errors import IngestError
 from workbench.intake.reading import MAX_HTML_TAGS, ArticleInput, read_article_file
 from workbench.intake.splitting import MAX_CLAIM_CHARS, PYSBD_WINDOW, split_sentences
@@ -77,7 +77,7 @@ def test_a_megabyte_without_punctuation_is_never_a_claim() -> None:
     text = "word " * 200_000 + "and then the harbour council approved the budget."
     claims = find_claims(text)
     assert all(len(c.sentence.text) <= MAX_CLAIM_CHARS for c in claims if c.skip_reason is None)
-    assert any(c.skip_reason == "too long" for c in claims) or all(
+    assert any(c.skip_reason == TOO_LONG for c in claims) or all(
         len(c.sentence.text) <= MAX_CLAIM_CHARS for c in claims
     )
 
@@ -89,7 +89,7 @@ def test_a_megabyte_without_spaces_is_kept_in_the_article_but_not_a_claim(
     result = ingest_article(session, ArticleInput(body=body))
     texts = session.exec(select(Claim.text).where(Claim.article_id == result.article.id)).all()
     assert texts == ["The harbour budget was approved."]
-    assert result.skipped["too long"] >= 1
+    assert result.skipped[TOO_LONG] >= 1
     assert "too long" in result.summary()
     assert len(result.article.body) == len(body)
 

@@ -387,6 +387,14 @@ def test_splitting_is_thread_safe() -> None:
         "Photos of the summit were published on Monday.",
         "Russia sent four jets.",
         "He asked why? Nobody answered.",
+        # A question in a statement's word order, or three words, that still states something
+        # checkable: a comparison, a figure, a named subject with a verb of state.
+        "Unemployment is the lowest it's been in the history of our country, OK?",
+        "We cut taxes by 40 percent, right?",
+        "Murders are up.",
+        "Inflation hit 9%.",
+        "Three hundred percent.",
+        "Crime is higher than ever.",
     ],
 )
 def test_claims_have_no_skip_reason(sentence: str) -> None:
@@ -421,10 +429,22 @@ def test_claims_have_no_skip_reason(sentence: str) -> None:
         ("1 2 3 4 5", "fragment"),
         ("— 12 a b c d", "fragment"),
         ("•", "fragment"),
+        ("(APPLAUSE)", "stage_direction"),
+        ("[CROSSTALK]", "stage_direction"),
+        ("(LAUGHTER) (APPLAUSE)", "stage_direction"),
+        ("(BEGIN VIDEO CLIP)", "stage_direction"),
+        ("Why did unemployment rise to 10 percent?", "question"),
+        ("So is crime higher than ever?", "question"),
+        ("That's true, isn't it?", "question"),
     ],
 )
 def test_skip_reasons(sentence: str, reason: str) -> None:
     assert skip_reason(sentence) == reason
+
+
+def test_a_run_of_stage_directions_ending_in_a_word_is_judged_at_once() -> None:
+    # Two optional space runs between the notes once made this backtrack exponentially (2^90).
+    assert skip_reason("(applause) " * 90 + "x") is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -445,26 +465,23 @@ def test_numbers_and_attribution_outrank_a_vague_sentence() -> None:
         ("The army lost 40 tanks in the battle last week.", "The army lost tanks in the battle."),
         ("Unemployment fell by half over the last decade.", "Unemployment fell over the decade."),
         ("The minister said unemployment fell last year.", "Unemployment fell a lot last year."),
-        ("Kerry met Lavrov and Hammond in London.", "He met them and others in a city."),
-        ('He called the deal "a disaster" for everyone.', "He called the deal bad for everyone."),
         ("It was the largest protest in the country.", "It was a protest in the country."),
     ],
 )
 def test_each_signal_raises_the_score(higher: str, lower: str) -> None:
+    # The learned score keeps the signals the labels back (a figure, a quantity, attribution, a
+    # superlative). Names alone, a quotation mark and a long-sentence penalty went against the
+    # labels, so those pairs of the rule score were dropped with it.
     assert check_worthiness(higher) > check_worthiness(lower)
-
-
-def test_very_long_sentences_score_a_little_lower() -> None:
-    core = "The ministry said that 40 soldiers died in Aleppo"
-    long = core + ", " + " and ".join(["the fighting went on"] * 10) + "."
-    assert check_worthiness(core + ".") > check_worthiness(long) > 0
 
 
 @pytest.mark.parametrize(
     "sentence", ["How many troops did Russia send to Syria in 2015?", "By Jane Smith", "2015."]
 )
-def test_skipped_sentences_score_zero(sentence: str) -> None:
-    assert check_worthiness(sentence) == 0.0
+def test_sentences_that_are_not_claims_are_scored_too(sentence: str) -> None:
+    # They are stored dismissed; an editor who restores one finds it in its place in the queue.
+    assert skip_reason(sentence) is not None
+    assert 0.0 < check_worthiness(sentence) < check_worthiness(SPECIFIC)
 
 
 @pytest.mark.parametrize("sentence", [*SEED_LINES, SPECIFIC, VAGUE])
@@ -473,14 +490,6 @@ def test_score_is_in_range_rounded_and_deterministic(sentence: str) -> None:
     assert 0.0 < score <= 1.0
     assert score == round(score, 3)
     assert check_worthiness(sentence) == score
-
-
-def test_everything_at_once_is_capped_at_one() -> None:
-    sentence = (
-        "Russia's largest bank lost more than $2 billion, or 40 percent, "
-        "Moscow officials told Reuters, calling it “a record”."
-    )
-    assert check_worthiness(sentence) == 1.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -507,10 +516,7 @@ def test_find_claims_classifies_every_sentence_in_order() -> None:
         ("Reporting by Jane Smith; Editing by John Doe", "byline"),
     ]
     for candidate in candidates:
-        if candidate.skip_reason is None:
-            assert candidate.check_worthiness == check_worthiness(candidate.sentence.text) > 0
-        else:
-            assert candidate.check_worthiness == 0.0
+        assert candidate.check_worthiness == check_worthiness(candidate.sentence.text)
 
 
 def test_dataclasses_are_frozen() -> None:

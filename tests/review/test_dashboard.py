@@ -67,7 +67,7 @@ def desk(session: Session) -> Desk:
             status = rng.choice(list(ClaimStatus))
             values: dict[str, object] = {
                 "status": status,
-                "priority": round(rng.choice([0.1, 0.29, 0.3, 0.45, 0.6, 0.75, 1.2]), 6),
+                "priority": round(rng.choice([0.1, 0.19, 0.2, 0.45, 0.5, 0.75, 1.2]), 6),
                 "created_at": created,
             }
             if status in OPEN_STATUSES and rng.random() < 0.5:

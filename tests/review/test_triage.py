@@ -270,3 +270,25 @@ def test_bulk_with_a_verdict_in_the_selection_dismisses_the_rest(
     assert result.done == [ids[1]]
     assert result.summary() == f"1 dismissed; 1 refused: #{ids[0]} has a verdict (reopen it first)."
     assert _claim(session, ids[0]).status == ClaimStatus.VERDICT
+
+
+def test_a_sentence_the_splitter_set_aside_waits_dismissed_and_an_editor_restores_it(
+    session: Session, users: dict[str, int]
+) -> None:
+    body = "The council spent 3 million dollars on road repairs.\nWill it work?\n(APPLAUSE)"
+    result = ingest_article(session, ArticleInput(body=body, title="Roads"))
+    assert result.claims == 1 and result.skipped == {"question": 1, "stage_direction": 1}
+    open_tab = ClaimFilters(status=StatusGroup.OPEN)
+    assert [c.text for c, _ in list_claims(session, open_tab).items] == [
+        ("The council spent 3 million dollars on road repairs.")
+    ]
+    tabs = tab_counts(session, ClaimFilters())
+    assert tabs["open"] == 1 and tabs["dismissed"] == 2 and tabs["all"] == 3
+
+    question = session.exec(select(Claim).where(Claim.text == "Will it work?")).one()
+    assert (question.status, question.dismiss_reason) == (ClaimStatus.DISMISSED, "question")
+    assert triage.reason_label(question.dismiss_reason) == "question"
+    assert triage.reason_label("stage_direction") == "stage direction"
+    restored = triage.restore(session, question.id, users["editor"], question.version)
+    assert restored.status == ClaimStatus.NEW and restored.dismiss_reason is None
+    assert count_claims(session, open_tab) == 2

@@ -141,7 +141,7 @@ def test_the_json_is_the_same_reading(
         ("medium", 1),
         ("low", 0),
     ]
-    assert data["by_band"][0]["min_priority"] == 0.6 and data["by_band"][0]["max_priority"] is None
+    assert data["by_band"][0]["min_priority"] == 0.5 and data["by_band"][0]["max_priority"] is None
     assert [(d["day"], d["came_in"], d["checked"]) for d in data["days"]] == [
         (d.day.isoformat(), d.came_in, d.checked) for d in board.days
     ]

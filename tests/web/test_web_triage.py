@@ -434,3 +434,21 @@ def test_next_on_a_claim_page_skips_what_left_the_open_queue(
     assert re.search(rf'href="/claims/{order[2]}" data-shortcut="j" rel="next"', page)
     everything = _text(editor.get(f"/claims/{order[0]}?status=all"))
     assert re.search(rf'href="/claims/{order[1]}\?status=all" data-shortcut="j"', everything)
+
+
+def test_a_stage_direction_the_splitter_set_aside_is_shown_dismissed_and_can_be_restored(
+    editor: FlaskClient, session: Session
+) -> None:
+    result = ingest_article(
+        session, ArticleInput(body="The council spent 3 million dollars.\n(APPLAUSE)")
+    )
+    applause = session.exec(
+        select(Claim).where(Claim.article_id == result.article.id, Claim.text == "(APPLAUSE)")
+    ).one()
+    session.commit()
+    page = _text(editor.get(f"/claims/{applause.id}"))
+    assert "Dismissed as <strong>stage direction</strong>" in page
+    assert "stage direction" in _text(editor.get("/claims/?status=dismissed"))
+    back = _post(editor, f"/claims/{applause.id}/restore", {"version": applause.version})
+    assert back.status_code == 302
+    assert _claim(session, applause.id).status == ClaimStatus.NEW

@@ -1,7 +1,8 @@
 """Claim spotting: which sentences of an article are claims to check, and how check-worthy each is.
 
-:func:`find_claims` classifies every sentence (:func:`skip_reason`) and gives it a transparent
-:func:`check_worthiness` score so that editors can see why one claim ranks above another.
+:func:`find_claims` classifies every sentence (:func:`skip_reason`) and gives it the learned
+:func:`check_worthiness` score. A sentence with a skip reason is not thrown away: ingest stores it
+as a claim that starts dismissed with that reason, so an editor can restore it.
 """
 
 from __future__ import annotations
@@ -9,23 +10,38 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from workbench.intake import worthiness
 from workbench.intake.splitting import (
-    _FIRST_WORD,
     _QUESTION,
     MAX_CLAIM_CHARS,
     Sentence,
     iter_sentences,
 )
 
-__all__ = ["ClaimCandidate", "check_worthiness", "find_claims", "skip_reason"]
+__all__ = [
+    "SKIP_REASONS",
+    "TOO_LONG",
+    "ClaimCandidate",
+    "check_worthiness",
+    "find_claims",
+    "judge_sentence",
+    "skip_reason",
+]
+
+# Why the splitter judges a sentence not to be a claim; stored as the claim's dismiss_reason.
+SKIP_REASONS = ("question", "byline", "stage_direction", "fragment")
+# A piece still over MAX_CLAIM_CHARS after cutting at its clauses (a megabyte without a full
+# stop): no claim an editor could check, so it stays in the article's text only, unscored.
+TOO_LONG = "too long"
 
 
 @dataclass(frozen=True, slots=True)
 class ClaimCandidate:
     """A sentence with the verdict of the claim spotter.
 
-    ``skip_reason`` is None for a claim, else ``"question"``, ``"byline"`` or ``"fragment"``;
-    ``check_worthiness`` is in [0, 1], rounded to 3 places, and 0 for every skipped sentence.
+    ``skip_reason`` is None for a claim, else one of :data:`SKIP_REASONS`;
+    ``check_worthiness`` is in [0, 1], rounded to 3 places, for every sentence but a
+    :data:`TOO_LONG` one (0).
     """
 
     sentence: Sentence
@@ -63,28 +79,80 @@ _BYLINE = re.compile(
         )
     )
 )
+# Whole-line notes of what happened in the room, in transcripts: "(APPLAUSE)", "[CROSSTALK]",
+# "(LAUGHTER) (APPLAUSE)", "(BEGIN VIDEO CLIP)". A dateline such as "(Reuters)" stays a byline.
+_STAGE_WORDS = (
+    r"applause|laughter|laugh(?:s|ing)?|crosstalk|cross-talk|cheer(?:s|ing)?|boo(?:s|ing)"
+    r"|inaudible|unintelligible|indiscernible|music|silence|pause|chuckles?|sighs?|groans?"
+    r"|commercial\s+break|(?:begin|end|start)\s+(?:video|audio)(?:\s+clip)?|video\s+clip"
+    r"|audio\s+clip|off[\s-]mic(?:rophone)?|bell\s+rings|gavel|technical\s+difficulties"
+)
+_STAGE_DIRECTION = re.compile(
+    # One way only to cut a run of them: each starts at its bracket, after the run of spaces and
+    # punctuation that ended the one before (a second optional space run here would make a
+    # hostile "(applause) (applause) ... x" backtrack exponentially).
+    rf"(?:[(\[]\s*(?:[\w'’-]+\s+){{0,3}}?(?i:{_STAGE_WORDS})\b[^()\[\]]{{0,40}}[)\]][\s.,;:]*)+"
+)
 _WORD = re.compile(r"(?<!\S)\S*?[^\W_]\S*")
 _ALPHA_WORD = re.compile(r"[^\W\d_]{2,}")
+
+# What makes a question or a few words a checkable statement: a figure, a comparison, or a named
+# subject with a verb of state ("Murders are up.", "Unemployment is the lowest it's been in the
+# history of our country, OK?").
+_DIGIT = re.compile(r"\d|\b(?i:percent|hundred|thousand|million|billion|trillion)\b")
+_COMPARISON = re.compile(
+    r"\b(?i:more|less|fewer|greater|higher|lower|bigger|smaller|worse|better)\s+than\b"
+    r"|\b(?i:largest|biggest|highest|lowest|smallest|fastest|worst|best|most|least"
+    r"|record|unprecedented)\b"
+)
+# A question asked as one ("Why...?", "Is it...?", "So did she...?") states nothing, whatever it
+# holds; one in a statement's word order ("Crime is up 40%, right?") is a statement.
+_ASKING = re.compile(
+    r"\W*(?:(?i:and|but|so|or|then|well|now|okay|ok)\W+)*"
+    r"(?i:what|who|whom|whose|why|how|when|where|which|whether|is|are|was|were|am|do|does|did"
+    r"|can|could|will|would|should|shall|may|might|must|have|has|had|isn't|aren't|wasn't"
+    r"|weren't|don't|doesn't|didn't|can't|won't|wouldn't|shouldn't|haven't|hasn't)\b"
+)
+_NAMED_STATE = re.compile(
+    r"\W*(?!(?i:it|this|that|there|here|he|she|they|we|i|you|yes|no|so|all|which|what)\b)"
+    r"[^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*){0,3}"
+    r"\s+(?i:is|are|was|were|has|have|had|isn't|aren't|wasn't|weren't)\s+[\w$£€]"
+)
+
+
+def _states_something(text: str) -> bool:
+    """Whether a question or a short sentence carries a statement a fact-checker could check."""
+    return bool(_DIGIT.search(text) or _COMPARISON.search(text) or _NAMED_STATE.match(text))
 
 
 def skip_reason(sentence: str) -> str | None:
     """Why a sentence is not a claim to check, or None when it is one.
 
     Checked in this order, so that "By Jane Smith" (three words) is a byline, not a fragment:
-    ``"question"`` (ends in ``?``, maybe followed by closing quotes/brackets), ``"byline"``
-    (credits, datelines and social boilerplate, which state nothing about the world), and
-    ``"fragment"`` (fewer than 4 words, or no alphabetic word of 2+ letters, e.g. list numbers).
-    Before all of them, ``"too long"``: over MAX_CLAIM_CHARS even after cutting at its clauses.
+    ``"question"`` (ends in ``?``, maybe followed by closing quotes/brackets), ``"stage_direction"``
+    ("(APPLAUSE)", "[CROSSTALK]": what happened in the room), ``"byline"`` (credits, datelines and
+    social boilerplate, which state nothing about the world), and ``"fragment"`` (fewer than 4
+    words, or no alphabetic word of 2+ letters, e.g. list numbers).
+    Before all of them, ``"too long"`` (:data:`TOO_LONG`): over MAX_CLAIM_CHARS even after
+    cutting at its clauses.
+    A question in a statement's word order, or three words, that carries a checkable statement
+    (a figure, a comparison, a named subject with a verb of state) is a claim: "Murders are up.",
+    "Unemployment is the lowest it's been in the history of our country, OK?".
     A headline such as "Kerry: U.S. plans military talks with Russia" is a claim.
     """
     text = sentence.strip()
     if len(text) > MAX_CLAIM_CHARS:
-        return "too long"
+        return TOO_LONG
     if _QUESTION.search(text):
-        return "question"
+        if _ASKING.match(text) or not _states_something(text):
+            return "question"
+        return None
+    if _STAGE_DIRECTION.fullmatch(text):
+        return "stage_direction"
     if _BYLINE.fullmatch(text):
         return "byline"
-    if len(_WORD.findall(text)) < 4 or not _ALPHA_WORD.search(text):
+    words = len(_WORD.findall(text))
+    if not _ALPHA_WORD.search(text) or words < 3 or (words < 4 and not _states_something(text)):
         return "fragment"
     return None
 
@@ -93,100 +161,25 @@ def skip_reason(sentence: str) -> str | None:
 # Check-worthiness
 # --------------------------------------------------------------------------------------------
 
-# Weights of check_worthiness; its docstring is the editors' explanation, keep the two in sync.
-BASE = 0.10
-NUMBER = 0.25
-QUANTITY = 0.15
-ATTRIBUTION = 0.20
-ENTITY_EACH = 0.05
-ENTITY_MAX = 0.15
-QUOTATION = 0.10
-COMPARISON = 0.15
-SHORT_WORDS = 6
-LONG_WORDS = 45
-LENGTH_FACTOR = 0.85
-
-_DIGIT = re.compile(r"\d")
-_QUANTITY = re.compile(
-    r"[%$€£¥₹]|\b(?i:million|billion|trillion|thousand|hundred|dozens?|percent|per\s+cent"
-    r"|percentage|half|twice|double[ds]?|tripled?|quarter)\b|\d(?:m|bn|tn|k)\b"
-)
-_ATTRIBUTION = re.compile(
-    r"\b(?i:said|says|say|told|tells|according\s+to|claimed|claims|reported|reports"
-    r"|announced|estimated|estimates|stated|confirmed|revealed|insisted|warned)\b"
-)
-_COMPARISON = re.compile(
-    r"\b(?i:more|less|fewer|greater|higher|lower)\s+than\b"
-    r"|\b(?i:largest|biggest|highest|lowest|smallest|fastest|worst|best|most|least"
-    r"|record|records|unprecedented)\b"
-)
-_QUOTE_MARK = re.compile(r"[\"“”«»„]")
-_CAPITALISED = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*")
-# Words capitalised by grammar (after a colon or an opening quote), not because they are names.
-_NOT_ENTITIES = frozenset(
-    {
-        *("I", "A", "An", "The", "This", "That", "These", "Those", "It", "He", "She", "We"),
-        *("They", "You", "His", "Her", "Its", "Our", "Their", "My", "Your"),
-        *("But", "And", "Or", "So", "If", "In", "On", "At", "As"),
-    }
-)
-
-
-def _score(text: str, reason: str | None) -> float:
-    if reason is not None:
-        return 0.0
-    score = BASE
-    if _DIGIT.search(text):
-        score += NUMBER
-    if _QUANTITY.search(text):
-        score += QUANTITY
-    if _ATTRIBUTION.search(text):
-        score += ATTRIBUTION
-    if _QUOTE_MARK.search(text):
-        score += QUOTATION
-    if _COMPARISON.search(text):
-        score += COMPARISON
-    # The first word is capitalised by grammar, so names are only counted after it.
-    first = _FIRST_WORD.search(text)
-    after_first = first.end() if first else 0
-    entities = sum(
-        1 for m in _CAPITALISED.finditer(text, after_first) if m.group() not in _NOT_ENTITIES
-    )
-    score += min(ENTITY_MAX, ENTITY_EACH * entities)
-    words = _WORD.findall(text)
-    if len(words) < SHORT_WORDS or len(words) > LONG_WORDS:
-        score *= LENGTH_FACTOR
-    return round(min(1.0, score), 3)
-
 
 def check_worthiness(sentence: str) -> float:
-    """How much a sentence deserves a fact-checker's time, in [0, 1]; deterministic.
+    """How much a sentence deserves a fact-checker's time, in [0, 1], rounded to 3 places.
 
-    A plain sum, so that an editor can read off why one claim outranks another:
-
-    ======================================================  =====================
-    signal                                                  weight
-    ======================================================  =====================
-    any declarative sentence (base)                         0.10
-    a digit (dates, figures, counts)                        +0.25
-    a quantity: ``% $ € £``, million, billion, percent...   +0.15
-    attribution: said, says, told, according to, claimed,  +0.20
-    reported, announced, estimated...
-    a named entity: capitalised word not at sentence start  +0.05 each, max +0.15
-    (pronouns and articles capitalised after a colon or an
-    opening quote do not count)
-    a quotation mark                                        +0.10
-    comparison: more/less/fewer than, largest, highest,     +0.15
-    most, least, record, unprecedented...
-    ======================================================  =====================
-
-    The sum is capped at 1, then multiplied by 0.85 for very short (< 6 words) or very long
-    (> 45 words) sentences, which are usually headlines or run-on text that needs splitting
-    before it can be checked. Questions, bylines and fragments (see :func:`skip_reason`) are not
-    claims and score 0.
+    The probability the shipped model (:mod:`workbench.intake.worthiness`) gives that a
+    fact-checker would check the sentence, learned from sentences fact-checkers labelled
+    (ClaimBuster and the CheckThat! debates; the README's "Check-worthiness" says how it was
+    fitted and measured). Every sentence has one, a sentence that is not a claim too, so that a
+    claim an editor restores takes its place in the queue.
     """
-    text = sentence.strip()
-    return _score(text, skip_reason(text))
+    return worthiness.score(sentence)
+
+
+def judge_sentence(sentence: Sentence) -> ClaimCandidate:
+    """One sentence's verdict: whether it is a claim (and if not, why) and its check-worthiness.
+    Ingest (through :func:`find_claims`) and ``flask claims worthiness`` both judge with it."""
+    reason = skip_reason(sentence.text)
+    score = 0.0 if reason == TOO_LONG else check_worthiness(sentence.text)
+    return ClaimCandidate(sentence, reason, score)
 
 
 def find_claims(text: str, limit: int | None = None) -> list[ClaimCandidate]:
@@ -195,8 +188,7 @@ def find_claims(text: str, limit: int | None = None) -> list[ClaimCandidate]:
     without splitting the rest."""
     candidates: list[ClaimCandidate] = []
     for sentence in iter_sentences(text):
-        reason = skip_reason(sentence.text)
-        candidates.append(ClaimCandidate(sentence, reason, _score(sentence.text, reason)))
+        candidates.append(judge_sentence(sentence))
         if limit is not None and len(candidates) > limit:
             break
     return candidates

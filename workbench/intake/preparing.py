@@ -9,12 +9,12 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass
 
-from workbench.intake.claim_spotting import find_claims
+from workbench.intake.claim_spotting import TOO_LONG, find_claims
 from workbench.intake.claimants import find_claimant
 from workbench.intake.errors import IngestError, TooManySentences
 from workbench.intake.reading import ArticleInput, clean_text, one_line, refusal
 from workbench.matching.normalize import AliasTable, normalize
-from workbench.models import Article
+from workbench.models import Article, ClaimStatus
 from workbench.review.priority import priority
 
 TITLE_MAX = 500
@@ -35,12 +35,20 @@ class PreparedArticle:
     """
 
     record: Article
+    # Every sentence, in order: the claims, and the sentences the splitter judged not to be
+    # claims, which start dismissed with its reason (counted in `skipped`) so none is lost; only
+    # a piece too long to be any claim stays in the article's text alone.
     claims: list[dict[str, object]]
     skipped: Counter[str]
 
     @property
     def sentences(self) -> int:
-        return len(self.claims) + sum(self.skipped.values())
+        return len(self.claims) + self.skipped[TOO_LONG]
+
+    @property
+    def open_claims(self) -> list[dict[str, object]]:
+        """The claims that go to the queue and to duplicate matching, in order."""
+        return [claim for claim in self.claims if claim["status"] == ClaimStatus.NEW]
 
 
 def prepare_article(
@@ -70,9 +78,11 @@ def prepare_article(
     if max_sentences is not None and len(candidates) > max_sentences:
         raise TooManySentences(max_sentences)
     for candidate in candidates:
-        if candidate.skip_reason is not None:
-            skipped[candidate.skip_reason] += 1
-            continue
+        reason = candidate.skip_reason
+        if reason is not None:
+            skipped[reason] += 1
+            if reason == TOO_LONG:
+                continue
         sentence = candidate.sentence
         claims.append(
             {
@@ -85,7 +95,8 @@ def prepare_article(
                 "check_worthiness": candidate.check_worthiness,
                 "priority": priority(candidate.check_worthiness, 0),
                 "repeat_count": 0,
-                "status": "new",
+                "status": ClaimStatus.NEW if reason is None else ClaimStatus.DISMISSED,
+                "dismiss_reason": reason,
                 "version": 1,
             }
         )

@@ -18,18 +18,20 @@ from sqlmodel import Session, select
 
 from workbench.alerts import rules as alert_rules
 from workbench.db import end_transaction, snapshot
+from workbench.intake.claim_spotting import SKIP_REASONS
 from workbench.intake.errors import DuplicateArticle, IngestError, TooManySentences
 from workbench.intake.preparing import PreparedArticle, content_hash, prepare_article
 from workbench.intake.reading import ArticleInput
 from workbench.matching.normalize import AliasTable
 from workbench.matching.similar import (
     ArchiveCandidates,
+    Suggested,
     decide_candidates,
     find_candidates,
     find_suggestions,
     load_aliases,
 )
-from workbench.models import Article, Claim, utcnow
+from workbench.models import Article, Claim, ClaimStatus, utcnow
 from workbench.review import duplicates
 
 
@@ -42,7 +44,9 @@ class IngestResult:
 
     def summary(self) -> str:
         skipped = sum(self.skipped.values())
-        reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
+        reasons = ", ".join(
+            f"{n} {why}".replace("_", " ") for why, n in sorted(self.skipped.items())
+        )
         tail = f"; {skipped} sentence(s) not taken as claims ({reasons})" if skipped else ""
         if self.suggestions:
             tail += f"; {self.suggestions} possible duplicate(s) of archived claims"
@@ -159,7 +163,7 @@ def match_article(
 ) -> ArchiveCandidates:
     """The archived claims each of the article's claims might repeat, read and weighed (reads
     only; see similar.find_candidates and decide_candidates)."""
-    texts = [(str(claim["normalized_text"]), str(claim["text"])) for claim in prepared.claims]
+    texts = [(str(claim["normalized_text"]), str(claim["text"])) for claim in prepared.open_claims]
     normalized = [text for text, _ in texts]
     found = find_candidates(session, normalized, word_counts=word_counts)
     return decide_candidates(found, texts, aliases)
@@ -217,17 +221,24 @@ def store_article(
                     table.c.normalized_text,
                     table.c.text,
                     table.c.position,
+                    table.c.status,
                 ),
                 rows,
             ).all()
-            stored = sorted(returned, key=lambda claim: claim.position)
-            if match:
+            # Only the article's open claims are matched (in the order match_article read them):
+            # a sentence the splitter set aside raises no suggestion and no alert unless restored.
+            stored = sorted(
+                (claim for claim in returned if claim.status == ClaimStatus.NEW),
+                key=lambda claim: claim.position,
+            )
+            if match and stored:
                 # What matching found (reads only), then its writes, in this transaction: the
                 # suggested pairs with both claims' repeats and priority, and the alerts (with
                 # their webhook deliveries) for repeats of checked claims.
                 made = find_suggestions(
                     session, stored, word_counts=word_counts, found=found, aliases=aliases
                 )
+                made = _without_set_aside_sentences(session, made)
                 duplicates.record_suggestions(session, made)
                 alert_rules.raise_for_suggestions(session, made)
                 suggestions = len(made)
@@ -247,5 +258,28 @@ def store_article(
         (savepoint or session).rollback()
         raise
     return IngestResult(
-        article=record, claims=len(rows), skipped=prepared.skipped, suggestions=suggestions
+        article=record,
+        claims=len(prepared.open_claims),
+        skipped=prepared.skipped,
+        suggestions=suggestions,
     )
+
+
+def _without_set_aside_sentences(session: Session, made: list[Suggested]) -> list[Suggested]:
+    """The suggestions but those of archived sentences the splitter set aside (a question, a
+    byline...) and nobody restored: a "previously seen" suggestion pointing at "By Jane Smith"
+    or "(APPLAUSE)" would waste an editor's time. A claim an editor dismissed stays a candidate,
+    as before."""
+    if not made:
+        return made
+    candidates = {suggestion.candidate_id for suggestion in made}
+    set_aside = set(
+        session.scalars(
+            sa.select(Claim.id).where(
+                Claim.id.in_(candidates),
+                Claim.status == ClaimStatus.DISMISSED,
+                Claim.dismiss_reason.in_(SKIP_REASONS),
+            )
+        )
+    )
+    return [s for s in made if s.candidate_id not in set_aside] if set_aside else made

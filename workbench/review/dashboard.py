@@ -47,10 +47,11 @@ WEEK = timedelta(days=7)
 class Band:
     """A range of `Claim.priority` (check-worthiness plus the repeat bonus, see priority.py).
 
-    The bands follow check-worthiness's weights (intake/claim_spotting.py): a sentence with a
-    figure and a quantity, or a figure and an attribution, scores 0.6 or more (high); one with a
-    figure or an attribution alone scores 0.3 or more (medium); plain sentences score below 0.3
-    (low). Each repeat adds 0.1, so a low claim carried by three outlets is medium."""
+    Check-worthiness is the learned model's probability that a fact-checker would check the
+    sentence (intake/worthiness.py): high is more likely than not (0.5 or more); medium is 0.2 to
+    0.5, above the one in seven of the sentences it learned from; low is below 0.2, where most
+    plain sentences of a news article fall. Each repeat adds 0.1, so a low claim carried by three
+    outlets is medium."""
 
     name: str
     low: float | None  # inclusive
@@ -58,9 +59,9 @@ class Band:
 
 
 BANDS = (
-    Band("high", 0.6, None),
-    Band("medium", 0.3, 0.6),
-    Band("low", None, 0.3),
+    Band("high", 0.5, None),
+    Band("medium", 0.2, 0.5),
+    Band("low", None, 0.2),
 )
 
 

@@ -19,10 +19,12 @@ from workbench.web.claims import form_version
 from workbench.web.errors import back_to
 
 bp = Blueprint("triage", __name__, url_prefix="/claims")
-# The reasons in words, for the claim page's form, the queue's bulk bar and the dismissed note.
+# The reasons an editor can choose, in words, for the claim page's form and the queue's bulk bar;
+# any stored reason in words (the splitter's "stage_direction" too) for the dismissed notes.
 bp.record_once(
     lambda state: state.app.jinja_env.globals.update(
-        dismiss_labels={reason.value: label for reason, label in triage.REASON_LABELS.items()}
+        dismiss_labels={reason.value: label for reason, label in triage.REASON_LABELS.items()},
+        dismiss_reason_label=triage.reason_label,
     )
 )
 
