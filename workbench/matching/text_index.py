@@ -285,7 +285,8 @@ def _sampled_word_shares(session: Session) -> dict[str, float]:
     if analysed[1] is None:
         return {}
     key = (str(session.get_bind().engine.url), analysed[0], analysed[1])
-    if key not in _sampled_shares:
+    found = _sampled_shares.get(key)
+    if found is None:
         row = session.execute(
             sa.text(
                 "SELECT CAST(CAST(most_common_elems AS text) AS text[]), most_common_elem_freqs "
@@ -295,9 +296,12 @@ def _sampled_word_shares(session: Session) -> dict[str, float]:
             {"column": PG_VECTOR},
         ).one_or_none()
         words, shares = (row[0] or [], row[1] or []) if row else ([], [])
-        _sampled_shares.clear()  # one database a process, or a test's: the newest only
-        _sampled_shares[key] = dict(zip(words, shares, strict=False))
-    return _sampled_shares[key]
+        found = dict(zip(words, shares, strict=False))
+        # One database a process (or a test's): the newest sample only. Another thread may
+        # clear it meanwhile; this one keeps its own reference.
+        _sampled_shares.clear()
+        _sampled_shares[key] = found
+    return found
 
 
 def archive_size(session: Session) -> int:
